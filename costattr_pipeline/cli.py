@@ -1,0 +1,88 @@
+"""The ``costattr`` command: run, demo, validate (contract section 1)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import warnings
+from collections.abc import Sequence
+
+from costattr_pipeline.target import Target
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="costattr", description="Cost attribution pipeline on Dagster.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--source-dir", help="source exports folder (COSTATTR_SOURCE_DIR, default data/sample)")
+    common.add_argument("--config-dir", help="config folder (COSTATTR_CONFIG_DIR, default <source dir>/config)")
+    common.add_argument("--warehouse", help="DuckDB file (COSTATTR_WAREHOUSE, default .costattr/warehouse.duckdb)")
+    common.add_argument("--target", choices=["local", "prod"], help="COSTATTR_TARGET, default local")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", parents=[common], help="materialize every asset for the days [start, end)")
+    run.add_argument("--start", type=_date, required=True)
+    run.add_argument("--end", type=_date, required=True)
+    demo = commands.add_parser("demo", parents=[common], help="generate sample data into the source folder and run it")
+    demo.add_argument("--seed", type=int, default=7)
+    commands.add_parser("validate", parents=[common], help="check config and sources, report every problem")
+    return parser
+
+
+def _print_summary(summary) -> None:
+    for asset in summary.assets:
+        shown = ", ".join(f"{name.removeprefix('dagster/')}={value}" for name, value in asset.metadata.items()
+                          if name not in ("table",))
+        print(f"  {asset.asset}: {shown}")
+    failed = [check for check in summary.checks if not check[2]]
+    print(f"  checks: {len(summary.checks) - len(failed)} passed, {len(failed)} failed")
+    for asset, check, _, severity in failed:
+        print(f"    {severity}: {asset} {check}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    warnings.filterwarnings("ignore", module="dagster")
+    from costattr_pipeline.lib.errors import CostattrInputError
+    from costattr_pipeline.runner import RunFailed, run_range
+    from costattr_pipeline.validation import validate_inputs
+
+    try:
+        target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse)
+        if args.command == "demo":
+            from costattr_pipeline.sample import generate_sample
+
+            period = generate_sample(target.source_dir, seed=args.seed)
+            target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse)
+            print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
+            start, end = period.start, period.end
+        elif args.command == "run":
+            start, end = args.start, args.end
+
+        problems = validate_inputs(target)
+        if problems:
+            for problem in problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 2
+        if args.command == "validate":
+            print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid")
+            return 0
+
+        print(f"Running every asset for [{start}, {end}) into {target.warehouse}")
+        summary = run_range(target, start, end)
+        _print_summary(summary)
+        print("Done.")
+        return 0
+    except (CostattrInputError, RunFailed, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

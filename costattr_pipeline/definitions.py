@@ -1,0 +1,31 @@
+"""The code location: assembles every concern's definitions and the resources of the target.
+
+No logic and no I/O at import: settings are read when Dagster loads the location.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from costattr_pipeline.defs import schedules
+from costattr_pipeline.defs.attribution import unattributed
+from costattr_pipeline.defs.ingest import cost_explorer
+from costattr_pipeline.defs.project import Project
+from costattr_pipeline.lib.config import load_settings
+from costattr_pipeline.resources.targets import resources_for
+from costattr_pipeline.target import Target
+
+
+def build_definitions(target: Target) -> dg.Definitions:
+    project = Project(load_settings(target.config_dir))
+    return dg.Definitions.merge(
+        cost_explorer.build_defs(project),
+        unattributed.build_defs(project),
+        schedules.build_defs(project),
+        dg.Definitions(resources=resources_for(target, project.settings)),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Target.resolve())

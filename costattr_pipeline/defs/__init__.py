@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per concern; ``costattr_pipeline.definitions`` assembles them."""

@@ -1,0 +1,1 @@
+"""Alerts: breaches recorded once in ``metering.alerts`` and delivered per channel."""

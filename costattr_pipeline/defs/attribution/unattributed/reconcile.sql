@@ -1,0 +1,26 @@
+-- Days of the window where unattributed_costs does not match the latest landing rows:
+-- a missing day, total <> attributed + unattributed, or a different unattributed amount.
+WITH day_rows AS (
+    SELECT *
+    FROM metering.aws_cost_latest
+    WHERE cost_date >= :start_date AND cost_date < :end_date
+    QUALIFY DENSE_RANK() OVER (
+        PARTITION BY cost_date
+        ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
+    ) = 1
+),
+landed AS (
+    SELECT cost_date,
+           SUM(CASE WHEN tenant_id IS NOT NULL THEN amount_usd ELSE 0 END) AS attributed_usd,
+           SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END) AS unattributed_usd
+    FROM day_rows
+    GROUP BY cost_date
+)
+SELECT l.cost_date, u.total_aws_cost_usd, l.attributed_usd, l.unattributed_usd
+FROM landed AS l
+LEFT JOIN metering.unattributed_costs AS u ON u.cost_date = l.cost_date
+WHERE u.cost_date IS NULL
+   OR u.total_aws_cost_usd <> l.attributed_usd + l.unattributed_usd
+   OR u.unattributed_cost_usd <> l.unattributed_usd
+ORDER BY l.cost_date
+LIMIT 20

@@ -1,0 +1,37 @@
+-- Unattributed AWS cost per day (contract section 4, FR-396), replacing the run's window.
+DELETE FROM metering.unattributed_costs
+WHERE cost_date >= :start_date AND cost_date < :end_date;
+
+INSERT INTO metering.unattributed_costs
+WITH day_rows AS (
+    -- The latest fetch's rows of one grouping per day: tenant x service when the day has it,
+    -- else tenant x module. Rows of different groupings are never added together.
+    SELECT *
+    FROM metering.aws_cost_latest
+    WHERE cost_date >= :start_date AND cost_date < :end_date
+    QUALIFY DENSE_RANK() OVER (
+        PARTITION BY cost_date
+        ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
+    ) = 1
+),
+day_totals AS (
+    SELECT cost_date,
+           SUM(amount_usd) AS total_aws_cost_usd,
+           SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END) AS unattributed_cost_usd
+    FROM day_rows
+    GROUP BY cost_date
+)
+SELECT d.cost_date,
+       CAST(d.total_aws_cost_usd AS DECIMAL(38, 12)),
+       CAST(d.unattributed_cost_usd AS DECIMAL(38, 12)),
+       CAST(CASE WHEN d.total_aws_cost_usd = 0 THEN 0
+                 ELSE d.unattributed_cost_usd / d.total_aws_cost_usd END AS DECIMAL(18, 12)),
+       t.value,
+       -- share > threshold, decided without division so it is exact whatever the engine:
+       -- for a positive total, u / T > th  <=>  u > th * T (the inequality flips for a negative total).
+       CASE WHEN d.total_aws_cost_usd > 0 THEN d.unattributed_cost_usd > t.value * d.total_aws_cost_usd
+            WHEN d.total_aws_cost_usd < 0 THEN d.unattributed_cost_usd < t.value * d.total_aws_cost_usd
+            ELSE FALSE END
+FROM day_totals AS d
+JOIN config.unattributed_threshold AS t
+  ON d.cost_date >= t.effective_from AND (t.effective_to IS NULL OR d.cost_date < t.effective_to);

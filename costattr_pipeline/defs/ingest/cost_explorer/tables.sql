@@ -1,0 +1,24 @@
+CREATE SCHEMA IF NOT EXISTS metering;
+
+-- Append-only landing: every row ever loaded, with the identity of its load.
+CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
+    cost_date   DATE NOT NULL,
+    grouped_by  VARCHAR NOT NULL,        -- GroupDefinitions of the fetch, e.g. TAG:tenant_id,DIMENSION:SERVICE
+    tenant_id   VARCHAR,                 -- NULL: the resource has no tenant tag (tenant_id$)
+    module_id   VARCHAR,
+    service     VARCHAR,
+    amount_usd  DECIMAL(38, 12) NOT NULL,
+    currency    VARCHAR,
+    estimated   BOOLEAN NOT NULL,
+    load_id     VARCHAR NOT NULL,        -- content hash of the fetch: the same bytes load once
+    source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
+    loaded_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS metering.aws_cost_staging AS SELECT * FROM metering.aws_cost_daily WHERE 1 = 0;
+
+-- The rows that count: for each cost_date and grouping, only the latest fetch's rows.
+CREATE OR REPLACE VIEW metering.aws_cost_latest AS
+SELECT *
+FROM metering.aws_cost_daily
+QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1;

@@ -1,0 +1,142 @@
+"""Cost Explorer fetches -> landing rows.
+
+One parser serves both readers: a local export file and a live API fetch (whose
+pages are written to a file first) go through the same DuckDB SQL, so the two
+readers produce the same landing rows from the same page shape. Validation runs
+on the whole fetch before anything is landed; every problem names the file, the
+page/period/group and the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from costattr_pipeline.lib.errors import SourceError
+from costattr_pipeline.lib.sql import render, sql_file
+
+AMOUNT_SCALE = 12
+LANDING_COLUMNS = ("cost_date", "grouped_by", "tenant_id", "module_id", "service", "amount_usd", "currency",
+                   "estimated")
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One Cost Explorer fetch to land: a file of pages and the name that orders it.
+
+    ``source_name`` orders restatements: for a cost_date, the rows of the fetch with the
+    greatest source_name count (file names for exports, ``api/<UTC time>`` for the API).
+    """
+
+    source_name: str
+    path: Path
+
+    @property
+    def load_id(self) -> str:
+        """Content identity: the same bytes loaded twice are one load."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()[:32]
+
+
+def _where(row: dict) -> str:
+    return f"page {row['page_no']}, ResultsByTime[{row['period_no'] - 1}].Groups[{row['group_no'] - 1}]"
+
+
+def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = "module_id",
+                metric: str = "UnblendedCost", display_name: str | None = None,
+                start: dt.date | None = None, end: dt.date | None = None) -> pa.Table:
+    """Parse and validate one fetch; return its landing rows for ``[start, end)`` (without load identity).
+
+    The whole fetch is validated, not only the window: a broken file is broken for every run.
+
+    Raises :class:`SourceError` on the first kind of problem found, naming the file.
+    """
+    name = display_name or str(path)
+    engine = duckdb.connect()
+    try:
+        query = render(sql_file(__file__, "cost_explorer_pages.sql"),
+                       {"path": str(path), "tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric})
+        try:
+            engine.execute(f"CREATE TEMP TABLE parsed AS {query}")
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0]
+            if "Malformed JSON" in message or "JSON" in message:
+                raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
+            raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
+        _validate_pages(engine, path, name, tenant_tag, module_tag)
+        _validate_groups(engine, name, tenant_tag, module_tag, metric)
+        window = " AND ".join(
+            [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
+        ) or "TRUE"
+        return engine.sql(f"""
+            SELECT cost_date,
+                   grouped_by,
+                   NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
+                   NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
+                   service,
+                   CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
+                   unit AS currency,
+                   estimated
+            FROM parsed
+            WHERE {window}
+            ORDER BY page_no, period_no, group_no
+        """).to_arrow_table()
+    finally:
+        engine.close()
+
+
+def _validate_pages(engine: duckdb.DuckDBPyConnection, path: Path, name: str, tenant_tag: str,
+                    module_tag: str) -> None:
+    allowed = {f"TAG:{tenant_tag}", f"TAG:{module_tag}", "DIMENSION:SERVICE"}
+    rows = engine.execute(render("""
+        SELECT row_number() OVER () AS page_no, GroupDefinitions IS NULL AS no_definitions,
+               ResultsByTime IS NULL AS no_results,
+               list_transform(GroupDefinitions, lambda d: d."Type" || ':' || d."Key") AS names
+        FROM read_json(:path, columns = {'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
+                                         'ResultsByTime': 'JSON'}, format = 'auto',
+                       maximum_object_size = 1073741824)
+    """, {"path": str(path)})).fetchall()
+    if not rows:
+        raise SourceError(name, None, "no Cost Explorer response in the file")
+    for page_no, no_definitions, no_results, names in rows:
+        if no_results:
+            raise SourceError(name, f"page {page_no}", "missing ResultsByTime")
+        if no_definitions:
+            raise SourceError(name, f"page {page_no}",
+                              f"missing GroupDefinitions (the fetch must be grouped by TAG {tenant_tag})")
+        if f"TAG:{tenant_tag}" not in names:
+            raise SourceError(name, f"page {page_no}",
+                              f"GroupDefinitions {names} do not group by TAG {tenant_tag}")
+        unknown = [definition for definition in names if definition not in allowed]
+        if unknown:
+            raise SourceError(name, f"page {page_no}",
+                              f"unknown group key {unknown[0]} in GroupDefinitions (allowed: {sorted(allowed)})")
+
+
+def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: str, module_tag: str,
+                     metric: str) -> None:
+    checks = [
+        ("NOT keys_match_definitions", lambda r: f"group Keys {r['group_keys']} do not match GroupDefinitions"),
+        (f"NOT starts_with(tenant_key, '{tenant_tag}$')",
+         lambda r: f"unknown group key {r['tenant_key']!r} (expected '{tenant_tag}$<value>')"),
+        (f"module_key IS NOT NULL AND NOT starts_with(module_key, '{module_tag}$')",
+         lambda r: f"unknown group key {r['module_key']!r} (expected '{module_tag}$<value>')"),
+        ("cost_date IS NULL", lambda r: f"TimePeriod.Start {r['period_start']!r} is not a date"),
+        ("amount_text IS NULL", lambda r: f"Metrics.{metric}.Amount is missing"),
+        (r"NOT regexp_full_match(amount_text, '-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?')",
+         lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
+                   f"{AMOUNT_SCALE} places"),
+    ]
+    for condition, describe in checks:
+        found = engine.sql(f"SELECT * FROM parsed WHERE {condition} ORDER BY page_no, period_no, group_no LIMIT 1")
+        table = found.to_arrow_table().to_pylist()
+        if table:
+            raise SourceError(name, _where(table[0]), describe(table[0]))

@@ -1,0 +1,66 @@
+"""Entry point of the sample generator: the period, the config folder, every source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from costattr_pipeline.sample import cost_explorer
+
+TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
+MODULES = ("risk-engine", "reporting", "ingestion")
+
+
+@dataclass(frozen=True)
+class DemoPeriod:
+    """The sample's days, ``[start, end)``, whole calendar months."""
+
+    start: dt.date
+    end: dt.date
+
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=offset) for offset in range((self.end - self.start).days)]
+
+
+def default_period(today: dt.date | None = None, months: int = 3) -> DemoPeriod:
+    """The ``months`` full calendar months before the current one."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    end = today.replace(day=1)
+    start = end
+    for _ in range(months):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return DemoPeriod(start, end)
+
+
+SETTINGS_YAML = """\
+# costattr settings (contract section 3). Dated entries are half-open [effective_from, effective_to).
+partitions_start: {start}
+unattributed_threshold:
+  - {{effective_from: {start}, effective_to: null, value: 0.02}}
+aws: {{tenant_tag: tenant_id, module_tag: module_id}}
+snowflake:
+  tenant_tag: TENANT_ID
+  idle_policy: proportional
+  credit_price_usd:
+    - {{effective_from: {start}, effective_to: null, price: 3.00}}
+    - {{effective_from: {start}, effective_to: null, price: 2.50, warehouse: WH_ACME}}
+databricks: {{product_tag: data_product_id, tenant_tag: tenant_id}}
+unit_costs: {{category_prefix: costattr}}
+"""
+
+
+def write_config(config_dir: Path, period: DemoPeriod) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "settings.yaml").write_text(SETTINGS_YAML.format(start=period.start), encoding="utf-8")
+
+
+def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: int = 7) -> DemoPeriod:
+    """Write the sample sources and config under ``source_dir``; return the period they cover."""
+    period = period or default_period()
+    source_dir = Path(source_dir)
+    rng = random.Random(seed)
+    write_config(source_dir / "config", period)
+    cost_explorer.generate(source_dir, period, rng)
+    return period

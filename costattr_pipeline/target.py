@@ -1,0 +1,38 @@
+"""Where costattr reads and writes: the run target, from CLI flags or environment (contract section 1)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGETS = ("local", "prod")
+DEFAULT_SOURCE_DIR = "data/sample"
+DEFAULT_WAREHOUSE = ".costattr/warehouse.duckdb"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str = "local"
+    source_dir: Path = Path(DEFAULT_SOURCE_DIR)
+    config_dir: Path = Path(DEFAULT_SOURCE_DIR) / "config"
+    warehouse: Path = Path(DEFAULT_WAREHOUSE)
+
+    @classmethod
+    def resolve(cls, name: str | None = None, source_dir: str | None = None, config_dir: str | None = None,
+                warehouse: str | None = None) -> Target:
+        """Flags win over environment variables, which win over the defaults."""
+        name = name or os.environ.get("COSTATTR_TARGET") or "local"
+        if name not in TARGETS:
+            raise ValueError(f"COSTATTR_TARGET: unknown target {name!r} (expected one of {', '.join(TARGETS)})")
+        source = Path(source_dir or os.environ.get("COSTATTR_SOURCE_DIR") or DEFAULT_SOURCE_DIR)
+        config = Path(config_dir or os.environ.get("COSTATTR_CONFIG_DIR") or source / "config")
+        database = Path(warehouse or os.environ.get("COSTATTR_WAREHOUSE") or DEFAULT_WAREHOUSE)
+        return cls(name, source.absolute(), config.absolute(), database.absolute())
+
+    def export(self) -> None:
+        """Publish the target to the environment, so in-process Dagster loads see the same one."""
+        os.environ["COSTATTR_TARGET"] = self.name
+        os.environ["COSTATTR_SOURCE_DIR"] = str(self.source_dir)
+        os.environ["COSTATTR_CONFIG_DIR"] = str(self.config_dir)
+        os.environ["COSTATTR_WAREHOUSE"] = str(self.warehouse)

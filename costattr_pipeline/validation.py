@@ -1,0 +1,37 @@
+"""``costattr validate``: every problem in the config and source folders, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from costattr_pipeline.lib.config import Settings, load_settings
+from costattr_pipeline.lib.cost_explorer import parse_fetch
+from costattr_pipeline.lib.errors import CostattrInputError
+from costattr_pipeline.target import Target
+
+
+def validate_inputs(target: Target) -> list[str]:
+    """Check the config and every local source file; return one line per problem.
+
+    Source checks need valid settings (tag names), so a broken settings.yaml is
+    reported alone.
+    """
+    try:
+        settings = load_settings(target.config_dir)
+    except CostattrInputError as error:
+        return [str(error)]
+    problems: list[str] = []
+    if target.name == "local":
+        problems += _cost_explorer_problems(target.source_dir, settings)
+    return problems
+
+
+def _cost_explorer_problems(source_dir: Path, settings: Settings) -> list[str]:
+    problems = []
+    for path in sorted((Path(source_dir) / "aws_cost_explorer").glob("*.json")):
+        try:
+            parse_fetch(path, tenant_tag=settings.aws.tenant_tag, module_tag=settings.aws.module_tag,
+                        metric=settings.aws.metric, display_name=f"aws_cost_explorer/{path.name}")
+        except CostattrInputError as error:
+            problems.append(str(error))
+    return problems
