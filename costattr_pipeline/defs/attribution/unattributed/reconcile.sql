@@ -11,8 +11,8 @@ WITH day_rows AS (
 ),
 landed AS (
     SELECT cost_date,
-           SUM(CASE WHEN tenant_id IS NOT NULL THEN amount_usd ELSE 0 END) AS attributed_usd,
-           SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END) AS unattributed_usd
+           SUM(CAST(CASE WHEN tenant_id IS NOT NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS attributed_usd,
+           SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_usd
     FROM day_rows
     GROUP BY cost_date
 )

@@ -1,4 +1,6 @@
 -- Unattributed AWS cost per day (contract section 4, FR-396), replacing the run's window.
+-- Money sums cast their argument to the money type: the result stays an exact decimal on every
+-- engine (fakesnow would otherwise sum in DOUBLE).
 DELETE FROM metering.unattributed_costs
 WHERE cost_date >= :start_date AND cost_date < :end_date;
 
@@ -16,8 +18,8 @@ WITH day_rows AS (
 ),
 day_totals AS (
     SELECT cost_date,
-           SUM(amount_usd) AS total_aws_cost_usd,
-           SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END) AS unattributed_cost_usd
+           SUM(CAST(amount_usd AS DECIMAL(38, 12))) AS total_aws_cost_usd,
+           SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_cost_usd
     FROM day_rows
     GROUP BY cost_date
 )

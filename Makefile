@@ -1,0 +1,36 @@
+# costattr: every command installs what it needs first (pinned by requirements.lock).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
+
+.PHONY: install demo test ui bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## install, generate sample data into data/sample, run every asset on DuckDB
+	$(BIN)/costattr demo
+
+test: $(STAMP)  ## install and run the whole test suite
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+ui: $(STAMP)  ## the Dagster UI on http://127.0.0.1:3000 (run `make demo` first for data)
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: $(STAMP)  ## the benchmark at default scale (see docs/benchmarks.md)
+	$(BIN)/costattr bench
+
+lock:  ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .costattr data/sample

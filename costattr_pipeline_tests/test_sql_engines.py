@@ -1,0 +1,69 @@
+"""The same SQL text runs on DuckDB and, transpiled, on Snowflake (fakesnow)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from costattr_pipeline.defs.attribution.unattributed.assets import TABLES_SQL, UNATTRIBUTED_SQL
+from costattr_pipeline.defs.ingest.cost_explorer.assets import TABLES_SQL as LANDING_TABLES_SQL
+from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
+
+THRESHOLD_ROWS = "INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, 0.02)"
+# Decimal-sensitive: 0.1 + 0.2 of 15 is exactly 2 % in decimals, a hair above in binary floats.
+LANDED = """
+INSERT INTO metering.aws_cost_daily VALUES
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'EC2', 14.7, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'VPC', 0.1, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'S3', 0.2, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-02' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'EC2', 9.0, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-02' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'VPC', 1.0, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-02' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'EC2', 9.9, 'USD', FALSE, 'l2', 'b.json', CAST('2026-03-03 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-02' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'VPC', 0.1, 'USD', FALSE, 'l2', 'b.json', CAST('2026-03-03 00:00:00' AS TIMESTAMP))
+"""
+EXPECTED = [
+    # 0.3 / 15 = 0.02 exactly: not strictly greater.
+    (dt.date(2026, 3, 1), Decimal("15"), Decimal("0.3"), Decimal("0.02"), False),
+    # b.json restates 2026-03-02: 0.1 / 10.0 = 1 %.
+    (dt.date(2026, 3, 2), Decimal("10"), Decimal("0.1"), Decimal("0.01"), False),
+]
+
+
+def _compute(session: WarehouseSession) -> list[tuple]:
+    session.execute(LANDING_TABLES_SQL)
+    session.execute(TABLES_SQL)
+    session.execute(THRESHOLD_ROWS)
+    session.execute(LANDED)
+    session.execute(UNATTRIBUTED_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 3)})
+    rows = session.rows("SELECT cost_date, total_aws_cost_usd, unattributed_cost_usd, unattributed_share, "
+                        "exceeds_threshold FROM metering.unattributed_costs ORDER BY cost_date")
+    return [(row["cost_date"], Decimal(str(row["total_aws_cost_usd"])), Decimal(str(row["unattributed_cost_usd"])),
+             Decimal(str(row["unattributed_share"])), bool(row["exceeds_threshold"])) for row in rows]
+
+
+def _normalized(rows: list[tuple]) -> list[tuple]:
+    return [(day, total.normalize(), unattributed.normalize(), share.normalize(), exceeds)
+            for day, total, unattributed, share, exceeds in rows]
+
+
+def test_unattributed_sql_on_duckdb() -> None:
+    connection = duckdb.connect()
+    assert _normalized(_compute(DuckDBSession(connection))) == _normalized(EXPECTED)
+
+
+def test_unattributed_sql_on_snowflake_dialect(fakesnow_connection) -> None:
+    assert _normalized(_compute(SnowflakeSession(fakesnow_connection))) == _normalized(EXPECTED)
+
+
+@pytest.mark.parametrize("threshold, exceeds", [("0.019999", True), ("0.02", False), ("0.020001", False)])
+def test_threshold_boundary_is_strict(threshold: str, exceeds: bool) -> None:
+    session = DuckDBSession(duckdb.connect())
+    session.execute(LANDING_TABLES_SQL)
+    session.execute(TABLES_SQL)
+    session.execute(f"INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, {threshold})")
+    session.execute(LANDED)
+    session.execute(UNATTRIBUTED_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
+    assert session.scalar("SELECT exceeds_threshold FROM metering.unattributed_costs") is exceeds
