@@ -89,7 +89,7 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
             if not keys or bounds is None:
                 continue
             job_name = f"costattr_run_{index}"
-            job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys), partitions_def=partitions)
+            job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
             job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job_name)
             result = job_def.execute_in_process(
                 instance=instance, raise_on_error=False,

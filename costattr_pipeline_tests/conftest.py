@@ -32,9 +32,10 @@ def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
     return Target.resolve("local", str(source), None, str(tmp_path / "warehouse.duckdb"))
 
 
-def query(target: Target, sql: str) -> list[tuple]:
-    """Read the warehouse file of ``target`` (read-only, after the run closed it)."""
-    connection = duckdb.connect(str(target.warehouse), read_only=True)
+def query(target: Target | Path, sql: str) -> list[tuple]:
+    """Read the warehouse file of ``target`` (or a DuckDB path), read-only, after the run closed it."""
+    path = target if isinstance(target, Path) else target.warehouse
+    connection = duckdb.connect(str(path), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

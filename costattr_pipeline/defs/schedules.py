@@ -41,10 +41,8 @@ def _range_schedule(name: str, cron: str, job: dg.UnresolvedAssetJobDefinition, 
 
 def build_defs(project: Project) -> dg.Definitions:
     landing_job = dg.define_asset_job("cost_explorer_landing", selection=[AWS_COST_DAILY],
-                                      partitions_def=project.daily,
                                       description="Land Cost Explorer fetches for a range of days.")
     monitor_job = dg.define_asset_job("unattributed_monitor", selection=[UNATTRIBUTED_COSTS],
-                                      partitions_def=project.daily,
                                       description="Recompute the unattributed share and alert on breaches.")
     return dg.Definitions(
         jobs=[landing_job, monitor_job],

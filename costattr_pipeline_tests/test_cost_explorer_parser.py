@@ -1,0 +1,103 @@
+"""The Cost Explorer page parser: pages, groupings, untagged cost, and malformed input."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch
+from costattr_pipeline.lib.errors import SourceError
+from costattr_pipeline_tests.builders import group, page, write_fetch
+
+
+def test_pages_of_one_call_are_flattened_and_untagged_is_null(tmp_path: Path) -> None:
+    path = write_fetch(tmp_path, "f.json", [
+        page({"2026-01-01": [group("acme", "EC2", "12.3456789012"), group(None, "VPC", "0.5")]}, next_token="t2"),
+        # The same day continues on the second page.
+        page({"2026-01-01": [group("beta", "S3", "1")], "2026-01-02": [group("acme", "EC2", "2")]},
+             estimated=True),
+    ])
+    rows = parse_fetch(path).to_pylist()
+    assert [(str(r["cost_date"]), r["tenant_id"], r["service"], r["amount_usd"], r["estimated"]) for r in rows] == [
+        ("2026-01-01", "acme", "EC2", Decimal("12.3456789012"), False),
+        ("2026-01-01", None, "VPC", Decimal("0.5"), False),
+        ("2026-01-01", "beta", "S3", Decimal("1"), True),
+        ("2026-01-02", "acme", "EC2", Decimal("2"), True),
+    ]
+    assert {r["grouped_by"] for r in rows} == {"TAG:tenant_id,DIMENSION:SERVICE"}
+    assert {r["currency"] for r in rows} == {"USD"}
+
+
+def test_a_single_response_object_is_one_page(tmp_path: Path) -> None:
+    path = write_fetch(tmp_path, "f.json", page({"2026-01-01": [group("acme", "EC2", "1.25")]}))
+    assert parse_fetch(path).num_rows == 1
+
+
+def test_keys_are_read_through_group_definitions(tmp_path: Path) -> None:
+    definitions = [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "TAG", "Key": "tenant_id"}]
+    reversed_group = {"Keys": ["Amazon S3", "tenant_id$acme"], "Metrics": {"UnblendedCost": {"Amount": "3",
+                                                                                               "Unit": "USD"}}}
+    path = write_fetch(tmp_path, "f.json", page({"2026-01-01": [reversed_group]}, definitions=definitions))
+    row = parse_fetch(path).to_pylist()[0]
+    assert (row["tenant_id"], row["service"]) == ("acme", "Amazon S3")
+
+
+def test_tenant_by_module_grouping(tmp_path: Path) -> None:
+    definitions = [{"Type": "TAG", "Key": "tenant_id"}, {"Type": "TAG", "Key": "module_id"}]
+    module_group = {"Keys": ["tenant_id$acme", "module_id$risk-engine"],
+                    "Metrics": {"UnblendedCost": {"Amount": "3", "Unit": "USD"}}}
+    untagged_module = {"Keys": ["tenant_id$acme", "module_id$"],
+                       "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}
+    path = write_fetch(tmp_path, "f.json", page({"2026-01-01": [module_group, untagged_module]},
+                                                definitions=definitions))
+    rows = parse_fetch(path).to_pylist()
+    assert [(r["tenant_id"], r["module_id"], r["service"]) for r in rows] == [
+        ("acme", "risk-engine", None), ("acme", None, None)]
+    assert rows[0]["grouped_by"] == "TAG:tenant_id,TAG:module_id"
+
+
+def test_window_filter_keeps_only_the_run_days(tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = write_fetch(tmp_path, "f.json", page({"2026-01-01": [group("a", "S", "1")],
+                                                 "2026-01-02": [group("a", "S", "2")]}))
+    rows = parse_fetch(path, start=dt.date(2026, 1, 2), end=dt.date(2026, 1, 3)).to_pylist()
+    assert [r["amount_usd"] for r in rows] == [Decimal("2")]
+
+
+def test_load_id_is_the_content(tmp_path: Path) -> None:
+    first = write_fetch(tmp_path, "a.json", page({"2026-01-01": [group("a", "S", "1")]}))
+    second = write_fetch(tmp_path, "b.json", page({"2026-01-01": [group("a", "S", "1")]}))
+    third = write_fetch(tmp_path, "c.json", page({"2026-01-01": [group("a", "S", "2")]}))
+    assert Fetch("a.json", first).load_id == Fetch("b.json", second).load_id != Fetch("c.json", third).load_id
+
+
+@pytest.mark.parametrize("body, where, rule", [
+    ('{"GroupDefinitions": [', None, "malformed JSON"),
+    (json.dumps({"GroupDefinitions": [{"Type": "TAG", "Key": "tenant_id"}]}), "page 1", "missing ResultsByTime"),
+    (json.dumps({"ResultsByTime": []}), "page 1", "missing GroupDefinitions"),
+    (json.dumps(page({"2026-01-01": [group("a", "S", "1")]},
+                     definitions=[{"Type": "TAG", "Key": "tenant_id"}, {"Type": "DIMENSION", "Key": "REGION"}])),
+     "page 1", "unknown group key DIMENSION:REGION"),
+    (json.dumps(page({"2026-01-01": [group("a", "S", "1", tag="team")]})), "ResultsByTime[0].Groups[0]",
+     "unknown group key 'team$a'"),
+    (json.dumps(page({"2026-01-01": [{"Keys": ["tenant_id$a", "S"], "Metrics": {}}]})),
+     "ResultsByTime[0].Groups[0]", "Metrics.UnblendedCost.Amount is missing"),
+    (json.dumps(page({"2026-01-01": [group("a", "S", "1"), group("a", "T", "12,5")]})),
+     "ResultsByTime[0].Groups[1]", "'12,5' is not a decimal"),
+    (json.dumps(page({"2026-13-01": [group("a", "S", "1")]})), "ResultsByTime[0]", "is not a date"),
+])
+def test_bad_fetches_name_file_place_and_rule(tmp_path: Path, body: str, where: str | None, rule: str) -> None:
+    folder = tmp_path / "aws_cost_explorer"
+    folder.mkdir()
+    (folder / "bad.json").write_text(body, encoding="utf-8")
+    with pytest.raises(SourceError) as raised:
+        parse_fetch(folder / "bad.json", display_name="aws_cost_explorer/bad.json")
+    message = str(raised.value)
+    assert message.startswith("aws_cost_explorer/bad.json")
+    assert rule in message
+    if where:
+        assert where in message

@@ -1,0 +1,56 @@
+"""The code location loads, validates, and its schedules ask for the right ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import dagster as dg
+import pytest
+
+from costattr_pipeline.definitions import build_definitions, defs
+from costattr_pipeline.target import Target
+
+
+def test_definitions_load_and_validate(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    target.export()
+    loaded = build_definitions(target)
+    dg.Definitions.validate_loadable(loaded)
+    keys = {key.to_user_string() for key in loaded.resolve_asset_graph().get_all_asset_keys()}
+    assert {"metering/aws_cost_daily", "metering/unattributed_costs"} <= keys
+    for key in loaded.resolve_asset_graph().materializable_asset_keys:
+        node = loaded.resolve_asset_graph().get(key)
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+        assert node.partitions_def is not None, key
+    # The lazy @definitions entry point Dagster loads builds the same thing.
+    assert isinstance(defs(), dg.Definitions)
+
+
+def test_no_deprecated_api_is_used(target: Target) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = build_definitions(target)
+        dg.Definitions.validate_loadable(loaded)
+        for name in ("cost_explorer_landing", "unattributed_monitor"):
+            loaded.resolve_job_def(name)
+    deprecated = [f"{w.filename}: {w.message}" for w in caught if issubclass(w.category, DeprecationWarning)
+                  and "costattr_pipeline" in str(w.filename)]
+    assert deprecated == []
+
+
+@pytest.mark.parametrize("schedule_name, job_name", [("cost_explorer_daily", "cost_explorer_landing"),
+                                                     ("unattributed_monitor_daily", "unattributed_monitor")])
+def test_daily_schedules_cover_yesterday_and_two_restated_days(target: Target, schedule_name: str,
+                                                               job_name: str) -> None:
+    loaded = build_definitions(target)
+    schedule = loaded.resolve_schedule_def(schedule_name)
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == job_name
+    tick = dt.datetime(2026, 3, 10, 6 if "cost_explorer" in schedule_name else 8, tzinfo=dt.timezone.utc)
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-07"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-09"
+    cron = {"cost_explorer_daily": "0 6 * * *", "unattributed_monitor_daily": "0 8 * * *"}[schedule_name]
+    assert schedule.cron_schedule == cron
