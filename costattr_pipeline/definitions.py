@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from costattr_pipeline.defs import schedules
+from costattr_pipeline.defs.alerts import sensors as alert_sensors
 from costattr_pipeline.defs.attribution import unattributed
 from costattr_pipeline.defs.ingest import cost_explorer
 from costattr_pipeline.defs.project import Project
@@ -22,6 +23,7 @@ def build_definitions(target: Target) -> dg.Definitions:
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
         schedules.build_defs(project),
+        alert_sensors.build_defs(),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )
 

@@ -22,7 +22,8 @@ from moto.server import ThreadedMotoServer
 class FaultProxy:
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
-        self.faults: list[tuple[int, str]] = []   # (status, error code) for the next calls
+        # The next calls' answers: (status, error code) or (status, a whole JSON body, e.g. a partial failure).
+        self.faults: list[tuple[int, str | dict[str, Any]]] = []
         self.calls = 0
         proxy = self
 
@@ -35,8 +36,10 @@ class FaultProxy:
                 if not self.path.startswith("/moto-api"):
                     proxy.calls += 1
                     if proxy.faults:
-                        status, code = proxy.faults.pop(0)
-                        payload = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+                        status, answer = proxy.faults.pop(0)
+                        body_json = answer if isinstance(answer, dict) else {"__type": answer,
+                                                                              "message": f"injected {answer}"}
+                        payload = json.dumps(body_json).encode()
                         self.send_response(status)
                         self.send_header("Content-Type", "application/x-amz-json-1.1")
                         self.send_header("Content-Length", str(len(payload)))

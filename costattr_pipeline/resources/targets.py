@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
 from costattr_pipeline.lib.config import Settings
+from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
@@ -22,6 +24,9 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "warehouse": DuckDBWarehouse(path=str(target.warehouse), memory_limit=settings.warehouse.memory_limit,
                                          threads=settings.warehouse.threads),
             "cost_explorer": CostExplorerExports(source_dir=str(target.source_dir)),
+            # No channel locally: breaches go to the log channel (metering.alerts + the run log).
+            "eventbridge": EventBridgeChannel(enabled=False),
+            "slack": SlackChannel(enabled=False),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -35,4 +40,15 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "config_files": config,
         "warehouse": SnowflakeWarehouse(snowflake=snowflake),
         "cost_explorer": CostExplorerApi(region_name="us-east-1"),
+        "eventbridge": EventBridgeChannel(region_name=dg.EnvVar("AWS_REGION"),
+                                          event_bus_name=dg.EnvVar("COSTATTR_EVENT_BUS")),
+        "slack": _slack_from_environment(),
     }
+
+
+def _slack_from_environment() -> SlackChannel:
+    """An incoming webhook when SLACK_WEBHOOK_URL is set, else a bot token and channel (all via EnvVar)."""
+    ui = dg.EnvVar("DAGSTER_UI_URL") if os.environ.get("DAGSTER_UI_URL") else None
+    if os.environ.get("SLACK_WEBHOOK_URL"):
+        return SlackChannel(webhook_url=dg.EnvVar("SLACK_WEBHOOK_URL"), ui_base_url=ui)
+    return SlackChannel(token=dg.EnvVar("SLACK_BOT_TOKEN"), channel=dg.EnvVar("SLACK_CHANNEL"), ui_base_url=ui)

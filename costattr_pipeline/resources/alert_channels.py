@@ -1,0 +1,94 @@
+"""Alert channels: AWS EventBridge (dagster-aws boto3 configuration) and Slack (slack_sdk).
+
+Each channel raises :class:`DeliveryFailed` when a message did not get through,
+so the delivery sensor can keep the alert pending and try again later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import dagster as dg
+from botocore.exceptions import BotoCoreError, ClientError
+from dagster_aws.utils import ResourceWithBoto3Configuration
+from pydantic import Field
+
+from costattr_pipeline.lib.alert_messages import eventbridge_detail, slack_text
+
+
+class DeliveryFailed(RuntimeError):
+    """The channel did not accept the message; the alert stays pending."""
+
+
+class EventBridgeChannel(ResourceWithBoto3Configuration):
+    """Publishes each alert as one event on a configurable bus."""
+
+    enabled: bool = Field(default=True, description="False: this channel is not configured")
+    event_bus_name: str = Field(default="default")
+    source: str = Field(default="bank.risk-platform")
+    detail_type: str = Field(default="unattributed_cost_threshold_exceeded")
+
+    def _client(self) -> Any:
+        import boto3
+
+        session = boto3.session.Session(profile_name=self.profile_name)
+        return session.client(
+            "events", region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
+            endpoint_url=self.endpoint_url, aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key, aws_session_token=self.aws_session_token,
+        )
+
+    def publish(self, payload: dict[str, Any]) -> str:
+        """Put one event; a failed entry in the response is a failure. Returns the event id."""
+        detail = eventbridge_detail(payload, trace_id=str(uuid.uuid4()), event_time=dt.datetime.now(dt.timezone.utc))
+        try:
+            response = self._client().put_events(Entries=[{
+                "Source": self.source, "DetailType": self.detail_type, "Detail": json.dumps(detail),
+                "EventBusName": self.event_bus_name,
+            }])
+        except (ClientError, BotoCoreError) as error:
+            raise DeliveryFailed(f"PutEvents failed: {error}") from error
+        entries = response.get("Entries", [])
+        failed = [entry for entry in entries if entry.get("ErrorCode")]
+        if response.get("FailedEntryCount", 0) or failed or not entries:
+            reason = failed[0] if failed else response
+            raise DeliveryFailed(f"PutEvents rejected the event: {reason.get('ErrorCode', '')} "
+                                 f"{reason.get('ErrorMessage', '')}".strip())
+        return entries[0].get("EventId", "")
+
+
+class SlackChannel(dg.ConfigurableResource):
+    """Posts to Slack with a bot token (chat.postMessage) or an incoming webhook."""
+
+    enabled: bool = Field(default=True, description="False: this channel is not configured")
+    token: str | None = Field(default=None, description="Bot token (use EnvVar)")
+    channel: str | None = Field(default=None, description="Channel for chat.postMessage")
+    webhook_url: str | None = Field(default=None, description="Incoming webhook URL (use EnvVar)")
+    api_base_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL")
+    ui_base_url: str | None = Field(default=None, description="Dagster UI base URL for links")
+
+    def post(self, text: str) -> None:
+        from slack_sdk import WebClient
+        from slack_sdk.errors import SlackApiError
+        from slack_sdk.webhook import WebhookClient
+
+        try:
+            if self.webhook_url:
+                response = WebhookClient(self.webhook_url, timeout=10).send(text=text)
+                if response.status_code != 200:
+                    raise DeliveryFailed(f"Slack webhook answered {response.status_code}: {response.body}")
+                return
+            if not (self.token and self.channel):
+                raise DeliveryFailed("Slack needs either webhook_url, or token and channel")
+            WebClient(token=self.token, base_url=self.api_base_url, timeout=10).chat_postMessage(
+                channel=self.channel, text=text)
+        except SlackApiError as error:
+            raise DeliveryFailed(f"Slack API error: {error.response.get('error', error)}") from error
+        except OSError as error:  # connection refused, timeouts, DNS
+            raise DeliveryFailed(f"Slack unreachable: {error}") from error
+
+    def post_alert(self, payload: dict[str, Any]) -> None:
+        self.post(slack_text(payload, self.ui_base_url))
