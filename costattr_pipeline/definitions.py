@@ -12,6 +12,7 @@ from costattr_pipeline.defs.alerts import sensors as alert_sensors
 from costattr_pipeline.defs.attribution import unattributed
 from costattr_pipeline.defs.ingest import cost_explorer
 from costattr_pipeline.defs.project import Project
+from costattr_pipeline.defs import unit_costs
 from costattr_pipeline.lib.config import load_settings
 from costattr_pipeline.resources.targets import resources_for
 from costattr_pipeline.target import Target
@@ -24,6 +25,7 @@ def build_definitions(target: Target) -> dg.Definitions:
         unattributed.build_defs(project),
         schedules.build_defs(project),
         alert_sensors.build_defs(),
+        unit_costs.build_defs(project),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )
 

@@ -72,7 +72,7 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
 
 
 def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None,
-              selection: Sequence[str] | None = None) -> RunSummary:
+              selection: Sequence[str] | None = None, log_level: str = "WARNING") -> RunSummary:
     """Materialize every asset for ``[start, end)`` and the months it touches; raise RunFailed on failure."""
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
@@ -92,7 +92,8 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
             job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
             job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job_name)
             result = job_def.execute_in_process(
-                instance=instance, raise_on_error=False,
+                instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {
+                    "log_level": log_level}}}},
                 tags={RANGE_START_TAG: bounds[0], RANGE_END_TAG: bounds[1]},
             )
             summary.run_ids.append(result.run_id)

@@ -23,6 +23,22 @@ def validate_inputs(target: Target) -> list[str]:
     problems: list[str] = []
     if target.name == "local":
         problems += _cost_explorer_problems(target.source_dir, settings)
+    problems += _unit_cost_problems(target)
+    return problems
+
+
+def _unit_cost_problems(target: Target) -> list[str]:
+    from costattr_pipeline.defs.unit_costs.assets import read_unit_drivers
+    from costattr_pipeline.lib.source_files import find_table_file
+    from costattr_pipeline.lib.unit_costs import load_unit_costs
+
+    problems = []
+    for check in (lambda: load_unit_costs(target.config_dir),
+                  lambda: read_unit_drivers(find_table_file(Path(target.source_dir) / "usage", "unit_drivers"))):
+        try:
+            check()
+        except CostattrInputError as error:
+            problems.append(str(error))
     return problems
 
 

@@ -12,15 +12,18 @@ from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
+from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
 
 def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
     config = CostattrConfig(config_dir=str(target.config_dir))
+    source_files = SourceFiles(source_dir=str(target.source_dir))
     if target.name == "local":
         return {
             "config_files": config,
+            "source_files": source_files,
             "warehouse": DuckDBWarehouse(path=str(target.warehouse), memory_limit=settings.warehouse.memory_limit,
                                          threads=settings.warehouse.threads),
             "cost_explorer": CostExplorerExports(source_dir=str(target.source_dir)),
@@ -38,6 +41,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
     )
     return {
         "config_files": config,
+        "source_files": source_files,
         "warehouse": SnowflakeWarehouse(snowflake=snowflake),
         "cost_explorer": CostExplorerApi(region_name="us-east-1"),
         "eventbridge": EventBridgeChannel(region_name=dg.EnvVar("AWS_REGION"),

@@ -1,0 +1,36 @@
+CREATE SCHEMA IF NOT EXISTS metering;
+CREATE SCHEMA IF NOT EXISTS landing;
+
+-- The daily tenant summary is the pool's source (materialized by the billing assets).
+CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (
+    cost_date     DATE NOT NULL,
+    tenant_id     VARCHAR,
+    module_id     VARCHAR,
+    resource_type VARCHAR NOT NULL,
+    cost_usd      DECIMAL(38, 12) NOT NULL
+);
+
+-- usage/unit_drivers rows of the days a run covers (replaced per run window).
+CREATE TABLE IF NOT EXISTS landing.unit_drivers (
+    driver_date  DATE NOT NULL,
+    unit_type    VARCHAR NOT NULL,
+    unit_item    VARCHAR NOT NULL,
+    driver_value DECIMAL(38, 12) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS metering.unit_cost_allocation (
+    cost_date          DATE NOT NULL,
+    unit_type          VARCHAR NOT NULL,
+    unit_item          VARCHAR NOT NULL,
+    share              DECIMAL(38, 18) NOT NULL,   -- the share used (manual, or driver / day's total)
+    allocated_cost_usd DECIMAL(18, 2) NOT NULL,    -- cents; a unit type's parts add up to the pool
+    pool_cost_usd      DECIMAL(18, 2) NOT NULL,    -- the day's whole cost, rounded to cents
+    split_basis        VARCHAR NOT NULL            -- items | unit_drivers
+);
+
+CREATE TABLE IF NOT EXISTS metering.unit_cost_tags (
+    cost_date DATE NOT NULL,
+    unit_type VARCHAR NOT NULL,
+    category  VARCHAR NOT NULL,
+    tag       VARCHAR NOT NULL
+);

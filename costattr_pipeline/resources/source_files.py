@@ -1,0 +1,17 @@
+"""The source exports folder as a resource, for the sources read from files in every target."""
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from costattr_pipeline.lib.source_files import find_table_file
+
+
+class SourceFiles(dg.ConfigurableResource):
+    """``<source dir>/<folder>/<name>.csv|.parquet`` (contract section 2)."""
+
+    source_dir: str = Field(description="Source exports folder")
+
+    def table_file(self, folder: str, name: str) -> Path | None:
+        return find_table_file(Path(self.source_dir) / folder, name)
