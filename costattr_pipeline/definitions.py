@@ -9,7 +9,7 @@ import dagster as dg
 
 from costattr_pipeline.defs import schedules
 from costattr_pipeline.defs.attribution import unattributed
-from costattr_pipeline.defs.ingest import cost_explorer
+from costattr_pipeline.defs.ingest import cost_explorer, databricks
 from costattr_pipeline.defs.project import Project
 from costattr_pipeline.lib.config import load_settings
 from costattr_pipeline.resources.targets import resources_for
@@ -21,6 +21,7 @@ def build_definitions(target: Target) -> dg.Definitions:
     return dg.Definitions.merge(
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
+        databricks.build_defs(project),
         schedules.build_defs(project),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )

@@ -10,6 +10,7 @@ from dagster_snowflake import SnowflakeResource
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
+from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
@@ -22,6 +23,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "warehouse": DuckDBWarehouse(path=str(target.warehouse), memory_limit=settings.warehouse.memory_limit,
                                          threads=settings.warehouse.threads),
             "cost_explorer": CostExplorerExports(source_dir=str(target.source_dir)),
+            "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -35,4 +37,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "config_files": config,
         "warehouse": SnowflakeWarehouse(snowflake=snowflake),
         "cost_explorer": CostExplorerApi(region_name="us-east-1"),
+        "databricks_billing": DatabricksSqlBilling(server_hostname=dg.EnvVar("DATABRICKS_SERVER_HOSTNAME"),
+                                                   http_path=dg.EnvVar("DATABRICKS_HTTP_PATH"),
+                                                   access_token=dg.EnvVar("DATABRICKS_TOKEN")),
     }
