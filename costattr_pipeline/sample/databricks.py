@@ -40,16 +40,19 @@ PRICE_HEADER = ["price_start_time", "price_end_time", "account_id", "sku_name", 
 
 
 def _pricing(default: str, effective: str | None = None) -> str:
-    return json.dumps({"default": default, "promotional": {"default": default},
-                       "effective_list": {"default": effective or default}})
+    """Databricks' pricing struct as JSON; without ``effective`` the unit price falls back to ``default``."""
+    pricing: dict[str, object] = {"default": default, "promotional": {"default": default}}
+    if effective is not None:
+        pricing["effective_list"] = {"default": effective}
+    return json.dumps(pricing)
 
 
 def _list_prices(period: DemoPeriod) -> list[list[str]]:
     opened = "2023-01-01T00:00:00Z"
     change = dt.datetime.combine(_second_month(period), dt.time()).isoformat() + "Z"
     rows = [
-        [opened, change, ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.20")],
-        [change, "", ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.22")],
+        [opened, change, ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.20", "0.20")],
+        [change, "", ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.22", "0.22")],
         [opened, "", ACCOUNT_ID, "ENTERPRISE_SQL_PRO_COMPUTE_US_EAST_N_VIRGINIA", CLOUD, "USD", "DBU",
          _pricing("0.55")],
         [opened, "", ACCOUNT_ID, "ENTERPRISE_ALL_PURPOSE_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.65", "0.585")],

@@ -285,9 +285,9 @@ def recompute_days(scheduled_for: dt.datetime, project: Project) -> tuple[dt.dat
 def _schedules(project: Project) -> dict:
     daily_job = dg.define_asset_job(
         "databricks_priced_usage_job", selection=[DATABRICKS_USAGE, DATABRICKS_PRICED_USAGE],
-        partitions_def=project.daily, description="Land and price Databricks usage for a range of days.")
+        description="Land and price Databricks usage for a range of days.")
     monthly_job = dg.define_asset_job(
-        "databricks_cost_items_job", selection=[COST_ITEMS], partitions_def=project.monthly,
+        "databricks_cost_items_job", selection=[COST_ITEMS],
         description="Sync Databricks cost per data product into app.cost_items for a range of months.")
 
     @dg.schedule(name="databricks_priced_usage_daily", cron_schedule="0 7 * * *", job=daily_job,
