@@ -10,7 +10,7 @@ import dagster as dg
 from costattr_pipeline.defs import schedules
 from costattr_pipeline.defs.alerts import sensors as alert_sensors
 from costattr_pipeline.defs.attribution import unattributed
-from costattr_pipeline.defs.ingest import cost_explorer
+from costattr_pipeline.defs.ingest import cost_explorer, databricks
 from costattr_pipeline.defs.project import Project
 from costattr_pipeline.defs import unit_costs
 from costattr_pipeline.lib.config import load_settings
@@ -23,6 +23,7 @@ def build_definitions(target: Target) -> dg.Definitions:
     return dg.Definitions.merge(
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
+        databricks.build_defs(project),
         schedules.build_defs(project),
         alert_sensors.build_defs(),
         unit_costs.build_defs(project),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
+from costattr_pipeline.lib.databricks import read_list_prices_export, read_usage_export
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.target import Target
 
@@ -23,6 +24,7 @@ def validate_inputs(target: Target) -> list[str]:
     problems: list[str] = []
     if target.name == "local":
         problems += _cost_explorer_problems(target.source_dir, settings)
+        problems += _databricks_problems(target.source_dir)
     problems += _unit_cost_problems(target)
     return problems
 
@@ -48,6 +50,16 @@ def _cost_explorer_problems(source_dir: Path, settings: Settings) -> list[str]:
         try:
             parse_fetch(path, tenant_tag=settings.aws.tenant_tag, module_tag=settings.aws.module_tag,
                         metric=settings.aws.metric, display_name=f"aws_cost_explorer/{path.name}")
+        except CostattrInputError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _databricks_problems(source_dir: Path) -> list[str]:
+    problems = []
+    for read in (read_usage_export, read_list_prices_export):
+        try:
+            read(source_dir)
         except CostattrInputError as error:
             problems.append(str(error))
     return problems

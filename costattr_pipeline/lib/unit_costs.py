@@ -86,7 +86,7 @@ def in_force_on(unit_types: list[UnitType], day: dt.date) -> list[UnitType]:
 
 def tag_share(share: Decimal) -> str:
     """A share as the tag string writes it: 10 decimals, rounded half away from zero."""
-    return str(share.quantize(TAG_SHARE_PLACES, rounding=ROUND_HALF_UP))
+    return format(share.quantize(TAG_SHARE_PLACES, rounding=ROUND_HALF_UP), "f")  # never 1E-7 notation
 
 
 def tag_string(shares: Mapping[str, Decimal]) -> str:

@@ -13,6 +13,7 @@ from costattr_pipeline.resources.alert_channels import EventBridgeChannel, Slack
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
 from costattr_pipeline.resources.source_files import SourceFiles
+from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
@@ -30,6 +31,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             # No channel locally: breaches go to the log channel (metering.alerts + the run log).
             "eventbridge": EventBridgeChannel(enabled=False),
             "slack": SlackChannel(enabled=False),
+            "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -47,6 +49,9 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "eventbridge": EventBridgeChannel(region_name=dg.EnvVar("AWS_REGION"),
                                           event_bus_name=dg.EnvVar("COSTATTR_EVENT_BUS")),
         "slack": _slack_from_environment(),
+        "databricks_billing": DatabricksSqlBilling(server_hostname=dg.EnvVar("DATABRICKS_SERVER_HOSTNAME"),
+                                                   http_path=dg.EnvVar("DATABRICKS_HTTP_PATH"),
+                                                   access_token=dg.EnvVar("DATABRICKS_TOKEN")),
     }
 
 

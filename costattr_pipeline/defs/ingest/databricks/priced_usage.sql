@@ -1,0 +1,41 @@
+-- Databricks priced usage (contract section 4), replacing the run's window.
+-- Unit price = pricing.effective_list.default, else pricing.default, of the best list price
+-- candidate; cost = usage_quantity x unit price, exact. A record without a price keeps NULL
+-- price and cost (never zero) and fails the asset check. Retractions (negative quantities)
+-- are kept as records, so every sum nets them out.
+DELETE FROM metering.databricks_priced_usage
+WHERE usage_date >= :start_date AND usage_date < :end_date;
+
+INSERT INTO metering.databricks_priced_usage
+WITH usage_rows AS (
+    SELECT *
+    FROM metering.databricks_usage
+    WHERE usage_date >= :start_date AND usage_date < :end_date
+),
+prices AS (
+    SELECT record_id,
+           currency_code,
+           COALESCE(effective_list_price, default_price) AS unit_price,
+           CASE WHEN effective_list_price IS NOT NULL THEN 'effective_list' ELSE 'default' END AS price_source
+    FROM metering.databricks_price_candidates
+    WHERE usage_date >= :start_date AND usage_date < :end_date
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY match_rank, currency_code) = 1
+)
+SELECT u.usage_date,
+       NULLIF(TRIM(JSON_EXTRACT_STRING(u.custom_tags, :product_path)), '') AS product_id,
+       NULLIF(TRIM(JSON_EXTRACT_STRING(u.custom_tags, :tenant_path)), '') AS tenant_id,
+       u.workspace_id,
+       u.account_id,
+       u.cloud,
+       u.sku_name,
+       u.usage_unit,
+       u.usage_quantity,
+       CAST(p.unit_price AS DECIMAL(20, 10)) AS unit_price,
+       CAST(u.usage_quantity * p.unit_price AS DECIMAL(38, 18)) AS cost,
+       p.currency_code AS currency,
+       p.price_source,
+       u.record_id,
+       u.record_type,
+       u.usage_start_time
+FROM usage_rows AS u
+LEFT JOIN prices AS p ON p.record_id = u.record_id;

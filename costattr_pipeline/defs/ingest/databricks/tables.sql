@@ -1,0 +1,107 @@
+CREATE SCHEMA IF NOT EXISTS metering;
+CREATE SCHEMA IF NOT EXISTS app;
+
+-- system.billing.usage as landed: one row per usage record, the window replaced on each run.
+CREATE TABLE IF NOT EXISTS metering.databricks_usage (
+    record_id        VARCHAR NOT NULL,
+    account_id       VARCHAR,
+    workspace_id     VARCHAR,
+    sku_name         VARCHAR NOT NULL,
+    cloud            VARCHAR,
+    usage_start_time TIMESTAMP NOT NULL,     -- UTC
+    usage_end_time   TIMESTAMP,
+    usage_date       DATE NOT NULL,
+    usage_unit       VARCHAR,
+    usage_quantity   DECIMAL(38, 18) NOT NULL, -- RETRACTION records carry negative quantities
+    custom_tags      VARCHAR,                  -- JSON object text
+    usage_metadata   VARCHAR,                  -- JSON text
+    record_type      VARCHAR NOT NULL,         -- ORIGINAL, RETRACTION, RESTATEMENT
+    source_name      VARCHAR NOT NULL          -- the export file or the SQL warehouse it came from
+);
+CREATE TABLE IF NOT EXISTS metering.databricks_usage_staging AS SELECT * FROM metering.databricks_usage WHERE 1 = 0;
+
+-- system.billing.list_prices as landed, keyed on (sku_name, cloud, account_id, currency_code, price_start_time).
+CREATE TABLE IF NOT EXISTS metering.databricks_list_prices (
+    price_start_time     TIMESTAMP NOT NULL,
+    price_end_time       TIMESTAMP,            -- NULL: open
+    account_id           VARCHAR,
+    sku_name             VARCHAR NOT NULL,
+    cloud                VARCHAR,
+    currency_code        VARCHAR NOT NULL,
+    usage_unit           VARCHAR,
+    pricing              VARCHAR NOT NULL,     -- JSON text as delivered
+    default_price        DECIMAL(20, 10),      -- pricing.default
+    effective_list_price DECIMAL(20, 10)       -- pricing.effective_list.default
+);
+CREATE TABLE IF NOT EXISTS metering.databricks_list_prices_staging AS
+SELECT * FROM metering.databricks_list_prices WHERE 1 = 0;
+
+-- Every usage record priced (contract section 4); unpriced records keep NULL price and cost.
+CREATE TABLE IF NOT EXISTS metering.databricks_priced_usage (
+    usage_date       DATE NOT NULL,
+    product_id       VARCHAR,                  -- custom tag (settings databricks.product_tag); NULL: untagged
+    tenant_id        VARCHAR,                  -- custom tag (settings databricks.tenant_tag); NULL: untagged
+    workspace_id     VARCHAR,
+    account_id       VARCHAR,
+    cloud            VARCHAR,
+    sku_name         VARCHAR NOT NULL,
+    usage_unit       VARCHAR,
+    usage_quantity   DECIMAL(38, 18) NOT NULL,
+    unit_price       DECIMAL(20, 10),          -- NULL: no list price in force (fails the check)
+    cost             DECIMAL(38, 18),          -- usage_quantity x unit_price, exact
+    currency         VARCHAR,
+    price_source     VARCHAR,                  -- 'effective_list' or 'default'
+    record_id        VARCHAR NOT NULL,
+    record_type      VARCHAR NOT NULL,
+    usage_start_time TIMESTAMP NOT NULL
+);
+
+-- The application's cost items; this pipeline owns the rows with
+-- (entity_type, cost_center, title) = ('data_product', 'INFRASTRUCTURE', 'Databricks Infra Cost').
+CREATE TABLE IF NOT EXISTS app.cost_items (
+    entity_type  VARCHAR NOT NULL,
+    entity_id    VARCHAR NOT NULL,
+    cost_center  VARCHAR NOT NULL,
+    title        VARCHAR NOT NULL,
+    start_month  DATE NOT NULL,
+    end_month    DATE NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    currency     VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS app.cost_items_staging (
+    entity_type  VARCHAR NOT NULL,
+    entity_id    VARCHAR NOT NULL,
+    cost_center  VARCHAR NOT NULL,
+    title        VARCHAR NOT NULL,
+    start_month  DATE NOT NULL,
+    end_month    DATE NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    currency     VARCHAR NOT NULL,
+    amount       DECIMAL(38, 18) NOT NULL      -- the exact total the cents were rounded from
+);
+
+-- Every list price that can price a usage record (contract section 4): the same SKU, the same
+-- cloud and account when both sides carry one, and a window [price_start_time, price_end_time)
+-- holding usage_start_time, so usage exactly at a price change takes the new price.
+-- Exact cloud and account matches are preferred over a price that carries none.
+CREATE OR REPLACE VIEW metering.databricks_price_candidates AS
+SELECT u.record_id,
+       u.usage_date,
+       u.sku_name,
+       u.cloud,
+       u.account_id,
+       u.usage_start_time,
+       p.price_start_time,
+       p.price_end_time,
+       p.currency_code,
+       p.default_price,
+       p.effective_list_price,
+       CASE WHEN u.cloud = p.cloud THEN 0 ELSE 1 END
+           + CASE WHEN u.account_id = p.account_id THEN 0 ELSE 2 END AS match_rank
+FROM metering.databricks_usage AS u
+JOIN metering.databricks_list_prices AS p
+  ON p.sku_name = u.sku_name
+ AND (u.cloud IS NULL OR p.cloud IS NULL OR p.cloud = u.cloud)
+ AND (u.account_id IS NULL OR p.account_id IS NULL OR p.account_id = u.account_id)
+ AND p.price_start_time <= u.usage_start_time
+ AND (p.price_end_time IS NULL OR u.usage_start_time < p.price_end_time);
