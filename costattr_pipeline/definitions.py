@@ -8,7 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from costattr_pipeline.defs import schedules
-from costattr_pipeline.defs.attribution import unattributed
+from costattr_pipeline.defs.attribution import snowflake_credits, unattributed
 from costattr_pipeline.defs.ingest import cost_explorer
 from costattr_pipeline.defs.project import Project
 from costattr_pipeline.lib.config import load_settings
@@ -22,6 +22,7 @@ def build_definitions(target: Target) -> dg.Definitions:
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
         schedules.build_defs(project),
+        snowflake_credits.build_defs(project),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )
 
