@@ -7,6 +7,7 @@ from pathlib import Path
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
 from costattr_pipeline.lib.errors import CostattrInputError
+from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, read_usage_export
 from costattr_pipeline.target import Target
 
 
@@ -23,6 +24,7 @@ def validate_inputs(target: Target) -> list[str]:
     problems: list[str] = []
     if target.name == "local":
         problems += _cost_explorer_problems(target.source_dir, settings)
+        problems += _snowflake_problems(target.source_dir)
     return problems
 
 
@@ -32,6 +34,16 @@ def _cost_explorer_problems(source_dir: Path, settings: Settings) -> list[str]:
         try:
             parse_fetch(path, tenant_tag=settings.aws.tenant_tag, module_tag=settings.aws.module_tag,
                         metric=settings.aws.metric, display_name=f"aws_cost_explorer/{path.name}")
+        except CostattrInputError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _snowflake_problems(source_dir: Path) -> list[str]:
+    problems = []
+    for view in USAGE_VIEWS:
+        try:
+            read_usage_export(Path(source_dir) / SOURCE_FOLDER, view)
         except CostattrInputError as error:
             problems.append(str(error))
     return problems

@@ -39,11 +39,9 @@ def report_months(scheduled_for: dt.datetime, project: Project, days: int = TRAI
 
 def build_defs(project: Project) -> dg.Definitions:
     credits_job = dg.define_asset_job("snowflake_credits", selection=[SNOWFLAKE_CREDIT_DAILY],
-                                      partitions_def=project.daily,
                                       description="Attribute Snowflake credits to tenants for a range of days.")
     reports_job = dg.define_asset_job("snowflake_query_reports",
                                       selection=[RECURRING_QUERY_COST, HIERARCHICAL_QUERY_COST],
-                                      partitions_def=project.monthly,
                                       description="Recompute the monthly recurring and hierarchical query costs.")
 
     @dg.schedule(name="snowflake_credits_every_4_hours", cron_schedule="0 */4 * * *", job=credits_job,
