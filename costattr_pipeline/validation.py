@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from costattr_pipeline.lib import databricks, snowflake_usage
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
-from costattr_pipeline.lib.databricks import read_list_prices_export, read_usage_export
 from costattr_pipeline.lib.errors import CostattrInputError
+from costattr_pipeline.lib.source_files import find_table_file
+from costattr_pipeline.lib.unit_costs import load_unit_costs
 from costattr_pipeline.target import Target
 
 
@@ -15,28 +18,28 @@ def validate_inputs(target: Target) -> list[str]:
     """Check the config and every local source file; return one line per problem.
 
     Source checks need valid settings (tag names), so a broken settings.yaml is
-    reported alone.
+    reported alone. Each file is checked on its own, so every broken file is named.
     """
     try:
         settings = load_settings(target.config_dir)
     except CostattrInputError as error:
         return [str(error)]
-    problems: list[str] = []
+    source_dir = Path(target.source_dir)
+    checks: list[Callable[[], object]] = [lambda: load_unit_costs(target.config_dir),
+                                          lambda: _read_unit_drivers(source_dir)]
     if target.name == "local":
-        problems += _cost_explorer_problems(target.source_dir, settings)
-        problems += _databricks_problems(target.source_dir)
-    problems += _unit_cost_problems(target)
-    return problems
+        checks += _cost_explorer_checks(source_dir, settings)
+        checks += [lambda: databricks.read_usage_export(source_dir),
+                   lambda: databricks.read_list_prices_export(source_dir)]
+        checks += [lambda view=view: snowflake_usage.read_usage_export(source_dir / snowflake_usage.SOURCE_FOLDER,
+                                                                       view)
+                   for view in snowflake_usage.USAGE_VIEWS]
+    return _problems(checks)
 
 
-def _unit_cost_problems(target: Target) -> list[str]:
-    from costattr_pipeline.defs.unit_costs.assets import read_unit_drivers
-    from costattr_pipeline.lib.source_files import find_table_file
-    from costattr_pipeline.lib.unit_costs import load_unit_costs
-
+def _problems(checks: list[Callable[[], object]]) -> list[str]:
     problems = []
-    for check in (lambda: load_unit_costs(target.config_dir),
-                  lambda: read_unit_drivers(find_table_file(Path(target.source_dir) / "usage", "unit_drivers"))):
+    for check in checks:
         try:
             check()
         except CostattrInputError as error:
@@ -44,22 +47,13 @@ def _unit_cost_problems(target: Target) -> list[str]:
     return problems
 
 
-def _cost_explorer_problems(source_dir: Path, settings: Settings) -> list[str]:
-    problems = []
-    for path in sorted((Path(source_dir) / "aws_cost_explorer").glob("*.json")):
-        try:
-            parse_fetch(path, tenant_tag=settings.aws.tenant_tag, module_tag=settings.aws.module_tag,
-                        metric=settings.aws.metric, display_name=f"aws_cost_explorer/{path.name}")
-        except CostattrInputError as error:
-            problems.append(str(error))
-    return problems
+def _read_unit_drivers(source_dir: Path) -> object:
+    from costattr_pipeline.defs.unit_costs.assets import read_unit_drivers
+
+    return read_unit_drivers(find_table_file(source_dir / "usage", "unit_drivers"))
 
 
-def _databricks_problems(source_dir: Path) -> list[str]:
-    problems = []
-    for read in (read_usage_export, read_list_prices_export):
-        try:
-            read(source_dir)
-        except CostattrInputError as error:
-            problems.append(str(error))
-    return problems
+def _cost_explorer_checks(source_dir: Path, settings: Settings) -> list[Callable[[], object]]:
+    return [lambda path=path: parse_fetch(path, tenant_tag=settings.aws.tenant_tag, module_tag=settings.aws.module_tag,
+                                          metric=settings.aws.metric, display_name=f"aws_cost_explorer/{path.name}")
+            for path in sorted((source_dir / "aws_cost_explorer").glob("*.json"))]

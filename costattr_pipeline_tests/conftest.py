@@ -21,6 +21,21 @@ unattributed_threshold:
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_stale_dagster_instance() -> Iterator[None]:
+    """Start each test with no "current" defs-state storage.
+
+    Dagster keeps the storage of the last instance created in a context variable that
+    holds only a weak reference to its instance; when instances are disposed out of
+    order (tests, in-process runs) it can point at a dead one, and resolving a
+    Definitions' repository then fails at random. Tests that need an instance create one.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture
 def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
     """A local target in a temporary folder, with a minimal settings.yaml."""

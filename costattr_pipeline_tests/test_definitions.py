@@ -42,12 +42,12 @@ def test_no_deprecated_api_is_used(target: Target) -> None:
                                                      ("unattributed_monitor_daily", "unattributed_monitor")])
 def test_daily_schedules_cover_yesterday_and_two_restated_days(target: Target, schedule_name: str,
                                                                job_name: str) -> None:
-    loaded = build_definitions(target)
-    schedule = loaded.resolve_schedule_def(schedule_name)
-    assert schedule.execution_timezone == "UTC"
-    assert schedule.job_name == job_name
     tick = dt.datetime(2026, 3, 10, 6 if "cost_explorer" in schedule_name else 8, tzinfo=dt.timezone.utc)
+    # Resolve inside the test instance: Dagster's definitions state lookup needs a live instance.
     with dg.instance_for_test() as instance:
+        schedule = build_definitions(target).resolve_schedule_def(schedule_name)
+        assert schedule.execution_timezone == "UTC"
+        assert schedule.job_name == job_name
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
         request = schedule.evaluate_tick(context).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "2026-03-07"

@@ -14,6 +14,7 @@ from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
+from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, SnowflakeUsageExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
@@ -32,6 +33,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "eventbridge": EventBridgeChannel(enabled=False),
             "slack": SlackChannel(enabled=False),
             "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
+            "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -52,6 +54,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "databricks_billing": DatabricksSqlBilling(server_hostname=dg.EnvVar("DATABRICKS_SERVER_HOSTNAME"),
                                                    http_path=dg.EnvVar("DATABRICKS_HTTP_PATH"),
                                                    access_token=dg.EnvVar("DATABRICKS_TOKEN")),
+        "snowflake_usage": SnowflakeAccountUsage(),
     }
 
 

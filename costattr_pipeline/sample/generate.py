@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from costattr_pipeline.sample import cost_explorer, databricks, unit_costs
+from costattr_pipeline.sample import cost_explorer, databricks, snowflake, unit_costs
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
 MODULES = ("risk-engine", "reporting", "ingestion")
@@ -65,4 +65,5 @@ def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: in
     cost_explorer.generate(source_dir, period, rng)
     databricks.generate(source_dir, period, rng)
     unit_costs.generate(source_dir, period, rng)
+    snowflake.generate(source_dir, period, rng)
     return period

@@ -1,0 +1,175 @@
+"""Snowflake ACCOUNT_USAGE exports (contract 2.2) and the query-tag grammar.
+
+Pure code: the column specs of the three exports, their validation (types,
+non-negative credits, duplicate keys) and the query-tag rule shared by the SQL
+and its Python reference. The SQL runs the same regular expressions on DuckDB
+and Snowflake; :func:`query_tag_tenant` applies them in Python so property
+tests can compare both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from costattr_pipeline.lib.errors import ConfigError, SourceError
+from costattr_pipeline.lib.source_files import Column, find_table_file, read_table_file
+
+SOURCE_FOLDER = "snowflake"
+CREDITS = "DECIMAL(38, 12)"
+
+
+@dataclass(frozen=True)
+class UsageView:
+    """One ACCOUNT_USAGE view: its export columns and the keys that must be unique."""
+
+    name: str
+    columns: tuple[Column, ...]
+    unique_key: tuple[str, ...]
+    non_negative: tuple[str, ...]
+
+
+WAREHOUSE_METERING_HISTORY = UsageView(
+    "warehouse_metering_history",
+    (
+        Column("START_TIME", "TIMESTAMP", nullable=False),
+        Column("END_TIME", "TIMESTAMP", required=False),
+        Column("WAREHOUSE_ID", "BIGINT", required=False),
+        Column("WAREHOUSE_NAME", nullable=False),
+        Column("CREDITS_USED", CREDITS, required=False),
+        Column("CREDITS_USED_COMPUTE", CREDITS, nullable=False),
+        Column("CREDITS_USED_CLOUD_SERVICES", CREDITS, required=False),
+    ),
+    unique_key=("warehouse_name", "start_time"),
+    non_negative=("credits_used_compute",),
+)
+QUERY_ATTRIBUTION_HISTORY = UsageView(
+    "query_attribution_history",
+    (
+        Column("QUERY_ID", nullable=False),
+        Column("PARENT_QUERY_ID", required=False),
+        Column("ROOT_QUERY_ID", required=False),
+        Column("WAREHOUSE_ID", "BIGINT", required=False),
+        Column("WAREHOUSE_NAME", nullable=False),
+        Column("QUERY_HASH", required=False),
+        Column("QUERY_PARAMETERIZED_HASH", required=False),
+        Column("QUERY_TAG", required=False),
+        Column("USER_NAME"),
+        Column("START_TIME", "TIMESTAMP", nullable=False),
+        Column("END_TIME", "TIMESTAMP", required=False),
+        Column("CREDITS_ATTRIBUTED_COMPUTE", CREDITS, nullable=False),
+        Column("CREDITS_USED_QUERY_ACCELERATION", CREDITS, required=False),
+    ),
+    unique_key=("query_id",),
+    non_negative=("credits_attributed_compute",),
+)
+TAG_REFERENCES = UsageView(
+    "tag_references",
+    (
+        Column("TAG_DATABASE", required=False),
+        Column("TAG_SCHEMA", required=False),
+        Column("TAG_NAME", nullable=False),
+        Column("TAG_VALUE"),
+        Column("OBJECT_DATABASE", required=False),
+        Column("OBJECT_SCHEMA", required=False),
+        Column("OBJECT_ID", "BIGINT", required=False),
+        Column("OBJECT_NAME", nullable=False),
+        Column("DOMAIN", nullable=False),
+        Column("COLUMN_NAME", required=False),
+        Column("OBJECT_DELETED", "TIMESTAMP", required=False),
+    ),
+    unique_key=(),
+    non_negative=(),
+)
+USAGE_VIEWS = (WAREHOUSE_METERING_HISTORY, QUERY_ATTRIBUTION_HISTORY, TAG_REFERENCES)
+
+
+def _first_bad_row(rows: pa.Table, condition: str) -> int | None:
+    """1-based position of the first row matching ``condition`` (a SQL predicate over ``numbered``), or None."""
+    numbered = rows.append_column("position", pa.array(range(1, rows.num_rows + 1), pa.int64()))
+    engine = duckdb.connect()
+    try:
+        engine.register("numbered", numbered)
+        found = engine.execute(f"SELECT MIN(position) FROM numbered WHERE {condition}").fetchone()
+        return found[0] if found else None
+    finally:
+        engine.close()
+
+
+def read_usage_export(folder: Path, view: UsageView) -> pa.Table | None:
+    """Read and validate ``<folder>/<view>.csv|parquet``; None when the file is absent.
+
+    Beyond types: credits must not be negative, and the view's key must be unique
+    (an export that holds a query twice would count its credits twice).
+    """
+    path = find_table_file(folder, view.name)
+    if path is None:
+        return None
+    display = f"{SOURCE_FOLDER}/{path.name}"
+    rows = read_table_file(path, view.columns, display_name=display)
+    unit, offset = ("line", 1) if path.suffix.lower() == ".csv" else ("row", 0)
+    for column in view.non_negative:
+        position = _first_bad_row(rows, f"{column} < 0")
+        if position is not None:
+            raise SourceError(display, f"{unit} {position + offset}", f"column {column.upper()!r} must not be negative")
+    if view.unique_key:
+        key = ", ".join(view.unique_key)
+        position = _first_bad_row(
+            rows, f"position IN (SELECT position FROM (SELECT position, row_number() OVER "
+                  f"(PARTITION BY {key} ORDER BY position) AS copy FROM numbered) AS copies WHERE copy > 1)")
+        if position is not None:
+            names = ", ".join(name.upper() for name in view.unique_key)
+            raise SourceError(display, f"{unit} {position + offset}", f"duplicate ({names}): already on an earlier row")
+    return rows
+
+
+# --- Query tags -----------------------------------------------------------------------------------
+# A query's tenant is the value of the tenant key in its QUERY_TAG: either `KEY=value` pairs separated by
+# `;` or `,`, or a JSON object whose key maps to a string. Keys are matched case-insensitively; the value is
+# kept as written (surrounding spaces trimmed); an empty value counts as no tag. The patterns use only
+# POSIX classes, alternation and capture groups, which DuckDB (RE2), Snowflake (POSIX ERE) and Python agree on.
+
+_KEY_CHARACTERS = re.compile(r"^[A-Za-z0-9_$]+$")
+
+
+def _case_insensitive(key: str) -> str:
+    if not _KEY_CHARACTERS.match(key):
+        raise ConfigError("settings.yaml", "snowflake.tenant_tag",
+                          f"tag name {key!r} may only hold letters, digits, '_' and '$'")
+    return "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else f"[{char}]" for char in key)
+
+
+def pair_tag_pattern(key: str) -> str:
+    """Regex whose group 2 is the value of ``key`` in a ``K=v;K=v`` or ``K=v,K=v`` tag."""
+    return f"(^|[;,])[ \t]*{_case_insensitive(key)}[ \t]*=[ \t]*([^;,]*)"
+
+
+def json_tag_pattern(key: str) -> str:
+    """Regex whose group 1 is the string value of ``key`` in a JSON object tag."""
+    return f'"{_case_insensitive(key)}"[ \t]*:[ \t]*"([^"]*)"'
+
+
+def is_json_tag(tag: str) -> bool:
+    return tag.lstrip(" ").startswith("{")
+
+
+def query_tag_tenant(tag: str | None, key: str) -> str | None:
+    """The tenant a QUERY_TAG names, or None (Python reference of the SQL rule).
+
+    The first occurrence of the key wins. JSON is matched as text: a nested object that
+    holds the key also matches, and a non-string value does not.
+    """
+    if tag is None:
+        return None
+    if is_json_tag(tag):
+        match = re.search(json_tag_pattern(key), tag)
+        value = match.group(1) if match else None
+    else:
+        match = re.search(pair_tag_pattern(key), tag)
+        value = match.group(2) if match else None
+    value = value.strip(" ") if value is not None else None
+    return value or None

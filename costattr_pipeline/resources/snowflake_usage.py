@@ -1,0 +1,105 @@
+"""Where the Snowflake ACCOUNT_USAGE views are read: landed exports locally, in place in production.
+
+The transformations are written against three relations whose names this
+resource gives. Locally, the exports under ``<source dir>/snowflake/`` are
+validated and loaded into ``landing.snowflake_*`` tables. In production, the
+SQL reads ``SNOWFLAKE.ACCOUNT_USAGE.<VIEW>`` where it lives: nothing of the
+account's history is copied out of Snowflake.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from costattr_pipeline.lib import snowflake_usage
+from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, read_usage_export
+from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.resources.warehouse import WarehouseSession
+
+LANDING_TABLES_SQL = sql_file(snowflake_usage.__file__, "snowflake_usage_landing.sql")
+_RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
+
+
+@dataclass(frozen=True)
+class UsageRelations:
+    """The relation (table or view) that holds each ACCOUNT_USAGE view, and which ones had no data source."""
+
+    warehouse_metering_history: str
+    query_attribution_history: str
+    tag_references: str
+    missing: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (self.warehouse_metering_history, self.query_attribution_history, self.tag_references):
+            if not _RELATION.match(name):
+                raise ValueError(f"not a relation name: {name!r}")
+
+    def bind(self, sql: str) -> str:
+        """Put the relation names into SQL written with ``{{warehouse_metering_history}}``-style placeholders."""
+        for view in ("warehouse_metering_history", "query_attribution_history", "tag_references"):
+            sql = sql.replace("{{" + view + "}}", getattr(self, view))
+        if "{{" in sql:
+            raise KeyError(f"unknown relation placeholder in SQL: {sql[sql.index('{{'):][:60]}")
+        return sql
+
+
+class SnowflakeUsageSource(dg.ConfigurableResource):
+    """Gives the SQL the three ACCOUNT_USAGE relations, ready to read in the given session."""
+
+    def prepare(self, session: WarehouseSession) -> UsageRelations:
+        raise NotImplementedError
+
+
+class SnowflakeUsageExports(SnowflakeUsageSource):
+    """Local target: ``<source dir>/snowflake/<view>.csv|parquet`` (contract 2.2), landed whole on each run.
+
+    Every file is read and validated before anything is written; then the three landing
+    tables are replaced in one transaction. A missing file lands as an empty table and is
+    reported in ``missing``.
+    """
+
+    source_dir: str = Field(description="Source exports folder")
+
+    def prepare(self, session: WarehouseSession) -> UsageRelations:
+        folder = Path(self.source_dir) / SOURCE_FOLDER
+        exports = {view.name: read_usage_export(folder, view) for view in USAGE_VIEWS}
+        session.execute(LANDING_TABLES_SQL)
+        with session.transaction():
+            for name, rows in exports.items():
+                session.execute(f"DELETE FROM landing.snowflake_{name}")
+                if rows is not None:
+                    session.insert_arrow(f"landing.snowflake_{name}", rows)
+        return UsageRelations(
+            warehouse_metering_history="landing.snowflake_warehouse_metering_history",
+            query_attribution_history="landing.snowflake_query_attribution_history",
+            tag_references="landing.snowflake_tag_references",
+            missing=tuple(name for name, rows in exports.items() if rows is None),
+        )
+
+
+class SnowflakeAccountUsage(SnowflakeUsageSource):
+    """Production: the ACCOUNT_USAGE views read in place by the SQL that runs in Snowflake.
+
+    The views' timestamps are TIMESTAMP_LTZ; the session time zone is set to UTC first so that
+    a day is a UTC day, as everywhere else in costattr.
+    """
+
+    account_usage_schema: str = Field(default="SNOWFLAKE.ACCOUNT_USAGE",
+                                      description="Database.schema of the ACCOUNT_USAGE views (or a copy of them)")
+    session_statements: list[str] = Field(default=["ALTER SESSION SET TIMEZONE = 'UTC'"],
+                                          description="Statements run before reading the views")
+
+    def prepare(self, session: WarehouseSession) -> UsageRelations:
+        for statement in self.session_statements:
+            session.execute(statement)
+        schema = self.account_usage_schema
+        return UsageRelations(
+            warehouse_metering_history=f"{schema}.WAREHOUSE_METERING_HISTORY",
+            query_attribution_history=f"{schema}.QUERY_ATTRIBUTION_HISTORY",
+            tag_references=f"{schema}.TAG_REFERENCES",
+        )
