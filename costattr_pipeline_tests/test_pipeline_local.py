@@ -115,3 +115,23 @@ def test_missing_source_folder_gives_empty_outputs_and_a_warning(target) -> None
     checks = {check: passed for _, check, passed, _ in summary.checks}
     assert checks["cost_explorer_source_present"] is False
     assert query(target, "SELECT COUNT(*) FROM metering.unattributed_costs") == [(0,)]
+
+
+def _parsed(summary) -> int:
+    return int(next(a for a in summary.assets if a.asset == "metering/aws_cost_daily").metadata["fetches_parsed"])
+
+
+def test_unchanged_landed_fetches_are_not_parsed_again(target) -> None:
+    _first_fetch(target)
+    assert _parsed(run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))) == 1
+    assert _parsed(run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))) == 0
+    # A fetch registered for other days is parsed when a run covers days it holds but did not land.
+    _restatement(target)
+    assert _parsed(run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))) == 1   # no day of it in window
+    assert _parsed(run_range(target, dt.date(2026, 3, 3), dt.date(2026, 3, 4))) == 1
+    assert _unattributed(target)[-1][1:3] == (Decimal("100"), Decimal("1"))
+    # A file rewritten in place (same name, new bytes) is a new load and restates its day.
+    write_fetch(target.source_dir, "fetch-2026-03-05.json",
+                page({D3: [group("acme", "EC2", "80"), group(None, "VPC", "20")]}))
+    assert _parsed(run_range(target, dt.date(2026, 3, 3), dt.date(2026, 3, 4))) == 1
+    assert _unattributed(target)[-1][1:3] == (Decimal("100"), Decimal("20"))

@@ -37,6 +37,12 @@ class Fetch:
     path: Path
 
     @property
+    def file_key(self) -> tuple[str, int, int]:
+        """Name, size and modification time: an unchanged file is not hashed or parsed again."""
+        stat = self.path.stat()
+        return self.source_name, stat.st_size, stat.st_mtime_ns
+
+    @property
     def load_id(self) -> str:
         """Content identity: the same bytes loaded twice are one load."""
         digest = hashlib.sha256()
@@ -50,45 +56,65 @@ def _where(row: dict) -> str:
     return f"page {row['page_no']}, ResultsByTime[{row['period_no'] - 1}].Groups[{row['group_no'] - 1}]"
 
 
+PARSED_TABLE = "cost_explorer_parsed"
+
+
+def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
+                module_tag: str = "module_id", metric: str = "UnblendedCost", display_name: str | None = None) -> None:
+    """Parse and validate one whole fetch into the temp table ``cost_explorer_parsed`` of ``engine``.
+
+    ``engine`` is any DuckDB connection: an in-memory one, or the DuckDB warehouse itself so
+    that a large fetch never passes through Python. The whole fetch is validated, not only a
+    window: a broken file is broken for every run. Raises :class:`SourceError` naming the file.
+    """
+    name = display_name or str(path)
+    query = render(sql_file(__file__, "cost_explorer_pages.sql"),
+                   {"path": str(path), "tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric})
+    try:
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS {query}")
+    except duckdb.Error as error:
+        message = str(error).splitlines()[0]
+        if "JSON" in message:
+            raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
+        raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
+    _validate_pages(engine, path, name, tenant_tag, module_tag)
+    _validate_groups(engine, name, tenant_tag, module_tag, metric)
+
+
+def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id",
+                     start: dt.date | None = None, end: dt.date | None = None) -> str:
+    """The landing columns of the staged fetch, for the days ``[start, end)``."""
+    window = " AND ".join(
+        [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
+    ) or "TRUE"
+    return f"""
+        SELECT cost_date,
+               grouped_by,
+               NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
+               NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
+               service,
+               CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
+               unit AS currency,
+               estimated
+        FROM {PARSED_TABLE}
+        WHERE {window}
+        ORDER BY page_no, period_no, group_no"""
+
+
+def fetch_days_sql() -> str:
+    """Per day of the staged fetch, its row count (the fetch register remembers what a file holds)."""
+    return f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} GROUP BY cost_date ORDER BY cost_date"
+
+
 def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = "module_id",
                 metric: str = "UnblendedCost", display_name: str | None = None,
                 start: dt.date | None = None, end: dt.date | None = None) -> pa.Table:
-    """Parse and validate one fetch; return its landing rows for ``[start, end)`` (without load identity).
-
-    The whole fetch is validated, not only the window: a broken file is broken for every run.
-
-    Raises :class:`SourceError` on the first kind of problem found, naming the file.
-    """
-    name = display_name or str(path)
+    """Parse and validate one fetch; return its landing rows for ``[start, end)`` (without load identity)."""
     engine = duckdb.connect()
     try:
-        query = render(sql_file(__file__, "cost_explorer_pages.sql"),
-                       {"path": str(path), "tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric})
-        try:
-            engine.execute(f"CREATE TEMP TABLE parsed AS {query}")
-        except duckdb.Error as error:
-            message = str(error).splitlines()[0]
-            if "Malformed JSON" in message or "JSON" in message:
-                raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
-            raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
-        _validate_pages(engine, path, name, tenant_tag, module_tag)
-        _validate_groups(engine, name, tenant_tag, module_tag, metric)
-        window = " AND ".join(
-            [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
-        ) or "TRUE"
-        return engine.sql(f"""
-            SELECT cost_date,
-                   grouped_by,
-                   NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
-                   NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
-                   service,
-                   CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
-                   unit AS currency,
-                   estimated
-            FROM parsed
-            WHERE {window}
-            ORDER BY page_no, period_no, group_no
-        """).to_arrow_table()
+        stage_fetch(engine, path, tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
+                    display_name=display_name)
+        return engine.sql(landing_rows_sql(tenant_tag, module_tag, start, end)).to_arrow_table()
     finally:
         engine.close()
 
@@ -136,7 +162,7 @@ def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: s
                    f"{AMOUNT_SCALE} places"),
     ]
     for condition, describe in checks:
-        found = engine.sql(f"SELECT * FROM parsed WHERE {condition} ORDER BY page_no, period_no, group_no LIMIT 1")
+        found = engine.sql(f"SELECT * FROM {PARSED_TABLE} WHERE {condition} ORDER BY page_no, period_no, group_no LIMIT 1")
         table = found.to_arrow_table().to_pylist()
         if table:
             raise SourceError(name, _where(table[0]), describe(table[0]))

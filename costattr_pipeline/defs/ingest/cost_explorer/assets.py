@@ -4,15 +4,17 @@
 import datetime as dt
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.defs.metadata import table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
-from costattr_pipeline.lib.cost_explorer import parse_fetch
-from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.lib.config import AwsSettings
+from costattr_pipeline.lib.cost_explorer import Fetch, fetch_days_sql, landing_rows_sql, stage_fetch
+from costattr_pipeline.lib.sql import literal, sql_file
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
-from costattr_pipeline.resources.warehouse import Warehouse
+from costattr_pipeline.resources.warehouse import DuckDBSession, Warehouse, WarehouseSession
 
 AWS_COST_DAILY = dg.AssetKey(["metering", "aws_cost_daily"])
 CHECK_SOURCE_PRESENT = "cost_explorer_source_present"
@@ -20,14 +22,65 @@ CHECK_LATEST_ROWS_UNIQUE = "latest_rows_unique"
 
 TABLES_SQL = sql_file(__file__, "tables.sql")
 LAND_SQL = sql_file(__file__, "land.sql")
+UNLANDED_LOADS_SQL = sql_file(__file__, "unlanded_loads.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
-def _with_load_identity(rows: pa.Table, load_id: str, source_name: str, loaded_at: dt.datetime) -> pa.Table:
-    count = rows.num_rows
-    return (rows.append_column("load_id", pa.array([load_id] * count, pa.string()))
-                .append_column("source_name", pa.array([source_name] * count, pa.string()))
-                .append_column("loaded_at", pa.array([loaded_at] * count, pa.timestamp("us"))))
+def _stage(session: WarehouseSession, fetch: Fetch, load_id: str, aws: AwsSettings, start: dt.date, end: dt.date,
+           loaded_at: dt.datetime) -> pa.Table:
+    """Validate a whole fetch and stage its rows of the window; return its rows per day.
+
+    On DuckDB the fetch is parsed inside the warehouse connection (no copy through Python);
+    on another warehouse it is parsed in an in-memory DuckDB and sent as Arrow.
+    """
+    engine = session.connection if isinstance(session, DuckDBSession) else duckdb.connect()
+    stage_fetch(engine, fetch.path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
+                display_name=f"aws_cost_explorer/{fetch.source_name}")
+    rows = f"""SELECT *, {literal(load_id)} AS load_id, {literal(fetch.source_name)} AS source_name,
+                      {literal(loaded_at)} AS loaded_at
+               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end)})"""
+    days = engine.sql(fetch_days_sql()).to_arrow_table()
+    if isinstance(session, DuckDBSession):
+        engine.execute(f"INSERT INTO metering.aws_cost_staging {rows}")
+    else:
+        session.insert_arrow("metering.aws_cost_staging", engine.sql(rows).to_arrow_table())
+        engine.close()
+    return days
+
+
+def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date, end: dt.date,
+          log) -> int:
+    """Stage every fetch that may hold unlanded rows of the window, register it, land; return fetches parsed."""
+    params = {"start_date": start, "end_date": end}
+    registered = {(row["source_name"], row["file_size"], row["file_mtime_ns"]): row["load_id"]
+                  for row in session.rows("SELECT * FROM metering.aws_cost_fetches")}
+    load_days = {row["load_id"]: (row["first_day"], row["last_day"]) for row in session.rows(
+        "SELECT load_id, MIN(cost_date) AS first_day, MAX(cost_date) AS last_day "
+        "FROM metering.aws_cost_fetch_days GROUP BY load_id")}
+    unlanded = {row["load_id"] for row in session.rows(UNLANDED_LOADS_SQL, params)}
+    # Microseconds: a file rewritten in place and reloaded within a second must still sort later.
+    loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    parsed: set[str] = set()
+    session.execute("DELETE FROM metering.aws_cost_staging")
+    for fetch in fetches:
+        key = fetch.file_key
+        load_id = registered.get(key) or fetch.load_id
+        if key not in registered:
+            session.execute("INSERT INTO metering.aws_cost_fetches VALUES (:name, :size, :mtime, :load_id)",
+                            {"name": key[0], "size": key[1], "mtime": key[2], "load_id": load_id})
+        if load_id in parsed:  # the same bytes under two names are one load
+            continue
+        if load_id in load_days and load_id not in unlanded:
+            continue  # registered, and every day it holds in the window is landed: nothing new
+        days = _stage(session, fetch, load_id, aws, start, end, loaded_at)
+        parsed.add(load_id)
+        if load_id not in load_days:
+            session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
+                "load_id", pa.array([load_id] * days.num_rows, pa.string())).select(
+                ["load_id", "cost_date", "row_count"]))
+    session.execute(LAND_SQL, params)
+    log.info(f"Parsed {len(parsed)} of {len(fetches)} Cost Explorer fetch(es) for [{start}, {end})")
+    return len(parsed)
 
 
 def build_defs(project: Project) -> dg.Definitions:
@@ -58,29 +111,14 @@ def build_defs(project: Project) -> dg.Definitions:
         start, end = window_dates(context)
         aws = config_files.settings().aws
         fetches = cost_explorer.fetches(start, end, aws, context.log)
-        loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-
-        # Parse and validate every fetch before anything is written.
-        staged: list[pa.Table] = []
-        seen: set[str] = set()
-        for fetch in fetches:
-            load_id = fetch.load_id
-            if load_id in seen:  # two files with the same bytes are one load
-                continue
-            seen.add(load_id)
-            rows = parse_fetch(fetch.path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
-                               display_name=f"aws_cost_explorer/{fetch.source_name}", start=start, end=end)
-            staged.append(_with_load_identity(rows, load_id, fetch.source_name, loaded_at))
-
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
             session.execute(TABLES_SQL)
             before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
+            # Every fetch is validated inside the transaction before the landing insert: a bad
+            # file rolls everything back, so nothing is half-written.
             with session.transaction():
-                session.execute("DELETE FROM metering.aws_cost_staging")
-                for rows in staged:
-                    session.insert_arrow("metering.aws_cost_staging", rows)
-                session.execute(LAND_SQL, params)
+                parsed = _land(session, fetches, aws, start, end, context.log)
             added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
             duplicates = session.rows(f"""
                 SELECT cost_date, grouped_by, tenant_id, module_id, service, COUNT(*) AS copies
@@ -94,7 +132,8 @@ def build_defs(project: Project) -> dg.Definitions:
                 order_by="cost_date, tenant_id NULLS FIRST, service",
             )
         metadata["rows_added"] = dg.MetadataValue.int(int(added))
-        metadata["fetches_read"] = dg.MetadataValue.int(len(fetches))
+        metadata["fetches_found"] = dg.MetadataValue.int(len(fetches))
+        metadata["fetches_parsed"] = dg.MetadataValue.int(parsed)
         context.log.info(f"Landed {added} new Cost Explorer rows for [{start}, {end}) from {len(fetches)} fetch(es)")
         return dg.MaterializeResult(
             metadata=metadata,

@@ -22,3 +22,18 @@ CREATE OR REPLACE VIEW metering.aws_cost_latest AS
 SELECT *
 FROM metering.aws_cost_daily
 QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1;
+
+-- The fetch register: what each fetch file holds, so an unchanged file whose days are
+-- landed is neither hashed nor parsed again (a daily run does not re-read a year of JSON).
+CREATE TABLE IF NOT EXISTS metering.aws_cost_fetches (
+    source_name   VARCHAR NOT NULL,
+    file_size     BIGINT NOT NULL,
+    file_mtime_ns BIGINT NOT NULL,
+    load_id       VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
+    load_id   VARCHAR NOT NULL,
+    cost_date DATE NOT NULL,
+    row_count BIGINT NOT NULL
+);
