@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from costattr_pipeline.defs import billing
 from costattr_pipeline.defs import schedules
 from costattr_pipeline.defs.attribution import unattributed
 from costattr_pipeline.defs.ingest import cost_explorer
@@ -21,6 +22,7 @@ def build_definitions(target: Target) -> dg.Definitions:
     return dg.Definitions.merge(
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
+        billing.build_defs(project),
         schedules.build_defs(project),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )

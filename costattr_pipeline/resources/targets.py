@@ -10,6 +10,7 @@ from dagster_snowflake import SnowflakeResource
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
+from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
@@ -22,6 +23,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "warehouse": DuckDBWarehouse(path=str(target.warehouse), memory_limit=settings.warehouse.memory_limit,
                                          threads=settings.warehouse.threads),
             "cost_explorer": CostExplorerExports(source_dir=str(target.source_dir)),
+            "usage_exports": UsageExports(source_dir=str(target.source_dir)),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -35,4 +37,6 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "config_files": config,
         "warehouse": SnowflakeWarehouse(snowflake=snowflake),
         "cost_explorer": CostExplorerApi(region_name="us-east-1"),
+        # Product metering is exported by the platform itself into the source folder in every target.
+        "usage_exports": UsageExports(source_dir=str(target.source_dir)),
     }
