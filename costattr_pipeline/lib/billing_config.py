@@ -166,20 +166,25 @@ class BillingConfig:
         for period_start in months(start, end):
             self.check_period(period_start)
 
-    def mentioned_periods(self) -> list[dt.date]:
-        """The periods from the first tenant entry to the last day either file mentions.
+    def check_known_periods(self) -> None:
+        """Check the periods the files themselves make reachable (``costattr validate`` has no run range).
 
-        Used by ``costattr validate`` (which has no run range): an open-ended tenant after the
-        last version's end is only an error once a run reaches that period.
+        That is every period from the first tenant entry to the last day either file mentions,
+        plus the period after it, which stands for every later one (nothing changes after that
+        day). That later period is skipped when no version is in force in it: an open-ended tenant
+        after the last version's end is only an error once a run reaches that period.
         """
         entries = [entry for plan in self.tenants.values() for entry in plan.tiers + plan.modules]
         if not entries:
-            return []
+            return
         windows = [entry.window for entry in entries] + [version.window for version in self.versions]
         last = max([window.start for window in windows]
                    + [window.end - dt.timedelta(days=1) for window in windows if window.end is not None])
         first = min(entry.window.start for entry in entries)
-        return months(first, last + dt.timedelta(days=1))
+        for period_start in months(first, next_month(last) + dt.timedelta(days=1)):
+            if period_start > last and self.version_in_force(period_start) is None:
+                continue
+            self.check_period(period_start)
 
     def bill(self, tenant_id: str, period_start: dt.date, usage: Mapping[str, Decimal],
              external_cost: Decimal) -> TenantBill:
@@ -323,8 +328,7 @@ def parse_billing_config(rate_card: Any, tenants: Any, rate_card_source: str = R
         plans[_name(tenant_id)] = TenantPlan(_name(tenant_id), tuple(tier_history), tuple(module_history))
 
     config = BillingConfig(tuple(versions), tiers, plans, rate_card_source, tenants_source, content_hash)
-    for period_start in config.mentioned_periods():
-        config.check_period(period_start)
+    config.check_known_periods()
     return config
 
 
