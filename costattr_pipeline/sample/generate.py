@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from costattr_pipeline.sample import cost_explorer
+from costattr_pipeline.sample import cost_explorer, usage
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
 MODULES = ("risk-engine", "reporting", "ingestion")
@@ -63,4 +63,6 @@ def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: in
     rng = random.Random(seed)
     write_config(source_dir / "config", period)
     cost_explorer.generate(source_dir, period, rng)
+    usage.write_config(source_dir / "config", period)
+    usage.generate(source_dir, period, rng)
     return period
