@@ -205,3 +205,41 @@ def test_summary_sql_reads_snowflake_and_databricks_tables_on_duckdb() -> None:
 
 def test_summary_sql_on_snowflake_dialect(fakesnow_connection) -> None:
     assert _summary_rows(SnowflakeSession(fakesnow_connection)) == EXPECTED_SUMMARY
+
+
+def test_definitions_load_with_billing_schedules(target: Target) -> None:
+    import dagster as dg
+
+    from costattr_pipeline.definitions import build_definitions
+
+    defs = build_definitions(target)
+    dg.Definitions.validate_loadable(defs)
+    tick = dt.datetime(2026, 3, 17, 8, 0, tzinfo=dt.timezone.utc)
+    context = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
+    provisional = defs.resolve_schedule_def("billing_provisional_4h")
+    assert provisional.cron_schedule == "0 */4 * * *"
+    requests = provisional.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["2026-03-01"]
+    closing = defs.resolve_schedule_def("billing_close_monthly")
+    requests = closing.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["2026-02-01"]
+    ingest = defs.resolve_schedule_def("usage_ingest_4h")
+    requests = ingest.evaluate_tick(context).run_requests
+    assert [(request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"])
+            for request in requests] == [("2026-03-01", "2026-03-17")]
+
+
+def test_validate_reports_billing_config_and_usage_problems(target: Target) -> None:
+    from costattr_pipeline.validation import validate_inputs
+
+    _write_sources(target)
+    assert validate_inputs(target) == []
+    write_config(target.config_dir, "tenants.yaml", TENANTS.replace("tier: premium", "tier: platinum"))
+    (Path(target.source_dir) / "usage" / "external_api_costs.csv").write_text(
+        EXTERNAL_COSTS.replace("2.35,", "2.35,EUR"), encoding="utf-8")
+    problems = validate_inputs(target)
+    assert len(problems) == 2
+    assert problems[0].endswith("tenants.yaml: tenants.acme.tiers[1]: unknown tier 'platinum' "
+                                "(tiers: premium, standard)")
+    assert problems[1] == ("usage/external_api_costs.csv: line 3: column 'currency' must be USD "
+                           "(there are no exchange rates), got 'EUR'")

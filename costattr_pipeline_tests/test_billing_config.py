@@ -23,7 +23,10 @@ versions:
     facility_fee: {risk-engine: 200.00, reporting: 90.00}
     variable:
       api_calls:
-        tiers: [{up_to: 100000, unit_price: 0.001}, {up_to: 250000, unit_price: 0.0008}, {up_to: null, unit_price: 0.0005}]
+        tiers:
+          - {up_to: 100000, unit_price: 0.001}
+          - {up_to: 250000, unit_price: 0.0008}
+          - {up_to: null, unit_price: 0.0005}
     pass_through_markup_pct: 10
   - version: "2026.2"
     effective_from: 2026-03-15

@@ -44,7 +44,10 @@ versions:
     facility_fee: {{risk-engine: 6000.00, reporting: 2500.00, ingestion: 4000.00}}
     variable:
       api_calls:
-        tiers: [{{up_to: 100000, unit_price: 0.05}}, {{up_to: 200000, unit_price: 0.04}}, {{up_to: null, unit_price: 0.03}}]
+        tiers:
+          - {{up_to: 100000, unit_price: 0.05}}
+          - {{up_to: 200000, unit_price: 0.04}}
+          - {{up_to: null, unit_price: 0.03}}
     pass_through_markup_pct: 10
   - version: "2026.2"
     effective_from: {v2_start}
@@ -54,7 +57,10 @@ versions:
     facility_fee: {{risk-engine: 6500.00, reporting: 2700.00, ingestion: 4200.00}}
     variable:
       api_calls:
-        tiers: [{{up_to: 100000, unit_price: 0.055}}, {{up_to: 200000, unit_price: 0.042}}, {{up_to: null, unit_price: 0.03}}]
+        tiers:
+          - {{up_to: 100000, unit_price: 0.055}}
+          - {{up_to: 200000, unit_price: 0.042}}
+          - {{up_to: null, unit_price: 0.03}}
     pass_through_markup_pct: 12
 """
 
