@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from costattr_pipeline.defs import billing
 from costattr_pipeline.defs import schedules
 from costattr_pipeline.defs.alerts import sensors as alert_sensors
 from costattr_pipeline.defs.attribution import snowflake_credits, unattributed
@@ -24,6 +25,7 @@ def build_definitions(target: Target) -> dg.Definitions:
         cost_explorer.build_defs(project),
         unattributed.build_defs(project),
         databricks.build_defs(project),
+        billing.build_defs(project),
         schedules.build_defs(project),
         alert_sensors.build_defs(),
         unit_costs.build_defs(project),

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from costattr_pipeline.lib import databricks, snowflake_usage
+from costattr_pipeline.lib.billing_config import load_billing_config
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.source_files import find_table_file
 from costattr_pipeline.lib.unit_costs import load_unit_costs
+from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_usage_events
 from costattr_pipeline.target import Target
 
 
@@ -25,8 +27,14 @@ def validate_inputs(target: Target) -> list[str]:
     except CostattrInputError as error:
         return [str(error)]
     source_dir = Path(target.source_dir)
-    checks: list[Callable[[], object]] = [lambda: load_unit_costs(target.config_dir),
-                                          lambda: _read_unit_drivers(source_dir)]
+    checks: list[Callable[[], object]] = [
+        lambda: load_unit_costs(target.config_dir),
+        lambda: _read_unit_drivers(source_dir),
+        # rate_card.yaml and tenants.yaml are validated together.
+        lambda: load_billing_config(target.config_dir),
+        lambda: read_usage_events(source_dir),
+        lambda: read_external_api_costs(source_dir),
+    ]
     if target.name == "local":
         checks += _cost_explorer_checks(source_dir, settings)
         checks += [lambda: databricks.read_usage_export(source_dir),

@@ -83,7 +83,7 @@ def _seed_summary(target, costs: dict[str, str]) -> None:
     connection = duckdb.connect(str(target.warehouse))
     connection.execute("CREATE SCHEMA IF NOT EXISTS metering")
     connection.execute("CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (cost_date DATE, tenant_id VARCHAR,"
-                       " module_id VARCHAR, resource_type VARCHAR, cost_usd DECIMAL(38, 12))")
+                       " module_id VARCHAR, resource_type VARCHAR, cost_usd DECIMAL(38, 18))")
     for day, cost in costs.items():
         # Two rows per day whose cents round differently alone: the pool rounds the whole.
         half = Decimal(cost) / 2

@@ -15,6 +15,7 @@ from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplo
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, SnowflakeUsageExports
+from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
 from costattr_pipeline.target import Target
 
@@ -34,6 +35,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "slack": SlackChannel(enabled=False),
             "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
             "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
+            "usage_exports": UsageExports(source_dir=str(target.source_dir)),
         }
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -55,6 +57,8 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
                                                    http_path=dg.EnvVar("DATABRICKS_HTTP_PATH"),
                                                    access_token=dg.EnvVar("DATABRICKS_TOKEN")),
         "snowflake_usage": SnowflakeAccountUsage(),
+        # Product metering is exported by the platform itself into the source folder in every target.
+        "usage_exports": UsageExports(source_dir=str(target.source_dir)),
     }
 
 

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from costattr_pipeline.sample import cost_explorer, databricks, snowflake, unit_costs
+from costattr_pipeline.sample import cost_explorer, databricks, snowflake, unit_costs, usage
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
 MODULES = ("risk-engine", "reporting", "ingestion")
@@ -66,4 +66,6 @@ def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: in
     databricks.generate(source_dir, period, rng)
     unit_costs.generate(source_dir, period, rng)
     snowflake.generate(source_dir, period, rng)
+    usage.write_config(source_dir / "config", period)
+    usage.generate(source_dir, period, rng)
     return period

@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.defs.attribution.tenant_summary.assets import DAILY_TENANT_SUMMARY
+from costattr_pipeline.defs.attribution.tenant_summary.assets import TABLES_SQL as SUMMARY_TABLES_SQL
 from costattr_pipeline.defs.metadata import markdown_table, table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.money import round_cents, split_cents, to_cents
@@ -20,7 +22,6 @@ from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
-DAILY_TENANT_SUMMARY = dg.AssetKey(["metering", "daily_tenant_summary"])
 UNIT_COST_ALLOCATION = dg.AssetKey(["metering", "unit_cost_allocation"])
 UNIT_COST_TAGS = dg.AssetKey(["metering", "unit_cost_tags"])
 CHECK_PARTS_SUM_TO_POOL = "unit_parts_sum_to_pool"
@@ -134,6 +135,7 @@ def build_defs(project: Project) -> dg.Definitions:
         prefix = config_files.settings().unit_costs.category_prefix
         driver_rows = read_unit_drivers(source_files.table_file("usage", "unit_drivers"))
         with warehouse.session() as session:
+            session.execute(SUMMARY_TABLES_SQL)  # the pool's source, empty until the billing assets run
             session.execute(TABLES_SQL)
             with session.transaction():
                 session.execute("DELETE FROM landing.unit_drivers WHERE driver_date >= :start_date "

@@ -1,15 +1,6 @@
 CREATE SCHEMA IF NOT EXISTS metering;
 CREATE SCHEMA IF NOT EXISTS landing;
 
--- The daily tenant summary is the pool's source (materialized by the billing assets).
-CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (
-    cost_date     DATE NOT NULL,
-    tenant_id     VARCHAR,
-    module_id     VARCHAR,
-    resource_type VARCHAR NOT NULL,
-    cost_usd      DECIMAL(38, 12) NOT NULL
-);
-
 -- usage/unit_drivers rows of the days a run covers (replaced per run window).
 CREATE TABLE IF NOT EXISTS landing.unit_drivers (
     driver_date  DATE NOT NULL,

@@ -1,0 +1,107 @@
+CREATE SCHEMA IF NOT EXISTS config;
+CREATE SCHEMA IF NOT EXISTS metering;
+
+-- The billing config as loaded: append-only. Each distinct content of rate_card.yaml + tenants.yaml
+-- is stored once under its config_hash; billing_config_loads records when each content became
+-- current. A bill carries (config_hash, rate_card_version): join on both to see exactly what it used.
+CREATE TABLE IF NOT EXISTS config.billing_config_loads (
+    config_hash    VARCHAR NOT NULL,
+    rate_card_file VARCHAR NOT NULL,
+    tenants_file   VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS config.rate_card_versions (
+    config_hash             VARCHAR NOT NULL,
+    version                 VARCHAR NOT NULL,
+    effective_from          DATE NOT NULL,
+    effective_to            DATE,              -- NULL: open
+    currency                VARCHAR NOT NULL,
+    pass_through_markup_pct DECIMAL(38, 12) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS config.rate_card_customer_levy (
+    config_hash VARCHAR NOT NULL,
+    version     VARCHAR NOT NULL,
+    tier        VARCHAR NOT NULL,
+    amount      DECIMAL(38, 12) NOT NULL      -- per period
+);
+
+CREATE TABLE IF NOT EXISTS config.rate_card_facility_fee (
+    config_hash VARCHAR NOT NULL,
+    version     VARCHAR NOT NULL,
+    module_id   VARCHAR NOT NULL,
+    amount      DECIMAL(38, 12) NOT NULL      -- per period
+);
+
+CREATE TABLE IF NOT EXISTS config.rate_card_variable_tiers (
+    config_hash VARCHAR NOT NULL,
+    version     VARCHAR NOT NULL,
+    metric      VARCHAR NOT NULL,
+    tier_number INTEGER NOT NULL,             -- 1 = first band
+    lower_bound DECIMAL(38, 12) NOT NULL,     -- billable quantity above which the band starts
+    up_to       DECIMAL(38, 12),              -- NULL: open last band
+    unit_price  DECIMAL(38, 12) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS config.tier_allowances (
+    config_hash VARCHAR NOT NULL,
+    tier        VARCHAR NOT NULL,
+    metric      VARCHAR NOT NULL,
+    included    DECIMAL(38, 12) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS config.tenant_tiers (
+    config_hash    VARCHAR NOT NULL,
+    tenant_id      VARCHAR NOT NULL,
+    tier           VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    effective_to   DATE
+);
+
+CREATE TABLE IF NOT EXISTS config.tenant_modules (
+    config_hash    VARCHAR NOT NULL,
+    tenant_id      VARCHAR NOT NULL,
+    module_id      VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    effective_to   DATE
+);
+
+-- One bill per tenant and calendar month (contract section 4, FR-395). Components in cents.
+CREATE TABLE IF NOT EXISTS metering.billing_period_summary (
+    tenant_id            VARCHAR NOT NULL,
+    period_start         DATE NOT NULL,     -- first day of the month
+    period_end           DATE NOT NULL,     -- last day of the month (inclusive)
+    rate_card_version    VARCHAR NOT NULL,  -- the version in force on period_start
+    customer_levy        DECIMAL(18, 2) NOT NULL,
+    facility_fee         DECIMAL(18, 2) NOT NULL,
+    variable_consumption DECIMAL(18, 2) NOT NULL,
+    pass_through         DECIMAL(18, 2) NOT NULL,
+    total                DECIMAL(18, 2) NOT NULL,
+    currency             VARCHAR NOT NULL,
+    allowance_tier       VARCHAR,           -- whose allowance applied (tier in force on period_start)
+    config_hash          VARCHAR NOT NULL,  -- the config content the bill was computed from
+    provisional          BOOLEAN NOT NULL   -- TRUE while the period is not over
+);
+
+-- The variable consumption of each bill, per metric, for audit (unrounded amounts).
+CREATE TABLE IF NOT EXISTS metering.billing_period_usage (
+    tenant_id         VARCHAR NOT NULL,
+    period_start      DATE NOT NULL,
+    metric            VARCHAR NOT NULL,
+    usage_quantity    DECIMAL(38, 12) NOT NULL,
+    allowance         DECIMAL(38, 12) NOT NULL,
+    billable_quantity DECIMAL(38, 12) NOT NULL,
+    amount            DECIMAL(38, 12)          -- NULL: the binding version does not price the metric
+);
+
+CREATE TABLE IF NOT EXISTS metering.unit_economics (
+    tenant_id        VARCHAR NOT NULL,
+    period_start     DATE NOT NULL,
+    revenue          DECIMAL(18, 2) NOT NULL,
+    attributed_cost  DECIMAL(38, 18) NOT NULL,
+    gross_margin     DECIMAL(38, 18) NOT NULL,
+    gross_margin_pct DECIMAL(18, 4),          -- percent; NULL when revenue is 0
+    currency         VARCHAR NOT NULL,
+    provisional      BOOLEAN NOT NULL
+);

@@ -1,0 +1,38 @@
+CREATE SCHEMA IF NOT EXISTS metering;
+
+-- Usage events as delivered (at-least-once: an event_id may repeat), replaced per day window.
+CREATE TABLE IF NOT EXISTS metering.usage_events (
+    event_id   VARCHAR NOT NULL,
+    tenant_id  VARCHAR NOT NULL,
+    module_id  VARCHAR,
+    metric     VARCHAR NOT NULL,
+    quantity   DECIMAL(38, 12) NOT NULL,
+    event_time TIMESTAMP NOT NULL,       -- UTC
+    usage_date DATE NOT NULL             -- UTC day of event_time
+);
+
+CREATE TABLE IF NOT EXISTS metering.usage_events_staging AS SELECT * FROM metering.usage_events WHERE 1 = 0;
+
+-- The events that count: a repeated event_id counts once, as its earliest delivery
+-- (ties broken on the content, so the choice never depends on load order). Deduplication
+-- is over all landed days, so a retry delivered on a later day is not counted twice.
+CREATE OR REPLACE VIEW metering.usage_events_unique AS
+SELECT *
+FROM metering.usage_events
+QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY event_id
+    ORDER BY event_time, tenant_id, module_id NULLS FIRST, metric, quantity
+) = 1;
+
+-- External API costs (USD), replaced per day window. tenant_id NULL: no tenant caused it.
+CREATE TABLE IF NOT EXISTS metering.external_api_costs (
+    cost_date DATE NOT NULL,
+    tenant_id VARCHAR,
+    module_id VARCHAR,
+    provider  VARCHAR NOT NULL,
+    amount    DECIMAL(38, 12) NOT NULL,
+    currency  VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS metering.external_api_costs_staging AS
+SELECT * FROM metering.external_api_costs WHERE 1 = 0;

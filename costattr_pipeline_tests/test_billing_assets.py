@@ -1,0 +1,247 @@
+"""Billing end to end: sources -> daily tenant summary -> bills -> unit economics, by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from costattr_pipeline.defs.attribution.tenant_summary.assets import (SUMMARY_SQL, TABLES_SQL, present_sources,
+                                                                       with_source_rows)
+from costattr_pipeline.defs.ingest.usage.assets import TABLES_SQL as USAGE_TABLES_SQL
+from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
+from costattr_pipeline.runner import RunFailed, run_range
+from costattr_pipeline.target import Target
+from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
+from costattr_pipeline_tests.conftest import dump_tables, query
+
+D = Decimal
+FEB, MAR = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+RATE_CARD = """\
+versions:
+  - version: "2026.1"
+    effective_from: 2026-01-01
+    effective_to: 2026-02-14
+    currency: USD
+    customer_levy: {standard: 280.00, premium: 560.00}
+    facility_fee: {risk-engine: 140.00, reporting: 56.00}
+    variable:
+      api_calls:
+        tiers: [{up_to: 1000, unit_price: 0.10}, {up_to: 2000, unit_price: 0.05}, {up_to: null, unit_price: 0.01}]
+    pass_through_markup_pct: 10
+  - version: "2026.2"
+    effective_from: 2026-02-14
+    effective_to: null
+    currency: USD
+    customer_levy: {standard: 999.00, premium: 9999.00}
+    facility_fee: {risk-engine: 999.00, reporting: 999.00}
+    variable:
+      api_calls:
+        tiers: [{up_to: null, unit_price: 9}]
+    pass_through_markup_pct: 99
+"""
+TENANTS = """\
+tiers:
+  standard: {included: {api_calls: 500}}
+  premium: {included: {api_calls: 5000}}
+tenants:
+  acme:
+    tiers:
+      - {tier: standard, effective_from: 2026-01-01, effective_to: 2026-02-08}
+      - {tier: premium, effective_from: 2026-02-08, effective_to: null}
+    modules:
+      - {module_id: risk-engine, effective_from: 2026-01-01, effective_to: null}
+      - {module_id: reporting, effective_from: 2026-02-22, effective_to: null}
+  globex:
+    tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: null}]
+"""
+# e3 is delivered twice (a retry, 5 s later): it counts once. hooli is not a tenant. e9 is March.
+USAGE_EVENTS = """\
+event_id,tenant_id,module_id,metric,quantity,event_time
+e1,acme,risk-engine,api_calls,1000,2026-02-02T10:00:00
+e2,acme,risk-engine,api_calls,1300,2026-02-10T11:00:00Z
+e3,acme,reporting,api_calls,700,2026-02-20T12:00:00
+e3,acme,reporting,api_calls,700,2026-02-20T12:00:05
+e5,globex,,api_calls,400,2026-02-05T08:00:00
+e7,hooli,,api_calls,10,2026-02-05T08:00:00
+e9,acme,risk-engine,api_calls,99999,2026-03-01T00:00:00
+"""
+EXTERNAL_COSTS = """\
+cost_date,tenant_id,module_id,provider,amount,currency
+2026-02-03,acme,risk-engine,openai,10.00,USD
+2026-02-04,acme,reporting,bloomberg,2.35,
+2026-02-04,,,pagerduty,1.00,USD
+"""
+
+
+def _write_sources(target: Target) -> None:
+    write_config(target.config_dir, "rate_card.yaml", RATE_CARD)
+    write_config(target.config_dir, "tenants.yaml", TENANTS)
+    usage = Path(target.source_dir) / "usage"
+    usage.mkdir(parents=True, exist_ok=True)
+    (usage / "usage_events.csv").write_text(USAGE_EVENTS, encoding="utf-8")
+    (usage / "external_api_costs.csv").write_text(EXTERNAL_COSTS, encoding="utf-8")
+    groups = [group("acme", "EC2", "100.0000000001"), group("globex", "EC2", "50"), group(None, "VPC", "5")]
+    write_fetch(target.source_dir, "fetch-1.json", page({"2026-02-01": groups, "2026-02-02": groups}))
+
+
+def test_bills_margins_and_summary_by_hand(target: Target) -> None:
+    _write_sources(target)
+    summary = run_range(target, FEB, MAR)
+
+    bills = query(target, "SELECT tenant_id, period_start, period_end, rate_card_version, customer_levy, facility_fee, "
+                          "variable_consumption, pass_through, total, currency, allowance_tier, provisional "
+                          "FROM metering.billing_period_summary ORDER BY tenant_id")
+    assert bills == [
+        # acme: levy (280 x 7 + 560 x 21) / 28 = 490; fees 140 + 56 x 7 / 28 = 154;
+        # usage 3000 (e3 once) - 500 (standard on Feb 1) = 2500: 1000 x 0.10 + 1000 x 0.05 + 500 x 0.01 = 155;
+        # pass-through 12.35 x 1.10 = 13.585 -> 13.59. Version 2026.2 starts Feb 14: February keeps 2026.1.
+        ("acme", FEB, dt.date(2026, 2, 28), "2026.1", D("490.00"), D("154.00"), D("155.00"), D("13.59"),
+         D("812.59"), "USD", "standard", False),
+        # globex: a whole month of standard; 400 calls are inside the 500 allowance.
+        ("globex", FEB, dt.date(2026, 2, 28), "2026.1", D("280.00"), D("0.00"), D("0.00"), D("0.00"),
+         D("280.00"), "USD", "standard", False),
+    ]
+
+    day_rows = query(target, "SELECT cost_date, tenant_id, resource_type, cost_usd FROM metering.daily_tenant_summary "
+                             "ORDER BY cost_date, tenant_id NULLS FIRST, resource_type")
+    assert day_rows[:3] == [(FEB, None, "aws", D("5")), (FEB, "acme", "aws", D("100.0000000001")),
+                            (FEB, "globex", "aws", D("50"))]
+    assert (dt.date(2026, 2, 4), None, "external_api", D("1")) in day_rows
+    assert query(target, "SELECT SUM(cost_usd) FROM metering.daily_tenant_summary") == [(D("323.3500000002"),)]
+
+    economics = query(target, "SELECT tenant_id, revenue, attributed_cost, gross_margin, gross_margin_pct "
+                              "FROM metering.unit_economics ORDER BY tenant_id")
+    assert economics == [
+        # acme cost: 2 x 100.0000000001 (AWS) + 12.35 (external) = 212.3500000002
+        ("acme", D("812.59"), D("212.3500000002"), D("600.2399999998"), D("73.8675")),
+        ("globex", D("280.00"), D("100"), D("180"), D("64.2857")),
+    ]
+    usage_lines = query(target, "SELECT tenant_id, usage_quantity, allowance, billable_quantity, amount "
+                                "FROM metering.billing_period_usage ORDER BY tenant_id")
+    assert usage_lines == [("acme", D(3000), D(500), D(2500), D(155)), ("globex", D(400), D(500), D(0), D(0))]
+    # The config each bill used is stored once, effective-dated, under the bill's config_hash.
+    assert query(target, "SELECT v.version, v.effective_from, v.effective_to FROM config.rate_card_versions v "
+                         "JOIN metering.billing_period_summary b ON b.config_hash = v.config_hash "
+                         "AND b.rate_card_version = v.version WHERE b.tenant_id = 'acme'") == [
+        ("2026.1", dt.date(2026, 1, 1), dt.date(2026, 2, 14))]
+
+    # Sources this test does not provide (Snowflake, Databricks) only WARN that they are missing.
+    failed = {(asset, check, severity) for asset, check, passed, severity in summary.checks
+              if not passed and not check.endswith(("_source_present", "_sources_present"))}
+    # hooli's usage is not billed (WARN); e3's two copies have the same content (no conflict); 5 of 155
+    # AWS dollars are untagged (> 2 %). Every ERROR check (reconciliations, totals) passed.
+    assert failed == {("metering/billing_period_summary", "all_usage_billed", "WARN"),
+                      ("metering/unattributed_costs", "unattributed_share_within_threshold", "WARN")}
+
+    # Same inputs, same warehouse: identical contents.
+    before = dump_tables(target)
+    run_range(target, FEB, MAR)
+    assert dump_tables(target) == before
+
+
+def test_invalid_rate_card_fails_before_writing(target: Target) -> None:
+    _write_sources(target)
+    run_range(target, FEB, MAR, selection=["metering/usage_events", "metering/external_api_costs",
+                                           "metering/billing_period_summary"])
+    before = dump_tables(target)
+    write_config(target.config_dir, "rate_card.yaml", RATE_CARD.replace("premium: 560.00", "premium: -560.00"))
+    with pytest.raises(RunFailed) as raised:
+        run_range(target, FEB, MAR, selection=["metering/billing_period_summary"])
+    assert "rate_card.yaml: versions[0].customer_levy: 'premium' must not be negative" in str(raised.value)
+    assert dump_tables(target) == before
+
+
+def test_malformed_usage_file_names_file_line_and_column(target: Target) -> None:
+    usage = Path(target.source_dir) / "usage"
+    usage.mkdir(parents=True)
+    (usage / "usage_events.csv").write_text(USAGE_EVENTS.replace("1300", "-5"), encoding="utf-8")
+    with pytest.raises(RunFailed, match=r"usage/usage_events.csv: line 3: column 'quantity' must not be negative"):
+        run_range(target, FEB, MAR, selection=["metering/usage_events"])
+
+
+# --- the summary SQL on both engines, with the Snowflake and Databricks contract tables -------------
+
+PARALLEL_TABLES = """
+CREATE SCHEMA IF NOT EXISTS metering;
+CREATE TABLE metering.snowflake_credit_daily (cost_date DATE, warehouse_name VARCHAR, tenant_id VARCHAR,
+    attribution VARCHAR, credits DECIMAL(38, 12), cost_usd DECIMAL(38, 12));
+CREATE TABLE metering.databricks_priced_usage (usage_date DATE, product_id VARCHAR, workspace_id VARCHAR,
+    sku_name VARCHAR, usage_unit VARCHAR, usage_quantity DECIMAL(38, 18), unit_price DECIMAL(38, 18),
+    cost DECIMAL(38, 18), currency VARCHAR, tenant_id VARCHAR);
+INSERT INTO metering.snowflake_credit_daily VALUES
+ (CAST('2026-02-01' AS DATE), 'WH_SHARED', 'acme', 'proportional', 1.5, 4.5),
+ (CAST('2026-02-01' AS DATE), 'WH_SHARED', NULL, 'idle', 0.1, 0.3),
+ (CAST('2026-02-01' AS DATE), 'WH_ACME', 'acme', 'dedicated', 2, 5);
+INSERT INTO metering.databricks_priced_usage VALUES
+ (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'JOBS', 'DBU', 0.123456789, 0.15, 0.01851851835, 'USD', 'globex'),
+ (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'NEW_SKU', 'DBU', 3, NULL, NULL, 'USD', 'globex');
+"""
+
+
+def _summary_rows(session: WarehouseSession) -> list[tuple]:
+    session.execute(USAGE_TABLES_SQL)
+    session.execute(TABLES_SQL)
+    session.execute(PARALLEL_TABLES)
+    session.execute("INSERT INTO metering.external_api_costs VALUES "
+                    "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD')")
+    sources = present_sources(session)
+    session.execute(with_source_rows(SUMMARY_SQL, sources), {"start_date": FEB, "end_date": MAR})
+    rows = session.rows("SELECT tenant_id, resource_type, cost_usd FROM metering.daily_tenant_summary")
+    return sorted(((row["tenant_id"] or "", row["resource_type"], D(str(row["cost_usd"])).normalize())
+                   for row in rows), key=repr)
+
+
+EXPECTED_SUMMARY = sorted([
+    ("", "snowflake", D("0.3")), ("acme", "snowflake", D("9.5")), ("acme", "external_api", D("1.25")),
+    ("globex", "databricks", D("0.01851851835")),  # the unpriced row is left out, never zero
+], key=repr)
+
+
+def test_summary_sql_reads_snowflake_and_databricks_tables_on_duckdb() -> None:
+    assert _summary_rows(DuckDBSession(duckdb.connect())) == EXPECTED_SUMMARY
+
+
+def test_summary_sql_on_snowflake_dialect(fakesnow_connection) -> None:
+    assert _summary_rows(SnowflakeSession(fakesnow_connection)) == EXPECTED_SUMMARY
+
+
+def test_definitions_load_with_billing_schedules(target: Target) -> None:
+    import dagster as dg
+
+    from costattr_pipeline.definitions import build_definitions
+
+    defs = build_definitions(target)
+    dg.Definitions.validate_loadable(defs)
+    tick = dt.datetime(2026, 3, 17, 8, 0, tzinfo=dt.timezone.utc)
+    context = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
+    provisional = defs.resolve_schedule_def("billing_provisional_4h")
+    assert provisional.cron_schedule == "0 */4 * * *"
+    requests = provisional.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["2026-03-01"]
+    closing = defs.resolve_schedule_def("billing_close_monthly")
+    requests = closing.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["2026-02-01"]
+    ingest = defs.resolve_schedule_def("usage_ingest_4h")
+    requests = ingest.evaluate_tick(context).run_requests
+    assert [(request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"])
+            for request in requests] == [("2026-03-01", "2026-03-17")]
+
+
+def test_validate_reports_billing_config_and_usage_problems(target: Target) -> None:
+    from costattr_pipeline.validation import validate_inputs
+
+    _write_sources(target)
+    assert validate_inputs(target) == []
+    write_config(target.config_dir, "tenants.yaml", TENANTS.replace("tier: premium", "tier: platinum"))
+    (Path(target.source_dir) / "usage" / "external_api_costs.csv").write_text(
+        EXTERNAL_COSTS.replace("2.35,", "2.35,EUR"), encoding="utf-8")
+    problems = validate_inputs(target)
+    assert len(problems) == 2
+    assert problems[0].endswith("tenants.yaml: tenants.acme.tiers[1]: unknown tier 'platinum' "
+                                "(tiers: premium, standard)")
+    assert problems[1] == ("usage/external_api_costs.csv: line 3: column 'currency' must be USD "
+                           "(there are no exchange rates), got 'EUR'")
