@@ -155,3 +155,18 @@ def test_negative_driver_is_rejected_naming_the_line(target) -> None:
     _drivers(target, "2026-03-01,Customer,acme,2\n2026-03-01,Customer,globex,-1\n")
     with pytest.raises(RunFailed, match=r"usage/unit_drivers.csv: line 3: driver_value must not be negative"):
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2), selection=SELECTION)
+
+
+def test_cost_rollup_schedule_covers_previous_and_current_month(target) -> None:
+    import dagster as dg
+
+    from costattr_pipeline.definitions import build_definitions
+
+    with dg.instance_for_test() as instance:
+        schedule = build_definitions(target).resolve_schedule_def("cost_rollup_4h")
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(
+            2026, 3, 10, 7, 45, tzinfo=dt.timezone.utc))
+        request = schedule.evaluate_tick(context).run_requests[0]
+    assert schedule.cron_schedule == "45 3-23/4 * * *"
+    assert (request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"]) == ("2026-02-01", "2026-03-10")
