@@ -54,3 +54,16 @@ def test_daily_schedules_cover_yesterday_and_two_restated_days(target: Target, s
     assert request.tags["dagster/asset_partition_range_end"] == "2026-03-09"
     cron = {"cost_explorer_daily": "0 6 * * *", "unattributed_monitor_daily": "0 8 * * *"}[schedule_name]
     assert schedule.cron_schedule == cron
+
+
+def test_every_asset_is_materialized_by_a_schedule(target: Target) -> None:
+    with dg.instance_for_test():
+        loaded = build_definitions(target)
+        repository = loaded.get_repository_def()
+        scheduled = set()
+        for schedule in repository.schedule_defs:
+            assert schedule.execution_timezone == "UTC", schedule.name
+            job = repository.get_job(schedule.job_name)
+            scheduled |= set(job.asset_layer.executable_asset_keys)
+        assets = set(loaded.resolve_asset_graph().materializable_asset_keys)
+    assert assets - scheduled == set()
