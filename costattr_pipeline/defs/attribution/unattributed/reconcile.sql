@@ -1,19 +1,11 @@
 -- Days of the window where unattributed_costs does not match the latest landing rows:
 -- a missing day, total <> attributed + unattributed, or a different unattributed amount.
-WITH day_rows AS (
-    SELECT *
-    FROM metering.aws_cost_latest
-    WHERE cost_date >= :start_date AND cost_date < :end_date
-    QUALIFY DENSE_RANK() OVER (
-        PARTITION BY cost_date
-        ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
-    ) = 1
-),
-landed AS (
+WITH landed AS (
     SELECT cost_date,
            SUM(CAST(CASE WHEN tenant_id IS NOT NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS attributed_usd,
            SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_usd
-    FROM day_rows
+    FROM metering.aws_cost_day_rows
+    WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date
 )
 SELECT l.cost_date, u.total_aws_cost_usd, l.attributed_usd, l.unattributed_usd

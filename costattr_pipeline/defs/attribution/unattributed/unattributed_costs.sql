@@ -5,22 +5,12 @@ DELETE FROM metering.unattributed_costs
 WHERE cost_date >= :start_date AND cost_date < :end_date;
 
 INSERT INTO metering.unattributed_costs
-WITH day_rows AS (
-    -- The latest fetch's rows of one grouping per day: tenant x service when the day has it,
-    -- else tenant x module. Rows of different groupings are never added together.
-    SELECT *
-    FROM metering.aws_cost_latest
-    WHERE cost_date >= :start_date AND cost_date < :end_date
-    QUALIFY DENSE_RANK() OVER (
-        PARTITION BY cost_date
-        ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
-    ) = 1
-),
-day_totals AS (
+WITH day_totals AS (
     SELECT cost_date,
            SUM(CAST(amount_usd AS DECIMAL(38, 12))) AS total_aws_cost_usd,
            SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_cost_usd
-    FROM day_rows
+    FROM metering.aws_cost_day_rows
+    WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date
 )
 SELECT d.cost_date,

@@ -23,6 +23,16 @@ SELECT *
 FROM metering.aws_cost_daily
 QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1;
 
+-- The rows a day's figures are built from: the latest rows of ONE grouping per day, tenant x service
+-- when the day has it, else tenant x module. Rows of different groupings are never added together.
+CREATE OR REPLACE VIEW metering.aws_cost_day_rows AS
+SELECT *
+FROM metering.aws_cost_latest
+QUALIFY DENSE_RANK() OVER (
+    PARTITION BY cost_date
+    ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
+) = 1;
+
 -- The fetch register: what each fetch file holds, so an unchanged file whose days are
 -- landed is neither hashed nor parsed again (a daily run does not re-read a year of JSON).
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetches (
