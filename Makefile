@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
+DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
 
 .PHONY: install demo test ui bench lock clean
 
@@ -16,15 +16,18 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)  ## install, generate sample data into data/sample, run every asset on DuckDB
-	$(BIN)/costattr demo
+# The Dagster instance `make demo` records its runs in and `make ui` shows.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## install, generate sample data into data/sample, run every asset on DuckDB
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/costattr demo
 
 test: $(STAMP)  ## install and run the whole test suite
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-ui: $(STAMP)  ## the Dagster UI on http://127.0.0.1:3000 (run `make demo` first for data)
-	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000 (run `make demo` first for data)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)  ## the benchmark at default scale (see docs/benchmarks.md)
 	$(BIN)/costattr bench

@@ -5,6 +5,8 @@ No logic and no I/O at import: settings are read when Dagster loads the location
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from costattr_pipeline.defs import billing
@@ -17,6 +19,10 @@ from costattr_pipeline.defs import unit_costs
 from costattr_pipeline.lib.config import load_settings
 from costattr_pipeline.resources.targets import resources_for
 from costattr_pipeline.target import Target
+
+# Single-run backfills are a deliberate choice (a year of days is one run); Dagster marks the
+# parameter beta and would print one warning per asset at every load.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 def build_definitions(target: Target) -> dg.Definitions:

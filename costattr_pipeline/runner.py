@@ -8,6 +8,8 @@ and resources as the UI are used; nothing is started in a subprocess per day.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -71,6 +73,14 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the Dagster event log)"
 
 
+def _instance() -> dg.DagsterInstance:
+    """The instance of DAGSTER_HOME when it is set (the UI then shows the CLI's runs), else an ephemeral one."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home and (Path(home) / "dagster.yaml").exists():
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
 def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None,
               selection: Sequence[str] | None = None, log_level: str = "WARNING") -> RunSummary:
     """Materialize every asset for ``[start, end)`` and the months it touches; raise RunFailed on failure."""
@@ -80,7 +90,7 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
     defs = build_definitions(target)
     summary = RunSummary()
     owned_instance = instance is None
-    instance = instance or dg.DagsterInstance.ephemeral()
+    instance = instance or _instance()
     try:
         for index, (partitions, keys) in enumerate(_partition_groups(defs)):
             if selection:

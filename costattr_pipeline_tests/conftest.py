@@ -42,7 +42,7 @@ def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
     source = tmp_path / "source"
     (source / "config").mkdir(parents=True)
     (source / "config" / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
-    for name in ("COSTATTR_TARGET", "COSTATTR_SOURCE_DIR", "COSTATTR_CONFIG_DIR", "COSTATTR_WAREHOUSE"):
+    for name in ("COSTATTR_TARGET", "COSTATTR_SOURCE_DIR", "COSTATTR_CONFIG_DIR", "COSTATTR_WAREHOUSE", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
     return Target.resolve("local", str(source), None, str(tmp_path / "warehouse.duckdb"))
 
