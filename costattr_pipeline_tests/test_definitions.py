@@ -67,3 +67,16 @@ def test_every_asset_is_materialized_by_a_schedule(target: Target) -> None:
             scheduled |= set(job.asset_layer.executable_asset_keys)
         assets = set(loaded.resolve_asset_graph().materializable_asset_keys)
     assert assets - scheduled == set()
+
+
+def test_prod_target_loads_with_the_same_asset_keys(target: Target) -> None:
+    prod = Target.resolve("prod", str(target.source_dir), None, str(target.warehouse))
+    with dg.instance_for_test():
+        local_defs, prod_defs = build_definitions(target), build_definitions(prod)
+        dg.Definitions.validate_loadable(prod_defs)
+        keys = prod_defs.resolve_asset_graph().get_all_asset_keys()
+        assert keys == local_defs.resolve_asset_graph().get_all_asset_keys()
+        resources = prod_defs.resources or {}
+    assert type(resources["warehouse"]).__name__ == "SnowflakeWarehouse"
+    assert type(resources["cost_explorer"]).__name__ == "CostExplorerApi"
+    assert resources["eventbridge"].enabled and resources["slack"].enabled
