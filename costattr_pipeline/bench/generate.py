@@ -122,12 +122,13 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 def _cost_explorer(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, end: dt.date,
                    increment_end: dt.date, tenants: int) -> int:
-    """One fetch file per month (one page per day, NDJSON) and one for the increment day."""
+    """One fetch file per month (one page per day, one JSON response per line) and one for the increment day."""
     folder.mkdir(parents=True, exist_ok=True)
     noise = _uniform("day", "tenant", "service")
     rows = 0
-    slices = [(first, last, f"fetch-{first:%Y-%m}.json") for first, last in _months(start, end)]
-    slices.append((end, increment_end, f"fetch-{end.isoformat()}.json"))
+    # Named by the day each fetch was made (the day after its last day): lexicographic order is fetch order.
+    slices = [(first, last, f"fetch-{last.isoformat()}.json") for first, last in _months(start, end)]
+    slices.append((end, increment_end, f"fetch-{increment_end.isoformat()}.json"))
     for first, last, name in slices:
         engine.execute(f"""
             COPY (
