@@ -79,7 +79,7 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     from costattr_pipeline.runner import run_range
     from costattr_pipeline.target import Target
 
-    target = Target.resolve("local", str(source_dir), None, str(warehouse))
+    target = Target.resolve("local", str(source_dir), str(source_dir / "config"), str(warehouse))
     instance = dg.DagsterInstance.ephemeral()
     began = time.perf_counter()
     try:

@@ -74,7 +74,9 @@ def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Pat
                "--source-rows", json.dumps(data.rows), "--memory-limit", memory_limit, "--threads", str(threads),
                "--result", str(result)]
     began = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True)
+    # The phase's target comes from its flags only: no COSTATTR_* setting of the caller leaks in.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("COSTATTR_")}
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment)
     if completed.returncode != 0:
         raise RuntimeError(f"bench phase {phase} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}")
     outcome = json.loads(result.read_text(encoding="utf-8"))
