@@ -32,6 +32,15 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", parents=[common], help="generate sample data into the source folder and run it")
     demo.add_argument("--seed", type=int, default=7)
     commands.add_parser("validate", parents=[common], help="check config and sources, report every problem")
+    bench = commands.add_parser("bench", help="generate a year of synthetic data and measure the pipeline "
+                                              "against bare DuckDB (docs/benchmarks.md)")
+    bench.add_argument("--scale", type=float, default=1.0, help="data volume factor (1 = the default year)")
+    bench.add_argument("--days", type=int, default=365, help="days of the backfill (default 365)")
+    bench.add_argument("--work-dir", default="bench", help="generated data, warehouses and results (default bench/)")
+    bench.add_argument("--docs", default="docs/benchmarks.md",
+                       help="markdown report to update (default docs/benchmarks.md; '' for none)")
+    bench.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit of every phase (default 4GB)")
+    bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
     return parser
 
 
@@ -49,6 +58,15 @@ def _print_summary(summary) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     warnings.filterwarnings("ignore", module="dagster")
+    if args.command == "bench":
+        from costattr_pipeline.bench.runner import run_bench
+
+        if args.scale <= 0 or args.days < 1:
+            print("error: --scale must be positive and --days at least 1", file=sys.stderr)
+            return 2
+        results = run_bench(args.work_dir, scale=args.scale, days=args.days, memory_limit=args.memory_limit,
+                            threads=args.threads, docs=args.docs or None)
+        return 0 if all(table["equal"] for table in results["comparison"]) else 1
     from costattr_pipeline.lib.errors import CostattrInputError
     from costattr_pipeline.runner import RunFailed, run_range
     from costattr_pipeline.validation import validate_inputs

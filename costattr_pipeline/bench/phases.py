@@ -1,0 +1,178 @@
+"""One measured phase of ``costattr bench``, run in its own process so it has its own peak memory.
+
+``python -m costattr_pipeline.bench.phases run|baseline --source-dir ... --warehouse ... --start ... --end ...
+--result <file.json>`` writes the phase's wall-clock seconds, peak resident memory and, for ``run``,
+every asset's rows and seconds read from the run's event log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import duckdb
+
+from costattr_pipeline.lib.sql import render, sql_file
+
+BASELINE_SQL = sql_file(__file__, "baseline.sql")
+BASELINE_SUMMARY_SQL = sql_file(__file__, "baseline_summary.sql")
+# The project's own Snowflake split (exact largest remainder), run on views over the exports.
+CREDIT_DAILY_SQL = (Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
+                    / "snowflake_credit_daily.sql").read_text(encoding="utf-8")
+
+# The source files each landing asset reads, by the generator's row-count names.
+SOURCE_INPUTS = {
+    "metering/aws_cost_daily": ("aws_cost_explorer",),
+    "metering/snowflake_credit_daily": ("snowflake/warehouse_metering_history", "snowflake/query_attribution_history",
+                                        "snowflake/tag_references"),
+    "metering/snowflake_recurring_query_cost": ("snowflake/query_attribution_history",),
+    "metering/snowflake_hierarchical_query_cost": ("snowflake/query_attribution_history",),
+    "metering/databricks_usage": ("databricks/usage", "databricks/list_prices"),
+    "metering/usage_events": ("usage/usage_events",),
+    "metering/external_api_costs": ("usage/external_api_costs",),
+    "metering/unit_cost_allocation": ("usage/unit_drivers",),
+}
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process (Linux reports kilobytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _step_seconds(instance, run_ids: list[str]) -> dict[str, float]:
+    """Seconds per asset: from its step's start to its step's end, in the run's event log."""
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+    assets_of_step: dict[str, set[str]] = {}
+    for run_id in run_ids:
+        for record in instance.all_logs(run_id):
+            event = record.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                started[event.step_key] = record.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                ended[event.step_key] = record.timestamp
+            elif event.is_step_materialization:
+                key = event.step_materialization_data.materialization.asset_key.to_user_string()
+                assets_of_step.setdefault(event.step_key, set()).add(key)
+    seconds = {}
+    for step, assets in assets_of_step.items():
+        for asset in assets:
+            seconds[asset] = round(ended.get(step, started.get(step, 0)) - started.get(step, 0), 3)
+    return seconds
+
+
+def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
+              source_rows: dict[str, int]) -> dict[str, object]:
+    """``costattr run`` over ``[start, end)``: one run for the daily assets, one for the monthly ones."""
+    import dagster as dg
+
+    from costattr_pipeline.definitions import build_definitions
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline.target import Target
+
+    target = Target.resolve("local", str(source_dir), str(source_dir / "config"), str(warehouse))
+    instance = dg.DagsterInstance.ephemeral()
+    began = time.perf_counter()
+    try:
+        summary = run_range(target, start, end, instance=instance)
+        seconds = time.perf_counter() - began
+        step_seconds = _step_seconds(instance, summary.run_ids)
+    finally:
+        instance.dispose()
+    rows_out = {asset.asset: int(asset.metadata.get("dagster/row_count", 0)) for asset in summary.assets}
+    graph = build_definitions(target).resolve_asset_graph()
+    assets = []
+    for asset in summary.assets:
+        key = dg.AssetKey.from_user_string(asset.asset)
+        upstream = [parent.to_user_string() for parent in graph.get(key).parent_keys]
+        rows_in = (sum(source_rows.get(name, 0) for name in SOURCE_INPUTS.get(asset.asset, ()))
+                   + sum(rows_out.get(parent, 0) for parent in upstream))
+        assets.append({"asset": asset.asset, "rows_in": rows_in, "rows_out": rows_out[asset.asset],
+                       "seconds": step_seconds.get(asset.asset)})
+    failed = [f"{check[3]}: {check[0]} {check[1]}" for check in summary.checks if not check[2]]
+    return {"seconds": round(seconds, 3), "runs": len(summary.run_ids), "assets": assets,
+            "checks_passed": len(summary.checks) - len(failed), "checks_failed": failed}
+
+
+def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date, threshold: str,
+                   memory_limit: str, threads: int) -> dict[str, object]:
+    """The bare DuckDB baseline: the main output tables from the files, in one connection."""
+    # No Dagster import here: the baseline's peak memory is DuckDB's and the SQL's only.
+    from costattr_pipeline.lib.config import load_settings
+    from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
+
+    warehouse.unlink(missing_ok=True)
+    settings = load_settings(source_dir / "config")
+    began = time.perf_counter()
+    engine = duckdb.connect(str(warehouse), config={"memory_limit": memory_limit, "threads": threads})
+    timings: dict[str, float] = {}
+    try:
+        engine.execute("SET TimeZone = 'UTC'")
+        window = {"start_date": start, "end_date": end}
+        files = {
+            "cost_explorer_glob": str(source_dir / "aws_cost_explorer" / "*.json"),
+            "list_prices_file": str(source_dir / "databricks" / "list_prices.csv"),
+            "databricks_usage_file": str(source_dir / "databricks" / "usage.parquet"),
+            "external_api_costs_file": str(source_dir / "usage" / "external_api_costs.parquet"),
+            "usage_events_file": str(source_dir / "usage" / "usage_events.parquet"),
+            "metering_file": str(source_dir / "snowflake" / "warehouse_metering_history.parquet"),
+            "queries_file": str(source_dir / "snowflake" / "query_attribution_history.parquet"),
+            "tags_file": str(source_dir / "snowflake" / "tag_references.parquet"),
+        }
+        step = time.perf_counter()
+        engine.execute(render(BASELINE_SQL, {**window, **files, "threshold": threshold}))
+        timings["sources, unattributed_costs, databricks_priced_usage"] = time.perf_counter() - step
+        step = time.perf_counter()
+        snowflake = settings.snowflake
+        credit_daily = CREDIT_DAILY_SQL
+        for view in ("warehouse_metering_history", "query_attribution_history", "tag_references"):
+            credit_daily = credit_daily.replace("{{" + view + "}}", f"metering.{view}")
+        engine.execute(render(credit_daily, {
+            **window, "tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
+            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}))
+        timings["snowflake_credit_daily"] = time.perf_counter() - step
+        step = time.perf_counter()
+        engine.execute(BASELINE_SUMMARY_SQL)
+        timings["daily_tenant_summary"] = time.perf_counter() - step
+        engine.execute("CHECKPOINT")
+    finally:
+        engine.close()
+    return {"seconds": round(time.perf_counter() - began, 3),
+            "steps": {name: round(value, 3) for name, value in timings.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m costattr_pipeline.bench.phases")
+    parser.add_argument("phase", choices=["run", "baseline"])
+    parser.add_argument("--source-dir", type=Path, required=True)
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--start", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--end", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--source-rows", default="{}", help="JSON: rows per source file, for rows in")
+    parser.add_argument("--threshold", default="0.02")
+    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--result", type=Path, required=True)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    if args.phase == "run":
+        result = run_phase(args.source_dir, args.warehouse, args.start, args.end, json.loads(args.source_rows))
+    else:
+        result = baseline_phase(args.source_dir, args.warehouse, args.start, args.end, args.threshold,
+                                args.memory_limit, args.threads)
+    result["peak_rss_bytes"] = peak_rss_bytes()
+    args.result.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""``costattr bench``: generate a year at scale, then measure the pipeline against bare DuckDB.
+
+Phases, each in its own process (its own peak resident memory):
+(a) ``costattr run`` over the year as one single-run backfill per partitions definition;
+(b) the bare DuckDB baseline (``baseline.sql``): the main output tables straight from the files;
+(c) one daily increment (the day after the year) on the warehouse (a) left.
+The outputs of (a) and (b) are compared table by table before (c) runs: a fast wrong answer
+does not count. Results go to ``<output dir>/bench-results.json`` and, when asked, a markdown
+report (``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from costattr_pipeline.bench.generate import BenchData, generate_bench_data
+
+GIB = 1024 ** 3
+TARGET_RATIO = 1.5
+TARGET_PEAK_RSS = 4 * GIB
+TARGET_INCREMENT_SECONDS = 10.0
+
+# Compared columns per table (contract section 5), keyed by (a)'s table; (b) holds the same names.
+COMPARED_TABLES = {
+    "metering.unattributed_costs": ("cost_date", "total_aws_cost_usd", "unattributed_cost_usd", "unattributed_share",
+                                    "threshold_used", "exceeds_threshold"),
+    "metering.snowflake_credit_daily": ("cost_date", "warehouse_name", "tenant_id", "attribution", "credits",
+                                        "cost_usd"),
+    "metering.databricks_priced_usage": ("usage_date", "product_id", "tenant_id", "workspace_id", "sku_name",
+                                         "usage_unit", "usage_quantity", "unit_price", "cost", "currency"),
+    "metering.daily_tenant_summary": ("cost_date", "tenant_id", "module_id", "resource_type", "cost_usd"),
+}
+
+
+@dataclass(frozen=True)
+class TableComparison:
+    table: str
+    rows_pipeline: int
+    rows_baseline: int
+    only_in_pipeline: int
+    only_in_baseline: int
+
+    @property
+    def equal(self) -> bool:
+        return self.only_in_pipeline == 0 and self.only_in_baseline == 0
+
+
+def machine() -> dict[str, object]:
+    """Core count and memory of this machine, for the report."""
+    memory = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_bytes": memory, "platform": platform.platform(),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
+
+
+def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Path, memory_limit: str,
+           threads: int) -> dict[str, object]:
+    command = [sys.executable, "-m", "costattr_pipeline.bench.phases", phase, "--source-dir", data.source_dir,
+               "--warehouse", str(warehouse), "--start", str(start), "--end", str(end),
+               "--source-rows", json.dumps(data.rows), "--memory-limit", memory_limit, "--threads", str(threads),
+               "--result", str(result)]
+    began = time.perf_counter()
+    # The phase's target comes from its flags only: no COSTATTR_* setting of the caller leaks in.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("COSTATTR_")}
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment)
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench phase {phase} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}")
+    outcome = json.loads(result.read_text(encoding="utf-8"))
+    outcome["process_seconds"] = round(time.perf_counter() - began, 3)
+    return outcome
+
+
+def compare_outputs(pipeline: Path, baseline: Path) -> list[TableComparison]:
+    """Row multisets of every compared table in (a) and (b): rows only in one side are differences."""
+    engine = duckdb.connect()
+    try:
+        engine.execute(f"ATTACH '{pipeline}' AS pipeline (READ_ONLY)")
+        engine.execute(f"ATTACH '{baseline}' AS baseline (READ_ONLY)")
+        comparisons = []
+        for table, columns in COMPARED_TABLES.items():
+            selected = ", ".join(columns)
+            a, b = f"pipeline.{table}", f"baseline.{table}"
+            counts = engine.execute(f"""
+                SELECT (SELECT COUNT(*) FROM {a}), (SELECT COUNT(*) FROM {b}),
+                       (SELECT COUNT(*) FROM (SELECT {selected} FROM {a} EXCEPT ALL SELECT {selected} FROM {b})),
+                       (SELECT COUNT(*) FROM (SELECT {selected} FROM {b} EXCEPT ALL SELECT {selected} FROM {a}))
+            """).fetchone()
+            comparisons.append(TableComparison(table, *counts))
+        return comparisons
+    finally:
+        engine.close()
+
+
+def _gib(value: int) -> str:
+    return f"{value / GIB:.2f} GiB"
+
+
+def _rate(rows: int, seconds: float | None) -> str:
+    return f"{rows / seconds:,.0f}" if seconds else "-"
+
+
+def asset_table(assets: list[dict[str, object]]) -> list[str]:
+    lines = ["| asset | rows in | rows out | seconds | rows/s (in) |", "|---|---:|---:|---:|---:|"]
+    for asset in sorted(assets, key=lambda item: -(item["seconds"] or 0)):
+        lines.append(f"| `{asset['asset']}` | {asset['rows_in']:,} | {asset['rows_out']:,} | "
+                     f"{asset['seconds'] if asset['seconds'] is not None else '-'} | "
+                     f"{_rate(asset['rows_in'], asset['seconds'])} |")
+    return lines
+
+
+def report_markdown(results: dict[str, object]) -> str:
+    """The measured numbers as markdown: summary, targets, per-asset table, comparison."""
+    host = results["machine"]
+    data = results["data"]
+    a, b, c = results["backfill"], results["baseline"], results["increment"]
+    lines = [
+        f"Measured {results['measured_at']} on {host['cores']} cores, {_gib(host['memory_bytes'])} memory "
+        f"({host['platform']}, Python {host['python']}, DuckDB {host['duckdb']}); warehouse limits "
+        f"`memory_limit: {results['memory_limit']}`, `threads: {results['threads']}`.",
+        "",
+        f"Scale {data['scale']}: {data['tenants']:,} tenants, days [{data['start']}, {data['end']}) plus the increment "
+        f"day {data['end']}; generated in {results['generate_seconds']} s.",
+        "",
+        "| source | rows (year + increment day) |", "|---|---:|",
+        *[f"| `{name}` | {rows:,} |" for name, rows in data["rows"].items()],
+        "",
+        "| phase | seconds | peak RSS | runs |", "|---|---:|---:|---:|",
+        f"| (a) `costattr run` over the year (single-run backfills) | {a['seconds']} | {_gib(a['peak_rss_bytes'])} "
+        f"| {a['runs']} |",
+        f"| (b) bare DuckDB baseline | {b['seconds']} | {_gib(b['peak_rss_bytes'])} | - |",
+        f"| (c) one daily increment after the year | {c['seconds']} | {_gib(c['peak_rss_bytes'])} | {c['runs']} |",
+        "",
+        f"Ratio (a)/(b): **{results['ratio']}**.",
+        "",
+        "| target | wanted | measured | met |", "|---|---|---|---|",
+        *[f"| {t['target']} | {t['wanted']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
+          for t in results["targets"]],
+        "",
+        "Per asset, (a) the yearly backfill (seconds: the asset's step, from its start to its end, in the "
+        "run's event log; rows in: the source rows it reads plus its upstream assets' rows):",
+        "",
+        *asset_table(a["assets"]),
+        "",
+        "Per asset, (c) the daily increment:",
+        "",
+        *asset_table(c["assets"]),
+        "",
+        "(b) baseline steps (seconds): " + ", ".join(f"{name} {value}" for name, value in b["steps"].items()) + ".",
+        "",
+        "Outputs of (a) and (b), compared as row multisets on the contract's columns:",
+        "",
+        "| table | rows (a) | rows (b) | only in (a) | only in (b) | equal |", "|---|---:|---:|---:|---:|---|",
+        *[f"| `{t['table']}` | {t['rows_pipeline']:,} | {t['rows_baseline']:,} | {t['only_in_pipeline']} | "
+          f"{t['only_in_baseline']} | {'yes' if t['equal'] else '**no**'} |" for t in results["comparison"]],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit: str = "4GB", threads: int = 2,
+              docs: Path | None = None, log=print) -> dict[str, object]:
+    """Generate the data under ``work_dir``, measure (a), (b), (c), compare, write the results."""
+    work_dir = Path(work_dir).absolute()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    log(f"Generating scale {scale} ({days} days + 1) into {work_dir / 'source'}")
+    data = generate_bench_data(work_dir / "source", scale=scale, days=days, memory_limit=memory_limit,
+                               threads=threads)
+    generate_seconds = round(time.perf_counter() - began, 3)
+    pipeline, baseline = work_dir / "pipeline.duckdb", work_dir / "baseline.duckdb"
+    for path in (pipeline, baseline, Path(f"{pipeline}.wal"), Path(f"{baseline}.wal")):
+        path.unlink(missing_ok=True)
+    log(f"(a) costattr run [{data.start}, {data.end})")
+    backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / "backfill.json", memory_limit, threads)
+    log(f"(b) bare DuckDB baseline [{data.start}, {data.end})")
+    base = _phase("baseline", data, baseline, data.start, data.end, work_dir / "baseline.json", memory_limit,
+                  threads)
+    comparison = compare_outputs(pipeline, baseline)
+    log(f"(c) daily increment [{data.end}, {data.increment_end})")
+    increment = _phase("run", data, pipeline, data.end, data.increment_end, work_dir / "increment.json",
+                       memory_limit, threads)
+    ratio = round(backfill["seconds"] / base["seconds"], 2) if base["seconds"] else None
+    peak = max(backfill["peak_rss_bytes"], base["peak_rss_bytes"], increment["peak_rss_bytes"])
+    targets = [
+        {"target": "(a)/(b) time ratio", "wanted": f"<= {TARGET_RATIO}", "measured": str(ratio),
+         "met": ratio is not None and ratio <= TARGET_RATIO},
+        {"target": "peak RSS of every phase", "wanted": f"<= {_gib(TARGET_PEAK_RSS)}", "measured": _gib(peak),
+         "met": peak <= TARGET_PEAK_RSS},
+        {"target": "daily increment", "wanted": f"<= {TARGET_INCREMENT_SECONDS:g} s",
+         "measured": f"{increment['seconds']} s", "met": increment["seconds"] <= TARGET_INCREMENT_SECONDS},
+        {"target": "runs of the yearly backfill", "wanted": "one per partitions definition (2)",
+         "measured": str(backfill["runs"]), "met": backfill["runs"] <= 2},
+        {"target": "(a) equals (b)", "wanted": "every compared table equal",
+         "measured": f"{sum(t.equal for t in comparison)} of {len(comparison)} equal",
+         "met": all(t.equal for t in comparison)},
+    ]
+    results = {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine(), "memory_limit": memory_limit, "threads": threads,
+        "data": data.to_json(), "generate_seconds": generate_seconds,
+        "backfill": backfill, "baseline": base, "increment": increment, "ratio": ratio,
+        "comparison": [{**t.__dict__, "equal": t.equal} for t in comparison], "targets": targets,
+    }
+    (work_dir / "bench-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    markdown = report_markdown(results)
+    (work_dir / "bench-results.md").write_text(markdown, encoding="utf-8")
+    if docs is not None:
+        write_docs(Path(docs), markdown)
+    log(markdown)
+    return results
+
+
+DOCS_HEADER = """# Benchmarks
+
+`costattr bench` (or `make bench`) generates a year of synthetic sources in the contract's formats
+inside DuckDB (nothing is held in Python memory), then measures in one invocation, each phase in its
+own process: (a) `costattr run` over the year as single-run backfills, (b) a bare DuckDB baseline
+computing the same main tables from the same files, (c) one daily increment after the year, and the
+peak resident memory of each. It compares the outputs of (a) and (b) table by table.
+
+```sh
+costattr bench                                 # default scale 1: 1,000 tenants, 20 M Snowflake queries, ...
+costattr bench --scale 0.1 --work-dir /tmp/b   # smaller; data and results under the work dir
+```
+
+Options: `--scale` (row counts and tenants, 1 = the default year), `--days` (365), `--work-dir`
+(`bench/`, git-ignored: generated sources, the two warehouses, `bench-results.json` and `.md`),
+`--docs` (the markdown report, default `docs/benchmarks.md`; `--docs ''` writes none), and the DuckDB
+limits `--memory-limit` / `--threads` (default 4GB and 2, written into the generated `settings.yaml` as
+`warehouse: {memory_limit, threads}`).
+
+"""
+
+
+def write_docs(path: Path, measured: str) -> None:
+    """Replace the measured section of ``path`` (everything under '## Latest measurement') and keep the rest."""
+    marker = "## Latest measurement"
+    existing = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEADER
+    head, _, tail = existing.partition(marker)
+    notes_marker = "\n## Findings"
+    notes = tail[tail.index(notes_marker):] if notes_marker in tail else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{head.rstrip()}\n\n{marker}\n\n{measured}{notes}", encoding="utf-8")

@@ -1,0 +1,45 @@
+"""``costattr bench`` as a smoke test: a tiny scale end to end, structure and (a) == (b), never timings."""
+
+import json
+
+import duckdb
+
+from costattr_pipeline.bench.generate import generate_bench_data
+from costattr_pipeline.cli import main
+
+
+def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
+    data = generate_bench_data(tmp_path / "source", scale=0.0005, days=3)
+    source = tmp_path / "source"
+    assert sorted(path.name for path in (source / "aws_cost_explorer").glob("*.json")) == [
+        "fetch-2025-01-04.json", "fetch-2025-01-05.json"]
+    for name in ("snowflake/warehouse_metering_history.parquet", "snowflake/query_attribution_history.parquet",
+                 "snowflake/tag_references.parquet", "databricks/usage.parquet", "databricks/list_prices.csv",
+                 "usage/usage_events.parquet", "usage/external_api_costs.parquet", "usage/unit_drivers.csv",
+                 "config/settings.yaml", "config/rate_card.yaml", "config/tenants.yaml", "config/unit_costs.yaml"):
+        assert (source / name).is_file(), name
+    queries = duckdb.connect().execute(f"SELECT COUNT(*) FROM read_parquet('{source}/snowflake/query_attribution_history.parquet')")
+    assert queries.fetchone()[0] == data.rows["snowflake/query_attribution_history"]
+    page = json.loads((source / "aws_cost_explorer" / "fetch-2025-01-04.json").read_text().splitlines()[0])
+    assert page["GroupDefinitions"] == [{"Type": "TAG", "Key": "tenant_id"}, {"Type": "DIMENSION", "Key": "SERVICE"}]
+    assert {"TimePeriod", "Groups", "Estimated"} <= set(page["ResultsByTime"][0])
+    assert "warehouse: {memory_limit: 4GB, threads: 2}" in (source / "config" / "settings.yaml").read_text()
+
+
+def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
+    docs = tmp_path / "benchmarks.md"
+    assert main(["bench", "--scale", "0.001", "--days", "20", "--work-dir", str(tmp_path / "work"),
+                 "--docs", str(docs)]) == 0
+    results = json.loads((tmp_path / "work" / "bench-results.json").read_text())
+    assert results["backfill"]["runs"] == 2  # one single-run backfill per partitions definition
+    assert all(table["equal"] and table["rows_pipeline"] > 0 for table in results["comparison"])
+    assets = {asset["asset"]: asset for asset in results["backfill"]["assets"]}
+    assert {"metering/unattributed_costs", "metering/snowflake_credit_daily", "metering/daily_tenant_summary",
+            "metering/billing_period_summary"} <= set(assets)
+    assert assets["metering/unattributed_costs"]["rows_out"] == 20
+    for phase in ("backfill", "baseline", "increment"):
+        assert results[phase]["peak_rss_bytes"] > 0 and results[phase]["seconds"] > 0
+    assert results["machine"]["cores"] >= 1
+    text = docs.read_text()
+    assert "## Latest measurement" in text and "Ratio (a)/(b)" in text and "| `metering/" in text
+    assert "(c) daily increment" in capsys.readouterr().out
