@@ -39,8 +39,8 @@ def validate_inputs(target: Target) -> list[str]:
         checks += _cost_explorer_checks(source_dir, settings)
         checks += [lambda: databricks.read_usage_export(source_dir),
                    lambda: databricks.read_list_prices_export(source_dir)]
-        checks += [lambda view=view: snowflake_usage.read_usage_export(source_dir / snowflake_usage.SOURCE_FOLDER,
-                                                                       view)
+        checks += [lambda view=view: snowflake_usage.check_usage_export(source_dir / snowflake_usage.SOURCE_FOLDER,
+                                                                        view)
                    for view in snowflake_usage.USAGE_VIEWS]
     return _problems(checks)
 

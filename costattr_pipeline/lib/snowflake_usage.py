@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import ConfigError, SourceError
-from costattr_pipeline.lib.source_files import Column, find_table_file, read_table_file
+from costattr_pipeline.lib.source_files import Column, find_table_file, stage_table_file
 
 SOURCE_FOLDER = "snowflake"
 CREDITS = "DECIMAL(38, 12)"
@@ -88,43 +88,57 @@ TAG_REFERENCES = UsageView(
 USAGE_VIEWS = (WAREHOUSE_METERING_HISTORY, QUERY_ATTRIBUTION_HISTORY, TAG_REFERENCES)
 
 
-def _first_bad_row(rows: pa.Table, condition: str) -> int | None:
-    """1-based position of the first row matching ``condition`` (a SQL predicate over ``numbered``), or None."""
-    numbered = rows.append_column("position", pa.array(range(1, rows.num_rows + 1), pa.int64()))
+def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: UsageView, into: str,
+                       window: tuple[str, str] | None = None) -> bool:
+    """Validate ``<folder>/<view>.csv|parquet`` into the temp table ``into`` of ``engine``; False when absent.
+
+    Beyond types: credits must not be negative, and the view's key must be unique (an export
+    that holds a query twice would count its credits twice). ``window`` (SQL literals of a
+    half-open START_TIME range) keeps the rows a run covers, for the views that have START_TIME.
+    """
+    path = find_table_file(folder, view.name)
+    if path is None:
+        return False
+    display = f"{SOURCE_FOLDER}/{path.name}"
+    has_start = any(column.name == "START_TIME" for column in view.columns)
+    stage_table_file(engine, path, view.columns, into, display_name=display,
+                     window=("START_TIME", *window) if window and has_start else None)
+    unit, offset = ("line", 1) if path.suffix.lower() == ".csv" else ("row", 0)
+    for column in view.non_negative:
+        found = engine.execute(f"SELECT MIN(source_row) FROM {into} WHERE {column} < 0").fetchall()
+        if found and found[0][0] is not None:
+            raise SourceError(display, f"{unit} {found[0][0] + offset}",
+                              f"column {column.upper()!r} must not be negative")
+    if view.unique_key:
+        key = ", ".join(view.unique_key)
+        found = engine.execute(f"""
+            SELECT MIN(source_row) FROM (
+                SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS copy FROM {into}
+            ) AS copies WHERE copy > 1""").fetchall()
+        if found and found[0][0] is not None:
+            names = ", ".join(name.upper() for name in view.unique_key)
+            raise SourceError(display, f"{unit} {found[0][0] + offset}", f"duplicate ({names}): already on an earlier row")
+    return True
+
+
+def check_usage_export(folder: Path, view: UsageView) -> bool:
+    """Validate a whole export in a throwaway DuckDB (``costattr validate``); False when absent."""
     engine = duckdb.connect()
     try:
-        engine.register("numbered", numbered)
-        found = engine.execute(f"SELECT MIN(position) FROM numbered WHERE {condition}").fetchone()
-        return found[0] if found else None
+        return stage_usage_export(engine, folder, view, "staged")
     finally:
         engine.close()
 
 
 def read_usage_export(folder: Path, view: UsageView) -> pa.Table | None:
-    """Read and validate ``<folder>/<view>.csv|parquet``; None when the file is absent.
-
-    Beyond types: credits must not be negative, and the view's key must be unique
-    (an export that holds a query twice would count its credits twice).
-    """
-    path = find_table_file(folder, view.name)
-    if path is None:
-        return None
-    display = f"{SOURCE_FOLDER}/{path.name}"
-    rows = read_table_file(path, view.columns, display_name=display)
-    unit, offset = ("line", 1) if path.suffix.lower() == ".csv" else ("row", 0)
-    for column in view.non_negative:
-        position = _first_bad_row(rows, f"{column} < 0")
-        if position is not None:
-            raise SourceError(display, f"{unit} {position + offset}", f"column {column.upper()!r} must not be negative")
-    if view.unique_key:
-        key = ", ".join(view.unique_key)
-        position = _first_bad_row(
-            rows, f"position IN (SELECT position FROM (SELECT position, row_number() OVER "
-                  f"(PARTITION BY {key} ORDER BY position) AS copy FROM numbered) AS copies WHERE copy > 1)")
-        if position is not None:
-            names = ", ".join(name.upper() for name in view.unique_key)
-            raise SourceError(display, f"{unit} {position + offset}", f"duplicate ({names}): already on an earlier row")
-    return rows
+    """The whole validated export as Arrow; None when absent."""
+    engine = duckdb.connect()
+    try:
+        if not stage_usage_export(engine, folder, view, "staged"):
+            return None
+        return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
+    finally:
+        engine.close()
 
 
 # --- Query tags -----------------------------------------------------------------------------------

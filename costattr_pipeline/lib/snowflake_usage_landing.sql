@@ -1,4 +1,4 @@
--- Local target only: the Snowflake ACCOUNT_USAGE exports, replaced whole on each run from the files
+-- Local target only: the Snowflake ACCOUNT_USAGE exports; each run replaces the days it covers (by START_TIME)
 -- (the files are the source of truth; loading them again gives the same rows). In production the
 -- transformations read SNOWFLAKE.ACCOUNT_USAGE in place and these tables are not used.
 CREATE SCHEMA IF NOT EXISTS landing;

@@ -64,55 +64,84 @@ def _cast(expression: str, column: Column) -> str:
     return f"TRY_CAST({expression} AS {column.type})"
 
 
-def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None) -> pa.Table:
-    """Read, validate and type one source table; return it with lower-case column names.
+def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[Column], into: str,
+                     display_name: str | None = None, window: tuple[str, str, str] | None = None) -> None:
+    """Validate and type one source table into the temp table ``into`` of ``engine``.
 
-    Extra columns are ignored. Raises :class:`SourceError` naming the file, the line (CSV,
-    counting the header as line 1) or row (Parquet), the column and the rule.
+    ``engine`` may be the DuckDB warehouse itself, so a large export never passes through
+    Python. ``into`` gets ``source_row`` (the file's line or row) and the columns, lower case.
+    ``window`` = (column, start, end literal SQL) keeps only the rows whose typed column is in
+    ``[start, end)`` (rows where it does not parse are kept, so they are reported): a run
+    validates and lands the days it covers, not the whole history. Extra columns are ignored.
+    Raises :class:`SourceError` naming the file, the line (CSV, the header is line 1) or row
+    (Parquet), the column and the rule.
     """
     name = display_name or str(path)
+    raw, numbered = f"{into}_raw", f"{into}_numbered"
+    engine.execute("SET TimeZone = 'UTC'")
+    parquet = path.suffix.lower() == ".parquet"
+    try:
+        if parquet:  # the reader numbers rows itself: no window over the whole file
+            quoted = str(path).replace("'", "''")
+            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
+                           f"SELECT file_row_number + 1 AS source_row, * EXCLUDE (file_row_number) "
+                           f"FROM read_parquet('{quoted}', file_row_number = true)")
+        else:
+            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
+                           f"SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
+        present = [row[0] for row in engine.execute(f"DESCRIBE {raw}").fetchall()][1:]
+    except duckdb.Error as error:
+        raise SourceError(name, None, f"cannot be read: {str(error).splitlines()[0]}") from None
+    by_lower = {column.lower(): column for column in present}
+    selected = []
+    for column in columns:
+        actual = by_lower.get(column.name.lower())
+        if actual is None:
+            if column.required:
+                raise SourceError(name, None, f"missing column {column.name!r} (found: {', '.join(present)})")
+            selected.append((column, "NULL"))
+        else:
+            selected.append((column, '"' + actual.replace('"', '""') + '"'))
+
+    keep = "TRUE"
+    if window is not None:
+        window_column, window_start, window_end = window
+        column, expression = next((c, e) for c, e in selected if c.name.lower() == window_column.lower())
+        typed = _cast(expression, column)
+        keep = f"({typed} IS NULL OR ({typed} >= {window_start} AND {typed} < {window_end}))"
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {numbered} AS SELECT * FROM {raw} WHERE {keep}")
+    unit, offset = ("row", 0) if parquet else ("line", 1)
+    for column, expression in selected:
+        if expression == "NULL":
+            continue
+        empty = f"({expression} IS NULL OR trim(CAST({expression} AS VARCHAR)) = '')"
+        conditions = [f"NOT {empty} AND {_cast(expression, column)} IS NULL"]
+        if not column.nullable:
+            conditions.append(empty)
+        bad = engine.execute(
+            f"SELECT source_row, CAST({expression} AS VARCHAR) FROM {numbered} "
+            f"WHERE {' OR '.join(conditions)} ORDER BY source_row LIMIT 1").fetchall()
+        if bad:
+            row, value = bad[0]
+            rule = (f"column {column.name!r} is empty" if value is None or not value.strip()
+                    else f"column {column.name!r}: {value!r} is not a valid {column.type}")
+            raise SourceError(name, f"{unit} {row + offset}", rule)
+
+    projection = ", ".join(
+        f"{'CAST(NULL AS ' + column.type + ')' if expression == 'NULL' else _cast(expression, column)}"
+        f" AS {column.name.lower()}"
+        for column, expression in selected)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS "
+                   f"SELECT source_row, {projection} FROM {numbered} ORDER BY source_row")
+    engine.execute(f"DROP TABLE {numbered}")
+    engine.execute(f"DROP VIEW {raw}")
+
+
+def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None) -> pa.Table:
+    """Read, validate and type one whole source table; return it with lower-case column names."""
     engine = duckdb.connect()
     try:
-        engine.execute("SET TimeZone = 'UTC'")
-        try:
-            engine.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_reader(path)}")
-            present = [row[0] for row in engine.execute("DESCRIBE raw").fetchall()]
-        except duckdb.Error as error:
-            raise SourceError(name, None, f"cannot be read: {str(error).splitlines()[0]}") from None
-        by_lower = {column.lower(): column for column in present}
-        selected = []
-        for column in columns:
-            actual = by_lower.get(column.name.lower())
-            if actual is None:
-                if column.required:
-                    raise SourceError(name, None, f"missing column {column.name!r} (found: {', '.join(present)})")
-                selected.append((column, "NULL"))
-            else:
-                selected.append((column, '"' + actual.replace('"', '""') + '"'))
-
-        engine.execute("CREATE TEMP TABLE numbered AS SELECT row_number() OVER () AS source_row, * FROM raw")
-        unit = "line" if path.suffix.lower() == ".csv" else "row"
-        offset = 1 if unit == "line" else 0
-        for column, expression in selected:
-            if expression == "NULL":
-                continue
-            empty = f"({expression} IS NULL OR trim(CAST({expression} AS VARCHAR)) = '')"
-            conditions = [f"NOT {empty} AND {_cast(expression, column)} IS NULL"]
-            if not column.nullable:
-                conditions.append(empty)
-            bad = engine.execute(
-                f"SELECT source_row, CAST({expression} AS VARCHAR) FROM numbered "
-                f"WHERE {' OR '.join(conditions)} ORDER BY source_row LIMIT 1").fetchall()
-            if bad:
-                row, value = bad[0]
-                rule = (f"column {column.name!r} is empty" if value is None or not value.strip()
-                        else f"column {column.name!r}: {value!r} is not a valid {column.type}")
-                raise SourceError(name, f"{unit} {row + offset}", rule)
-
-        projection = ", ".join(
-            f"{'CAST(NULL AS ' + column.type + ')' if expression == 'NULL' else _cast(expression, column)}"
-            f" AS {column.name.lower()}"
-            for column, expression in selected)
-        return engine.sql(f"SELECT {projection} FROM numbered ORDER BY source_row").to_arrow_table()
+        stage_table_file(engine, path, columns, "staged", display_name)
+        return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
     finally:
         engine.close()

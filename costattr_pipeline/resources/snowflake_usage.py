@@ -9,17 +9,19 @@ account's history is copied out of Snowflake.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from costattr_pipeline.lib import snowflake_usage
-from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, read_usage_export
-from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.resources.warehouse import WarehouseSession
+from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, stage_usage_export
+from costattr_pipeline.lib.sql import literal, sql_file
+from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
 
 LANDING_TABLES_SQL = sql_file(snowflake_usage.__file__, "snowflake_usage_landing.sql")
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
@@ -51,34 +53,58 @@ class UsageRelations:
 class SnowflakeUsageSource(dg.ConfigurableResource):
     """Gives the SQL the three ACCOUNT_USAGE relations, ready to read in the given session."""
 
-    def prepare(self, session: WarehouseSession) -> UsageRelations:
+    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
+                end: dt.date | None = None) -> UsageRelations:
+        """Make the relations readable for the days ``[start, end)`` (all days when not given)."""
         raise NotImplementedError
 
 
 class SnowflakeUsageExports(SnowflakeUsageSource):
-    """Local target: ``<source dir>/snowflake/<view>.csv|parquet`` (contract 2.2), landed whole on each run.
+    """Local target: ``<source dir>/snowflake/<view>.csv|parquet`` (contract 2.2), landed per run window.
 
-    Every file is read and validated before anything is written; then the three landing
-    tables are replaced in one transaction. A missing file lands as an empty table and is
-    reported in ``missing``.
+    The rows of the run's days (by START_TIME) are validated, then replace those days in the
+    landing tables in one transaction; TAG_REFERENCES, which has no time, is replaced whole. On
+    the DuckDB warehouse the files are read inside the warehouse connection, never through
+    Python. A missing file lands nothing and is reported in ``missing``.
     """
 
     source_dir: str = Field(description="Source exports folder")
 
-    def prepare(self, session: WarehouseSession) -> UsageRelations:
+    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
+                end: dt.date | None = None) -> UsageRelations:
         folder = Path(self.source_dir) / SOURCE_FOLDER
-        exports = {view.name: read_usage_export(folder, view) for view in USAGE_VIEWS}
-        session.execute(LANDING_TABLES_SQL)
-        with session.transaction():
-            for name, rows in exports.items():
-                session.execute(f"DELETE FROM landing.snowflake_{name}")
-                if rows is not None:
-                    session.insert_arrow(f"landing.snowflake_{name}", rows)
+        window = (literal(start), literal(end)) if start and end else None
+        in_warehouse = isinstance(session, DuckDBSession)
+        engine = session.connection if in_warehouse else duckdb.connect()
+        try:
+            present = {view.name: stage_usage_export(engine, folder, view, f"snowflake_staged_{view.name}", window)
+                       for view in USAGE_VIEWS}
+            session.execute(LANDING_TABLES_SQL)
+            with session.transaction():
+                for view in USAGE_VIEWS:
+                    table = f"landing.snowflake_{view.name}"
+                    has_start = any(column.name == "START_TIME" for column in view.columns)
+                    if window and has_start:
+                        session.execute(f"DELETE FROM {table} WHERE start_time >= :start AND start_time < :end",
+                                        {"start": start, "end": end})
+                    else:
+                        session.execute(f"DELETE FROM {table}")
+                    if not present[view.name]:
+                        continue
+                    staged = f"snowflake_staged_{view.name}"
+                    columns = ", ".join(column.name.lower() for column in view.columns)
+                    if in_warehouse:
+                        session.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
+                    else:
+                        session.insert_arrow(table, engine.sql(f"SELECT {columns} FROM {staged}").to_arrow_table())
+        finally:
+            if not in_warehouse:
+                engine.close()
         return UsageRelations(
             warehouse_metering_history="landing.snowflake_warehouse_metering_history",
             query_attribution_history="landing.snowflake_query_attribution_history",
             tag_references="landing.snowflake_tag_references",
-            missing=tuple(name for name, rows in exports.items() if rows is None),
+            missing=tuple(name for name, found in present.items() if not found),
         )
 
 
@@ -94,7 +120,8 @@ class SnowflakeAccountUsage(SnowflakeUsageSource):
     session_statements: list[str] = Field(default=["ALTER SESSION SET TIMEZONE = 'UTC'"],
                                           description="Statements run before reading the views")
 
-    def prepare(self, session: WarehouseSession) -> UsageRelations:
+    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
+                end: dt.date | None = None) -> UsageRelations:
         for statement in self.session_statements:
             session.execute(statement)
         schema = self.account_usage_schema

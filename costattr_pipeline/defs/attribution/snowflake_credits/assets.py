@@ -182,7 +182,7 @@ def build_defs(project: Project) -> dg.Definitions:
         settings = config_files.settings()
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
-            relations = snowflake_usage.prepare(session)  # validates every export before writing
+            relations = snowflake_usage.prepare(session, start, end)  # validates the window's rows, then lands
             session.execute(TABLES_SQL)
             with session.transaction():
                 attribute_credits(session, relations, settings.snowflake, start, end)
@@ -243,7 +243,7 @@ def build_defs(project: Project) -> dg.Definitions:
             settings = config_files.settings()
             params = {"start_date": start, "end_date": end}
             with warehouse.session() as session:
-                relations = snowflake_usage.prepare(session)
+                relations = snowflake_usage.prepare(session, start, end)
                 session.execute(TABLES_SQL)
                 with session.transaction():
                     load_credit_prices(session, settings.snowflake)
