@@ -35,7 +35,7 @@ def default_period(today: dt.date | None = None, months: int = 3) -> DemoPeriod:
 
 
 SETTINGS_YAML = """\
-# costattr settings (contract section 3). Dated entries are half-open [effective_from, effective_to).
+# {title} (contract section 3). Dated entries are half-open [effective_from, effective_to).
 partitions_start: {start}
 unattributed_threshold:
   - {{effective_from: {start}, effective_to: null, value: 0.02}}
@@ -45,15 +45,24 @@ snowflake:
   idle_policy: proportional
   credit_price_usd:
     - {{effective_from: {start}, effective_to: null, price: 3.00}}
-    - {{effective_from: {start}, effective_to: null, price: 2.50, warehouse: WH_ACME}}
+    - {{effective_from: {start}, effective_to: null, price: 2.50, warehouse: {dedicated_warehouse}}}
 databricks: {{product_tag: data_product_id, tenant_tag: tenant_id}}
 unit_costs: {{category_prefix: costattr}}
 """
 
 
+def settings_yaml(start: dt.date, dedicated_warehouse: str = "WH_ACME", title: str = "costattr settings",
+                  memory_limit: str | None = None, threads: int | None = None) -> str:
+    """settings.yaml of a generated data set (demo or benchmark); DuckDB limits when given."""
+    text = SETTINGS_YAML.format(title=title, start=start, dedicated_warehouse=dedicated_warehouse)
+    if memory_limit or threads:
+        text += f"warehouse: {{memory_limit: {memory_limit}, threads: {threads}}}\n"
+    return text
+
+
 def write_config(config_dir: Path, period: DemoPeriod) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "settings.yaml").write_text(SETTINGS_YAML.format(start=period.start), encoding="utf-8")
+    (config_dir / "settings.yaml").write_text(settings_yaml(period.start), encoding="utf-8")
 
 
 def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: int = 7) -> DemoPeriod:
