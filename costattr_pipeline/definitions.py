@@ -13,7 +13,7 @@ from costattr_pipeline.defs import billing
 from costattr_pipeline.defs import schedules
 from costattr_pipeline.defs.alerts import sensors as alert_sensors
 from costattr_pipeline.defs.attribution import snowflake_credits, unattributed
-from costattr_pipeline.defs.ingest import cost_explorer, databricks
+from costattr_pipeline.defs.ingest import cost_explorer, databricks, snowflake_usage
 from costattr_pipeline.defs.project import Project
 from costattr_pipeline.defs import unit_costs
 from costattr_pipeline.lib.config import load_settings
@@ -35,6 +35,7 @@ def build_definitions(target: Target) -> dg.Definitions:
         schedules.build_defs(project),
         alert_sensors.build_defs(),
         unit_costs.build_defs(project),
+        snowflake_usage.build_defs(project),
         snowflake_credits.build_defs(project),
         dg.Definitions(resources=resources_for(target, project.settings)),
     )

@@ -239,7 +239,7 @@ def test_prod_reads_account_usage_in_place_on_fakesnow(fakesnow_connection) -> N
                           Query("q2", "WH_SHARED", "2", user_name="SVC_INITECH")],
                  tags=[Tag("SVC_INITECH", "initech", domain="USER")])
     # fakesnow does not implement ALTER SESSION SET TIMEZONE; the fake's timestamps are UTC already.
-    relations = SnowflakeAccountUsage(session_statements=[]).prepare(session)
+    relations = SnowflakeAccountUsage(session_statements=[]).relations(session)
     assert relations.query_attribution_history == "SNOWFLAKE.ACCOUNT_USAGE.QUERY_ATTRIBUTION_HISTORY"
     session.execute(TABLES_SQL)
     attribute_credits(session, relations, snowflake_settings(), DAY, DAY + dt.timedelta(days=1))
@@ -264,7 +264,7 @@ snowflake:
     - {effective_from: 2026-01-01, effective_to: null, price: 3.00}
     - {effective_from: 2026-01-01, effective_to: null, price: 2.50, warehouse: WH_ACME}
 """
-SELECTION = ["metering/snowflake_credit_daily", "metering/snowflake_recurring_query_cost",
+SELECTION = ["metering/snowflake_credit_daily", "landing/snowflake_account_usage", "metering/snowflake_recurring_query_cost",
              "metering/snowflake_hierarchical_query_cost"]
 
 
@@ -291,7 +291,9 @@ def test_run_writes_credits_reports_and_checks_and_is_idempotent(target) -> None
         (dt.date(2026, 3, 2), "WH_SHARED", None, "unattributed", Decimal("3"), Decimal("9")),
     ]
     checks = {(check, passed) for asset, check, passed, _ in summary.checks if asset == SELECTION[0]}
-    assert checks == {("snowflake_sources_present", True), ("credit_price_found", True),
+    assert ("landing/snowflake_account_usage", "snowflake_sources_present", True) in {
+        check[:3] for check in summary.checks}
+    assert checks == {("credit_price_found", True),
                       ("credits_reconcile_with_metering", True),
                       ("credits_without_tenant_within_threshold", False),  # 2026-03-02 is all unattributed
                       ("no_untagged_users", False)}                        # BOB has no tenant tag
@@ -313,7 +315,7 @@ def test_bad_export_names_file_line_and_rule_and_writes_nothing(target) -> None:
     assert validate_inputs(target) == [
         "snowflake/warehouse_metering_history.csv: line 3: column 'CREDITS_USED_COMPUTE' must not be negative"]
     with pytest.raises(RunFailed, match="warehouse_metering_history.csv: line 3"):
-        run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION[:1])
+        run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION[:2])
     assert "metering.snowflake_credit_daily" not in dump_tables(target)
 
 

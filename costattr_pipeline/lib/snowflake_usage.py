@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import ConfigError, SourceError
-from costattr_pipeline.lib.source_files import Column, find_table_file, stage_table_file
+from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, stage_table_file
 
 SOURCE_FOLDER = "snowflake"
 CREDITS = "DECIMAL(38, 12)"
@@ -99,25 +99,13 @@ def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: Us
     path = find_table_file(folder, view.name)
     if path is None:
         return False
-    display = f"{SOURCE_FOLDER}/{path.name}"
     has_start = any(column.name == "START_TIME" for column in view.columns)
-    stage_table_file(engine, path, view.columns, into, display_name=display,
-                     window=("START_TIME", *window) if window and has_start else None)
-    unit, offset = ("line", 1) if path.suffix.lower() == ".csv" else ("row", 0)
-    for column in view.non_negative:
-        found = engine.execute(f"SELECT MIN(source_row) FROM {into} WHERE {column} < 0").fetchall()
-        if found and found[0][0] is not None:
-            raise SourceError(display, f"{unit} {found[0][0] + offset}",
-                              f"column {column.upper()!r} must not be negative")
-    if view.unique_key:
-        key = ", ".join(view.unique_key)
-        found = engine.execute(f"""
-            SELECT MIN(source_row) FROM (
-                SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS copy FROM {into}
-            ) AS copies WHERE copy > 1""").fetchall()
-        if found and found[0][0] is not None:
-            names = ", ".join(name.upper() for name in view.unique_key)
-            raise SourceError(display, f"{unit} {found[0][0] + offset}", f"duplicate ({names}): already on an earlier row")
+    names = ", ".join(name.upper() for name in view.unique_key)
+    stage_table_file(
+        engine, path, view.columns, into, display_name=f"{SOURCE_FOLDER}/{path.name}",
+        window=("START_TIME", *window) if window and has_start else None,
+        rules=[Rule(f"{column} < 0", f"column {column.upper()!r} must not be negative") for column in view.non_negative],
+        unique_key=UniqueKey(view.unique_key, f"duplicate ({names}): already on an earlier row") if view.unique_key else None)
     return True
 
 

@@ -10,8 +10,10 @@ gives the same kind of message: file, line or row, column and rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from pathlib import Path
 
 import duckdb
@@ -55,29 +57,55 @@ def _reader(path: Path) -> str:
     return f"read_csv('{quoted}', header = true, all_varchar = true, auto_detect = true)"
 
 
-def _cast(expression: str, column: Column) -> str:
-    if column.type.upper() == "TIMESTAMP":
+def _cast(expression: str, column: Column, source_type: str | None = None) -> str:
+    """The typed value of ``expression``: NULL when it does not parse (the validation reports it)."""
+    target = column.type.upper()
+    if source_type is not None and source_type.upper().replace(" ", "") == target.replace(" ", ""):
+        return expression  # a Parquet column already of the wanted type: nothing to parse
+    if target == "TIMESTAMP":
         # ISO-8601 with or without offset; no offset means UTC (the session time zone is UTC).
         return f"CAST(TRY_CAST({expression} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    if column.type.upper() == "VARCHAR":
+    if target == "VARCHAR":
         return f"CAST({expression} AS VARCHAR)"
     return f"TRY_CAST({expression} AS {column.type})"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A row rule beyond types, checked in the same pass: ``condition`` (SQL over the typed,
+    lower-case columns) is true on a bad row; ``message`` is formatted with that row's values."""
+
+    condition: str
+    message: str
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """Columns whose values must not repeat; ``message`` is formatted with the repeating row's values."""
+
+    columns: tuple[str, ...]
+    message: str
+
+
 def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[Column], into: str,
-                     display_name: str | None = None, window: tuple[str, str, str] | None = None) -> None:
-    """Validate and type one source table into the temp table ``into`` of ``engine``.
+                     display_name: str | None = None, window: tuple[str, str, str] | None = None,
+                     rules: Sequence[Rule] = (), unique_key: UniqueKey | None = None) -> None:
+    """Validate one source table and make it readable, typed, as the temp view ``into`` of ``engine``.
 
     ``engine`` may be the DuckDB warehouse itself, so a large export never passes through
-    Python. ``into`` gets ``source_row`` (the file's line or row) and the columns, lower case.
-    ``window`` = (column, start, end literal SQL) keeps only the rows whose typed column is in
-    ``[start, end)`` (rows where it does not parse are kept, so they are reported): a run
-    validates and lands the days it covers, not the whole history. Extra columns are ignored.
-    Raises :class:`SourceError` naming the file, the line (CSV, the header is line 1) or row
-    (Parquet), the column and the rule.
+    Python and is never copied before it lands: ``into`` reads the file (``source_row``, the
+    file's line or row, then the columns, lower case). ``window`` = (column, start, end literal
+    SQL) keeps the rows whose typed column is in ``[start, end)`` (rows where it does not parse
+    are kept, so they are reported): a run validates and lands the days it covers. On a Parquet
+    column that already has the type, the window is pushed down to the file's row groups.
+
+    Every type rule, required value and ``rules`` entry is checked in one pass over the file;
+    the first problem (by column, then rule, order; its earliest row) raises
+    :class:`SourceError` naming the file, the line (CSV, the header is line 1) or row
+    (Parquet), the column and the rule. ``unique_key`` is checked last. Extra columns are ignored.
     """
     name = display_name or str(path)
-    raw, numbered = f"{into}_raw", f"{into}_numbered"
+    raw = f"{into}_raw"
     engine.execute("SET TimeZone = 'UTC'")
     parquet = path.suffix.lower() == ".parquet"
     try:
@@ -89,52 +117,82 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Seq
         else:
             engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
                            f"SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
-        present = [row[0] for row in engine.execute(f"DESCRIBE {raw}").fetchall()][1:]
+        described = engine.execute(f"DESCRIBE {raw}").fetchall()[1:]
     except duckdb.Error as error:
         raise SourceError(name, None, f"cannot be read: {str(error).splitlines()[0]}") from None
+    present = [row[0] for row in described]
+    type_of = {row[0]: row[1] for row in described}
     by_lower = {column.lower(): column for column in present}
-    selected = []
+
+    selected: list[tuple[Column, str | None, str]] = []  # (column, raw expression or None, typed expression)
     for column in columns:
         actual = by_lower.get(column.name.lower())
         if actual is None:
             if column.required:
                 raise SourceError(name, None, f"missing column {column.name!r} (found: {', '.join(present)})")
-            selected.append((column, "NULL"))
+            selected.append((column, None, f"CAST(NULL AS {column.type})"))
         else:
-            selected.append((column, '"' + actual.replace('"', '""') + '"'))
+            quoted_name = '"' + actual.replace('"', '""') + '"'
+            selected.append((column, quoted_name, _cast(quoted_name, column, type_of[actual])))
 
     keep = "TRUE"
     if window is not None:
         window_column, window_start, window_end = window
-        column, expression = next((c, e) for c, e in selected if c.name.lower() == window_column.lower())
-        typed = _cast(expression, column)
+        typed = next(t for c, r, t in selected if c.name.lower() == window_column.lower())
         keep = f"({typed} IS NULL OR ({typed} >= {window_start} AND {typed} < {window_end}))"
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {numbered} AS SELECT * FROM {raw} WHERE {keep}")
-    unit, offset = ("row", 0) if parquet else ("line", 1)
-    for column, expression in selected:
-        if expression == "NULL":
+    projection = ", ".join(f"{typed} AS {column.name.lower()}" for column, _, typed in selected)
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT source_row, {projection} FROM {raw} WHERE {keep}")
+
+    # One pass over the file: per rule, the first row that breaks it.
+    problems: list[tuple[str, Callable[[dict[str, Any]], str]]] = []  # (condition over `checked`, message)
+    raw_values = []
+    for index, (column, expression, typed) in enumerate(selected):
+        if expression is None:
             continue
-        empty = f"({expression} IS NULL OR trim(CAST({expression} AS VARCHAR)) = '')"
-        conditions = [f"NOT {empty} AND {_cast(expression, column)} IS NULL"]
+        value = f"_raw_{index}"
+        raw_values.append(f"{expression} AS {value}")
+        text = "VARCHAR" in type_of[by_lower[column.name.lower()]].upper()
+        empty = f"({value} IS NULL OR trim({value}) = '')" if text else f"{value} IS NULL"
+        conditions = [] if typed == expression else [f"(NOT {empty} AND {column.name.lower()} IS NULL)"]
         if not column.nullable:
             conditions.append(empty)
-        bad = engine.execute(
-            f"SELECT source_row, CAST({expression} AS VARCHAR) FROM {numbered} "
-            f"WHERE {' OR '.join(conditions)} ORDER BY source_row LIMIT 1").fetchall()
-        if bad:
-            row, value = bad[0]
-            rule = (f"column {column.name!r} is empty" if value is None or not value.strip()
-                    else f"column {column.name!r}: {value!r} is not a valid {column.type}")
-            raise SourceError(name, f"{unit} {row + offset}", rule)
+        if conditions:
+            problems.append((" OR ".join(conditions), partial(_type_message, column, value)))
+    problems += [(f"({rule.condition})", rule.message.format_map) for rule in rules]
+    checked = f"(SELECT source_row, {projection}, {', '.join(raw_values)} FROM {raw} WHERE {keep}) AS checked"
+    unit, offset = ("row", 0) if parquet else ("line", 1)
+    if problems:
+        firsts = engine.execute("SELECT " + ", ".join(
+            f"MIN(CASE WHEN {condition} THEN source_row END)" for condition, _ in problems)
+            + f" FROM {checked}").fetchall()[0]
+        for (_, message), row in zip(problems, firsts):
+            if row is not None:
+                _raise_for_row(engine, checked, row, message, name, f"{unit} {row + offset}")
 
-    projection = ", ".join(
-        f"{'CAST(NULL AS ' + column.type + ')' if expression == 'NULL' else _cast(expression, column)}"
-        f" AS {column.name.lower()}"
-        for column, expression in selected)
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS "
-                   f"SELECT source_row, {projection} FROM {numbered} ORDER BY source_row")
-    engine.execute(f"DROP TABLE {numbered}")
-    engine.execute(f"DROP VIEW {raw}")
+    if unique_key is not None:
+        key = ", ".join(unique_key.columns)
+        # A hash aggregate finds whether any key repeats; only then is the first repeat located.
+        if engine.execute(f"SELECT 1 FROM {into} GROUP BY {key} HAVING COUNT(*) > 1 LIMIT 1").fetchall():
+            row = engine.execute(f"""
+                SELECT MIN(source_row) FROM (
+                    SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS copy
+                    FROM {into}) AS copies
+                WHERE copy > 1""").fetchall()[0][0]
+            _raise_for_row(engine, into, row, unique_key.message.format_map, name, f"{unit} {row + offset}")
+
+
+def _type_message(column: Column, value_column: str, values: dict[str, Any]) -> str:
+    value = values[value_column]
+    if value is None or not str(value).strip():
+        return f"column {column.name!r} is empty"
+    return f"column {column.name!r}: {str(value)!r} is not a valid {column.type}"
+
+
+def _raise_for_row(engine: duckdb.DuckDBPyConnection, relation: str, row: int,
+                   message: Callable[[dict[str, Any]], str], name: str, where: str) -> None:
+    found = engine.execute(f"SELECT * FROM {relation} WHERE source_row = {int(row)}")
+    values = dict(zip([column[0] for column in found.description], found.fetchall()[0]))
+    raise SourceError(name, where, message(values))
 
 
 def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None) -> pa.Table:

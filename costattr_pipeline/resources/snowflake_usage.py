@@ -2,7 +2,8 @@
 
 The transformations are written against three relations whose names this
 resource gives. Locally, the exports under ``<source dir>/snowflake/`` are
-validated and loaded into ``landing.snowflake_*`` tables. In production, the
+validated and loaded into ``landing.snowflake_*`` tables, once per run, by the
+``landing/snowflake_account_usage`` asset. In production, the
 SQL reads ``SNOWFLAKE.ACCOUNT_USAGE.<VIEW>`` where it lives: nothing of the
 account's history is copied out of Snowflake.
 """
@@ -20,6 +21,7 @@ from pydantic import Field
 
 from costattr_pipeline.lib import snowflake_usage
 from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, stage_usage_export
+from costattr_pipeline.lib.source_files import find_table_file
 from costattr_pipeline.lib.sql import literal, sql_file
 from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
 
@@ -53,9 +55,12 @@ class UsageRelations:
 class SnowflakeUsageSource(dg.ConfigurableResource):
     """Gives the SQL the three ACCOUNT_USAGE relations, ready to read in the given session."""
 
-    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
-                end: dt.date | None = None) -> UsageRelations:
-        """Make the relations readable for the days ``[start, end)`` (all days when not given)."""
+    def land(self, session: WarehouseSession, start: dt.date, end: dt.date) -> UsageRelations:
+        """Make the days ``[start, end)`` readable (locally: validate and land them); the relations."""
+        raise NotImplementedError
+
+    def relations(self, session: WarehouseSession) -> UsageRelations:
+        """The relations to read in ``session``, as they stand (nothing is loaded)."""
         raise NotImplementedError
 
 
@@ -70,21 +75,33 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
 
     source_dir: str = Field(description="Source exports folder")
 
-    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
-                end: dt.date | None = None) -> UsageRelations:
+    def _missing(self) -> tuple[str, ...]:
         folder = Path(self.source_dir) / SOURCE_FOLDER
-        window = (literal(start), literal(end)) if start and end else None
+        return tuple(view.name for view in USAGE_VIEWS if find_table_file(folder, view.name) is None)
+
+    def relations(self, session: WarehouseSession) -> UsageRelations:
+        session.execute(LANDING_TABLES_SQL)
+        return UsageRelations(
+            warehouse_metering_history="landing.snowflake_warehouse_metering_history",
+            query_attribution_history="landing.snowflake_query_attribution_history",
+            tag_references="landing.snowflake_tag_references",
+            missing=self._missing(),
+        )
+
+    def land(self, session: WarehouseSession, start: dt.date, end: dt.date) -> UsageRelations:
+        folder = Path(self.source_dir) / SOURCE_FOLDER
+        window = (literal(start), literal(end))
         in_warehouse = isinstance(session, DuckDBSession)
         engine = session.connection if in_warehouse else duckdb.connect()
         try:
+            # Every export is validated (one pass each) before anything is written.
             present = {view.name: stage_usage_export(engine, folder, view, f"snowflake_staged_{view.name}", window)
                        for view in USAGE_VIEWS}
             session.execute(LANDING_TABLES_SQL)
             with session.transaction():
                 for view in USAGE_VIEWS:
                     table = f"landing.snowflake_{view.name}"
-                    has_start = any(column.name == "START_TIME" for column in view.columns)
-                    if window and has_start:
+                    if any(column.name == "START_TIME" for column in view.columns):
                         session.execute(f"DELETE FROM {table} WHERE start_time >= :start AND start_time < :end",
                                         {"start": start, "end": end})
                     else:
@@ -100,12 +117,7 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
         finally:
             if not in_warehouse:
                 engine.close()
-        return UsageRelations(
-            warehouse_metering_history="landing.snowflake_warehouse_metering_history",
-            query_attribution_history="landing.snowflake_query_attribution_history",
-            tag_references="landing.snowflake_tag_references",
-            missing=tuple(name for name, found in present.items() if not found),
-        )
+        return self.relations(session)
 
 
 class SnowflakeAccountUsage(SnowflakeUsageSource):
@@ -120,8 +132,10 @@ class SnowflakeAccountUsage(SnowflakeUsageSource):
     session_statements: list[str] = Field(default=["ALTER SESSION SET TIMEZONE = 'UTC'"],
                                           description="Statements run before reading the views")
 
-    def prepare(self, session: WarehouseSession, start: dt.date | None = None,
-                end: dt.date | None = None) -> UsageRelations:
+    def land(self, session: WarehouseSession, start: dt.date, end: dt.date) -> UsageRelations:
+        return self.relations(session)  # nothing to copy: the views are read where they are
+
+    def relations(self, session: WarehouseSession) -> UsageRelations:
         for statement in self.session_statements:
             session.execute(statement)
         schema = self.account_usage_schema

@@ -1,7 +1,8 @@
 """Snowflake credits per tenant (``metering/snowflake_credit_daily``) and the two query-cost reports.
 
 Every asset reads the ACCOUNT_USAGE relations the ``snowflake_usage`` resource
-gives: the landed exports locally, the views themselves in production.
+gives: locally the exports ``landing/snowflake_account_usage`` landed, in production
+the views themselves.
 """
 
 
@@ -12,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.defs.ingest.snowflake_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.defs.metadata import markdown_table, table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
@@ -26,7 +28,6 @@ SNOWFLAKE_CREDIT_DAILY = dg.AssetKey(["metering", "snowflake_credit_daily"])
 RECURRING_QUERY_COST = dg.AssetKey(["metering", "snowflake_recurring_query_cost"])
 HIERARCHICAL_QUERY_COST = dg.AssetKey(["metering", "snowflake_hierarchical_query_cost"])
 
-CHECK_SOURCES_PRESENT = "snowflake_sources_present"
 CHECK_CREDITS_RECONCILE = "credits_reconcile_with_metering"
 CHECK_PRICE_FOUND = "credit_price_found"
 CHECK_UNATTRIBUTED_SHARE = "credits_without_tenant_within_threshold"
@@ -112,15 +113,6 @@ def days_over_threshold(session: WarehouseSession, settings: Settings, start: dt
     return breaches
 
 
-def _sources_check(relations: UsageRelations) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        check_name=CHECK_SOURCES_PRESENT, passed=not relations.missing, severity=dg.AssetCheckSeverity.WARN,
-        description=(f"No export for {', '.join(relations.missing)}: read as empty" if relations.missing
-                     else "Every ACCOUNT_USAGE source is present"),
-        metadata={"missing": dg.MetadataValue.json(list(relations.missing))},
-    )
-
-
 def _price_check(session: WarehouseSession, where: str, params: dict[str, object], table: str,
                  label: str) -> dg.AssetCheckResult:
     unpriced = session.rows(f"SELECT {label} FROM {table} WHERE {where} AND cost_usd IS NULL "
@@ -135,8 +127,6 @@ def _price_check(session: WarehouseSession, where: str, params: dict[str, object
 
 def _check_specs(asset: dg.AssetKey, price_subject: str) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(CHECK_SOURCES_PRESENT, asset=asset,
-                          description="WARN when an ACCOUNT_USAGE export is missing: it is read as empty."),
         dg.AssetCheckSpec(CHECK_PRICE_FOUND, asset=asset, blocking=True,
                           description=f"ERROR when {price_subject} has no credit price in force "
                                       "(snowflake.credit_price_usd in settings.yaml): its cost is NULL, never 0."),
@@ -146,6 +136,7 @@ def _check_specs(asset: dg.AssetKey, price_subject: str) -> list[dg.AssetCheckSp
 def build_defs(project: Project) -> dg.Definitions:
     @dg.asset(
         key=SNOWFLAKE_CREDIT_DAILY,
+        deps=[SNOWFLAKE_ACCOUNT_USAGE],
         group_name="attribution",
         kinds={"snowflake", "duckdb"},
         partitions_def=project.daily,
@@ -182,7 +173,7 @@ def build_defs(project: Project) -> dg.Definitions:
         settings = config_files.settings()
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
-            relations = snowflake_usage.prepare(session, start, end)  # validates the window's rows, then lands
+            relations = snowflake_usage.relations(session)
             session.execute(TABLES_SQL)
             with session.transaction():
                 attribute_credits(session, relations, settings.snowflake, start, end)
@@ -203,7 +194,6 @@ def build_defs(project: Project) -> dg.Definitions:
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[
-                _sources_check(relations),
                 price_check,
                 dg.AssetCheckResult(
                     check_name=CHECK_CREDITS_RECONCILE, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
@@ -230,6 +220,7 @@ def build_defs(project: Project) -> dg.Definitions:
                 label: str) -> dg.AssetsDefinition:
         @dg.asset(
             key=key,
+            deps=[SNOWFLAKE_ACCOUNT_USAGE],
             group_name="reports",
             kinds={"snowflake", "duckdb"},
             partitions_def=project.monthly,
@@ -243,7 +234,7 @@ def build_defs(project: Project) -> dg.Definitions:
             settings = config_files.settings()
             params = {"start_date": start, "end_date": end}
             with warehouse.session() as session:
-                relations = snowflake_usage.prepare(session, start, end)
+                relations = snowflake_usage.relations(session)
                 session.execute(TABLES_SQL)
                 with session.transaction():
                     load_credit_prices(session, settings.snowflake)
@@ -255,7 +246,7 @@ def build_defs(project: Project) -> dg.Definitions:
                             "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
                     order_by=order_by,
                 )
-            return dg.MaterializeResult(metadata=metadata, check_results=[_sources_check(relations), price_check])
+            return dg.MaterializeResult(metadata=metadata, check_results=[price_check])
 
         return _asset
 

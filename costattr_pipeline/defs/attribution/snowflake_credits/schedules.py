@@ -1,7 +1,7 @@
 """Cadence of the Snowflake assets, in UTC.
 
-ACCOUNT_USAGE lags 1-3 h (QUERY_ATTRIBUTION_HISTORY up to 8 h), so every 4 hours the credits are
-recomputed for today (provisional) and the two days before it, as one single-run range: a late query or
+ACCOUNT_USAGE lags 1-3 h (QUERY_ATTRIBUTION_HISTORY up to 8 h), so every 4 hours the views are
+landed again and the credits recomputed for today (provisional) and the two days before it, as one single-run range: a late query or
 metering row lands in its day on a later tick. The monthly query-cost reports follow once a day.
 """
 
@@ -16,6 +16,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.assets import (
     RECURRING_QUERY_COST,
     SNOWFLAKE_CREDIT_DAILY,
 )
+from costattr_pipeline.defs.ingest.snowflake_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.defs.project import Project
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -38,7 +39,7 @@ def report_months(scheduled_for: dt.datetime, project: Project, days: int = TRAI
 
 
 def build_defs(project: Project) -> dg.Definitions:
-    credits_job = dg.define_asset_job("snowflake_credits", selection=[SNOWFLAKE_CREDIT_DAILY],
+    credits_job = dg.define_asset_job("snowflake_credits", selection=[SNOWFLAKE_ACCOUNT_USAGE, SNOWFLAKE_CREDIT_DAILY],
                                       description="Attribute Snowflake credits to tenants for a range of days.")
     reports_job = dg.define_asset_job("snowflake_query_reports",
                                       selection=[RECURRING_QUERY_COST, HIERARCHICAL_QUERY_COST],
