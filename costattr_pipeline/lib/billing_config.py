@@ -104,6 +104,10 @@ class BillingConfig:
     rate_card_source: str = RATE_CARD_FILE
     tenants_source: str = TENANTS_FILE
     content_hash: str = ""
+    # Periods already checked -> their binding version: a bill checks its period, and a period has
+    # a thousand tenants' bills, each check scanning every tenant (the config never changes).
+    _checked_periods: dict[dt.date, "RateCardVersion | None"] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def version_in_force(self, day: dt.date) -> RateCardVersion | None:
         for version in self.versions:
@@ -136,6 +140,8 @@ class BillingConfig:
 
         Returns the binding version (None when nobody is billable).
         """
+        if period_start in self._checked_periods:
+            return self._checked_periods[period_start]
         tenants = self.billable_tenants(period_start)
         if not tenants:
             return None
@@ -159,6 +165,7 @@ class BillingConfig:
                     raise ConfigError(self.rate_card_source, f"{where}.facility_fee",
                                       f"version {version.version!r} binds {label} but has no facility fee for "
                                       f"module {entry.value!r}, which tenant {tenant_id!r} has active in that period")
+        self._checked_periods[period_start] = version
         return version
 
     def check_periods(self, start: dt.date, end: dt.date) -> None:
