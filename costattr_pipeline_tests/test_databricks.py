@@ -361,11 +361,11 @@ def test_live_reader_fetches_validated_landing_rows(system_tables: duckdb.DuckDB
     monkeypatch.setattr(databricks.sql, "connect", lambda **kwargs: _DuckDBAsDatabricksSql(system_tables))
     reader = DatabricksSqlBilling(server_hostname="dbc.example", http_path="/sql/1.0/warehouses/x",
                                   access_token="token")
-    fetched = reader.fetch(dt.date(2026, 3, 1), dt.date(2026, 3, 3), log=_Log())
-    assert fetched.usage is not None and fetched.list_prices is not None
-    assert fetched.usage.column("record_id").to_pylist() == ["r1", "r2", "r3"]
-    assert fetched.usage.column("custom_tags").to_pylist()[2] == "{}"
-    assert fetched.list_prices.num_rows == 1
+    usage, list_prices, source = reader.fetch(dt.date(2026, 3, 1), dt.date(2026, 3, 3), log=_Log())
+    assert usage.column("record_id").to_pylist() == ["r1", "r2", "r3"]
+    assert usage.column("custom_tags").to_pylist()[2] == "{}"
+    assert list_prices.num_rows == 1
+    assert source == "databricks://dbc.example/sql/1.0/warehouses/x"
 
 
 class _Log:

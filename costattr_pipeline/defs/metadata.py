@@ -44,17 +44,17 @@ def table_metadata(session: WarehouseSession, table: str, where: str, params: Ma
 
     ``totals`` maps a label to a SQL aggregate over the same rows (e.g. ``SUM(cost_usd)``).
     """
-    count = session.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
+    # Row count and totals in one scan of the rows; the preview is a top-N of the same rows.
+    select = ", ".join(["COUNT(*) AS _row_count"]
+                       + [f"{expression} AS {label}" for label, expression in (totals or {}).items()])
+    values = session.rows(f"SELECT {select} FROM {table} WHERE {where}", params)[0]
     preview = session.query(f"SELECT * FROM {table} WHERE {where} ORDER BY {order_by} LIMIT {PREVIEW_ROWS}", params)
     metadata: dict[str, Any] = {
-        "dagster/row_count": dg.MetadataValue.int(int(count or 0)),
+        "dagster/row_count": dg.MetadataValue.int(int(values.pop("_row_count") or 0)),
         "dagster/column_schema": _schema(preview),
         "table": dg.MetadataValue.text(table),
         "preview": dg.MetadataValue.md(markdown_table(preview.to_pylist())),
     }
-    if totals:
-        select = ", ".join(f"{expression} AS {label}" for label, expression in totals.items())
-        values = session.rows(f"SELECT {select} FROM {table} WHERE {where}", params)[0]
-        for label, value in values.items():
-            metadata[label] = dg.MetadataValue.text(_cell(value) or "0")
+    for label, value in values.items():
+        metadata[label] = dg.MetadataValue.text(_cell(value) or "0")
     return metadata

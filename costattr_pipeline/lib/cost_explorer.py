@@ -57,6 +57,22 @@ def _where(row: dict) -> str:
 
 
 PARSED_TABLE = "cost_explorer_parsed"
+PAGES_TABLE = "cost_explorer_pages"
+GROUPS_SQL = sql_file(__file__, "cost_explorer_pages.sql")
+
+
+def _pages_sql(path: Path, metric: str) -> str:
+    """Read a fetch's pages, typed: only the configured metric of each group is read (as ``metric``)."""
+    quoted_metric = metric.replace('"', '""').replace("'", "''")
+    results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
+               f"Metrics STRUCT(\"{quoted_metric}\" STRUCT(Amount VARCHAR, Unit VARCHAR)))[], Estimated BOOLEAN)[]")
+    return render(f"""
+        SELECT row_number() OVER () AS page_no,
+               GroupDefinitions AS definitions,
+               ResultsByTime AS results
+        FROM read_json(:path, columns = {{'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
+                                         'ResultsByTime': '{results}'}},
+                       format = 'auto', maximum_object_size = 1073741824)""", {"path": str(path)})
 
 
 def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
@@ -64,20 +80,26 @@ def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: st
     """Parse and validate one whole fetch into the temp table ``cost_explorer_parsed`` of ``engine``.
 
     ``engine`` is any DuckDB connection: an in-memory one, or the DuckDB warehouse itself so
-    that a large fetch never passes through Python. The whole fetch is validated, not only a
-    window: a broken file is broken for every run. Raises :class:`SourceError` naming the file.
+    that a large fetch never passes through Python. The JSON is read once, into a typed pages
+    table that the page checks and the flattening both use. The whole fetch is validated,
+    not only a window: a broken file is broken for every run. Raises :class:`SourceError`
+    naming the file.
     """
     name = display_name or str(path)
-    query = render(sql_file(__file__, "cost_explorer_pages.sql"),
-                   {"path": str(path), "tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric})
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS {query}")
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PAGES_TABLE} AS {_pages_sql(path, metric)}")
     except duckdb.Error as error:
         message = str(error).splitlines()[0]
         if "JSON" in message:
             raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
         raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
-    _validate_pages(engine, path, name, tenant_tag, module_tag)
+    try:
+        _validate_pages(engine, name, tenant_tag, module_tag)
+        groups = render(GROUPS_SQL, {"tenant_tag": tenant_tag, "module_tag": module_tag}).replace(
+            "grp.Metrics.metric.", f'grp.Metrics."{metric.replace(chr(34), chr(34) * 2)}".')
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS {groups}")
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")
     _validate_groups(engine, name, tenant_tag, module_tag, metric)
 
 
@@ -119,17 +141,12 @@ def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = 
         engine.close()
 
 
-def _validate_pages(engine: duckdb.DuckDBPyConnection, path: Path, name: str, tenant_tag: str,
-                    module_tag: str) -> None:
+def _validate_pages(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: str, module_tag: str) -> None:
     allowed = {f"TAG:{tenant_tag}", f"TAG:{module_tag}", "DIMENSION:SERVICE"}
-    rows = engine.execute(render("""
-        SELECT row_number() OVER () AS page_no, GroupDefinitions IS NULL AS no_definitions,
-               ResultsByTime IS NULL AS no_results,
-               list_transform(GroupDefinitions, lambda d: d."Type" || ':' || d."Key") AS names
-        FROM read_json(:path, columns = {'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
-                                         'ResultsByTime': 'JSON'}, format = 'auto',
-                       maximum_object_size = 1073741824)
-    """, {"path": str(path)})).fetchall()
+    rows = engine.execute(f"""
+        SELECT page_no, definitions IS NULL AS no_definitions, results IS NULL AS no_results,
+               list_transform(definitions, lambda d: d."Type" || ':' || d."Key") AS names
+        FROM {PAGES_TABLE} ORDER BY page_no""").fetchall()
     if not rows:
         raise SourceError(name, None, "no Cost Explorer response in the file")
     for page_no, no_definitions, no_results, names in rows:
@@ -161,8 +178,11 @@ def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: s
          lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
                    f"{AMOUNT_SCALE} places"),
     ]
-    for condition, describe in checks:
-        found = engine.sql(f"SELECT * FROM {PARSED_TABLE} WHERE {condition} ORDER BY page_no, period_no, group_no LIMIT 1")
-        table = found.to_arrow_table().to_pylist()
-        if table:
-            raise SourceError(name, _where(table[0]), describe(table[0]))
+    firsts = engine.execute("SELECT " + ", ".join(
+        f"MIN(CASE WHEN {condition} THEN [page_no, period_no, group_no] END)" for condition, _ in checks)
+        + f" FROM {PARSED_TABLE}").fetchall()[0]
+    for (_, describe), first in zip(checks, firsts):
+        if first is not None:
+            found = engine.sql(f"SELECT * FROM {PARSED_TABLE} WHERE page_no = {first[0]} AND period_no = {first[1]} "
+                               f"AND group_no = {first[2]}").to_arrow_table().to_pylist()
+            raise SourceError(name, _where(found[0]), describe(found[0]))

@@ -1,27 +1,18 @@
 -- Flatten one Cost Explorer fetch (a GetCostAndUsage response, or the array of its pages)
--- into one row per (page, period, group). Runs on the in-memory DuckDB parse engine.
--- Group keys are read through GroupDefinitions: the position of the tenant tag, the module
--- tag and the SERVICE dimension is looked up per page, never assumed.
-WITH pages AS (
-    SELECT row_number() OVER () AS page_no,
-           GroupDefinitions AS definitions,
-           ResultsByTime AS results
-    FROM read_json(:path, columns = {
-        'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
-        'ResultsByTime': 'STRUCT(TimePeriod STRUCT("Start" VARCHAR, "End" VARCHAR), Groups STRUCT(Keys VARCHAR[], Metrics JSON)[], Estimated BOOLEAN)[]'
-    }, format = 'auto', maximum_object_size = 1073741824)
-),
-positioned AS (
-    SELECT page_no, definitions, results,
+-- into one row per (page, period, group), from the pages table the fetch was read into
+-- (`cost_explorer_pages`: page_no, definitions, results). Group keys are read through
+-- GroupDefinitions: the position of the tenant tag, the module tag and the SERVICE dimension
+-- is looked up per page, never assumed.
+WITH positioned AS (
+    SELECT page_no, results,
            list_transform(definitions, lambda d: d."Type" || ':' || d."Key") AS definition_names,
            list_position(definition_names, 'TAG:' || :tenant_tag) AS tenant_position,
            list_position(definition_names, 'TAG:' || :module_tag) AS module_position,
-           list_position(definition_names, 'DIMENSION:SERVICE') AS service_position,
-           list_filter(definition_names, lambda n: n NOT IN ('TAG:' || :tenant_tag, 'TAG:' || :module_tag, 'DIMENSION:SERVICE')) AS unknown_definitions
-    FROM pages
+           list_position(definition_names, 'DIMENSION:SERVICE') AS service_position
+    FROM cost_explorer_pages
 ),
 periods AS (
-    SELECT page_no, definition_names, tenant_position, module_position, service_position, unknown_definitions,
+    SELECT page_no, definition_names, tenant_position, module_position, service_position,
            generate_subscripts(results, 1) AS period_no,
            unnest(results) AS period
     FROM positioned
@@ -43,7 +34,7 @@ SELECT page_no, period_no, group_no,
        grp.Keys[tenant_position] AS tenant_key,
        CASE WHEN module_position > 0 THEN grp.Keys[module_position] END AS module_key,
        CASE WHEN service_position > 0 THEN grp.Keys[service_position] END AS service,
-       json_extract_string(grp.Metrics, '$.' || :metric || '.Amount') AS amount_text,
-       json_extract_string(grp.Metrics, '$.' || :metric || '.Unit') AS unit,
+       grp.Metrics.metric.Amount AS amount_text,
+       grp.Metrics.metric.Unit AS unit,
        coalesce(estimated, FALSE) AS estimated
 FROM groups

@@ -18,8 +18,8 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.source_files import Column, find_table_file, read_table_file
-from costattr_pipeline.lib.sql import render, sql_file
+from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, read_table_file, stage_table_file
+from costattr_pipeline.lib.sql import literal, render, sql_file
 
 FOLDER = "databricks"
 USAGE = "usage"
@@ -56,6 +56,20 @@ LIST_PRICE_COLUMNS = (
     Column("pricing", nullable=False),
 )
 
+_NOT_EMPTY = "{column} IS NOT NULL AND trim({column}) <> ''"
+# Row rules of a usage record beyond its column types (checked in the same pass as the types).
+USAGE_RULES = (
+    Rule(_NOT_EMPTY.format(column="custom_tags")
+         + " AND (NOT json_valid(custom_tags) OR json_type(custom_tags) <> 'OBJECT')",
+         "column 'custom_tags' must be a JSON object, got {custom_tags!r}"),
+    Rule(_NOT_EMPTY.format(column="record_type") + f" AND upper(trim(record_type)) NOT IN {RECORD_TYPES}",
+         "column 'record_type': {record_type!r} is not one of " + ", ".join(RECORD_TYPES)),
+    Rule("usage_date <> CAST(usage_start_time AS DATE)",
+         "usage_date {usage_date} is not the UTC day of usage_start_time {usage_start_time}"),
+    Rule("usage_end_time IS NOT NULL AND usage_end_time < usage_start_time",
+         "usage_end_time {usage_end_time} is before usage_start_time {usage_start_time}"),
+)
+USAGE_UNIQUE = UniqueKey(("record_id",), "record_id {record_id!r} appears twice: each usage record must be listed once")
 USAGE_ROWS_SQL = sql_file(__file__, "databricks_usage_rows.sql")
 PRICE_ROWS_SQL = sql_file(__file__, "databricks_price_rows.sql")
 LIVE_USAGE_SQL = sql_file(__file__, "databricks_usage.sql")
@@ -101,35 +115,34 @@ def _engine(rows: pa.Table, columns: tuple[Column, ...]) -> duckdb.DuckDBPyConne
     return engine
 
 
-def usage_landing_rows(rows: pa.Table, display_name: str, source_name: str) -> pa.Table:
-    """Validate usage rows and return them in the landing shape of ``metering.databricks_usage``.
+def stage_usage(engine: duckdb.DuckDBPyConnection, source: Path | pa.Table, display_name: str, into: str,
+                start: dt.date | None = None, end: dt.date | None = None) -> str:
+    """Validate usage rows (a CSV/Parquet export, or Arrow from the live reader) of ``[start, end)``.
 
-    Rules: the required values are present (typed by the reader), ``record_id`` is unique,
-    ``custom_tags`` is empty or a JSON object, ``record_type`` is one of ORIGINAL, RETRACTION,
-    RESTATEMENT (empty means ORIGINAL) and ``usage_date`` is the UTC day of ``usage_start_time``.
+    Returns SELECT SQL giving them in the landing shape of ``metering.databricks_usage``, to
+    run on ``engine``: on the DuckDB warehouse an export is validated and landed without a
+    copy through Python. Rules: the required values are present and typed, ``record_id`` is
+    unique, ``custom_tags`` is empty or a JSON object, ``record_type`` is one of ORIGINAL,
+    RETRACTION, RESTATEMENT (empty means ORIGINAL), ``usage_date`` is the UTC day of
+    ``usage_start_time`` and the record does not end before it starts.
     """
-    engine = _engine(rows, USAGE_COLUMNS)
+    if isinstance(source, pa.Table):
+        engine.register(f"{into}_arrow", source)
+        source = f"{into}_arrow"
+    window = None
+    if start is not None and end is not None:
+        window = ("usage_date", literal(start), literal(end))
+    stage_table_file(engine, source, USAGE_COLUMNS, into, display_name, window=window, rules=USAGE_RULES,
+                     unique_key=USAGE_UNIQUE)
+    return USAGE_ROWS_SQL.replace("{{incoming}}", into)
+
+
+def usage_landing_rows(rows: pa.Table, display_name: str, source_name: str) -> pa.Table:
+    """Validate usage rows and return them, as Arrow, in the landing shape of ``metering.databricks_usage``."""
+    engine = duckdb.connect()
     try:
-        not_empty = "{column} IS NOT NULL AND trim({column}) <> ''"
-        _first_problem(engine, [
-            ("record_id IS NULL OR trim(record_id) = ''", "column 'record_id' is empty"),
-            ("sku_name IS NULL OR trim(sku_name) = ''", "column 'sku_name' is empty"),
-            ("usage_quantity IS NULL", "column 'usage_quantity' is empty"),
-            ("usage_start_time IS NULL", "column 'usage_start_time' is empty"),
-            ("usage_date IS NULL", "column 'usage_date' is empty"),
-            (f"{_ROW} > (SELECT MIN(first.{_ROW}) FROM incoming AS first WHERE first.record_id = incoming.record_id)",
-             "record_id {record_id!r} appears twice: each usage record must be listed once"),
-            (not_empty.format(column="custom_tags")
-             + " AND (NOT json_valid(custom_tags) OR json_type(custom_tags) <> 'OBJECT')",
-             "column 'custom_tags' must be a JSON object, got {custom_tags!r}"),
-            (not_empty.format(column="record_type") + f" AND upper(trim(record_type)) NOT IN {RECORD_TYPES}",
-             "column 'record_type': {record_type!r} is not one of " + ", ".join(RECORD_TYPES)),
-            ("usage_date <> CAST(usage_start_time AS DATE)",
-             "usage_date {usage_date} is not the UTC day of usage_start_time {usage_start_time}"),
-            ("usage_end_time IS NOT NULL AND usage_end_time < usage_start_time",
-             "usage_end_time {usage_end_time} is before usage_start_time {usage_start_time}"),
-        ], display_name)
-        return engine.sql(render(USAGE_ROWS_SQL, {"source_name": source_name})).to_arrow_table()
+        select = stage_usage(engine, rows, display_name, "incoming")
+        return engine.sql(render(select, {"source_name": source_name})).to_arrow_table()
     finally:
         engine.close()
 
@@ -176,15 +189,24 @@ def list_price_landing_rows(rows: pa.Table, display_name: str) -> pa.Table:
         engine.close()
 
 
+def usage_export(source_dir: Path | str) -> Path | None:
+    """``<source>/databricks/usage.(csv|parquet)``, or None when absent."""
+    return find_table_file(Path(source_dir) / FOLDER, USAGE)
+
+
 def read_usage_export(source_dir: Path, start: dt.date | None = None, end: dt.date | None = None,
                       ) -> pa.Table | None:
-    """``<source>/databricks/usage.(csv|parquet)`` validated whole, rows of ``[start, end)`` landed; None if absent."""
-    path = find_table_file(Path(source_dir) / FOLDER, USAGE)
+    """The usage export's rows of ``[start, end)`` (all when not given), validated, as landing rows; None if absent."""
+    path = usage_export(source_dir)
     if path is None:
         return None
     display_name = f"{FOLDER}/{path.name}"
-    rows = usage_landing_rows(read_table_file(path, USAGE_COLUMNS, display_name), display_name, display_name)
-    return _within(rows, start, end)
+    engine = duckdb.connect()
+    try:
+        select = stage_usage(engine, path, display_name, "incoming", start, end)
+        return engine.sql(render(select, {"source_name": display_name})).to_arrow_table()
+    finally:
+        engine.close()
 
 
 def read_list_prices_export(source_dir: Path) -> pa.Table | None:
@@ -194,15 +216,3 @@ def read_list_prices_export(source_dir: Path) -> pa.Table | None:
         return None
     display_name = f"{FOLDER}/{path.name}"
     return list_price_landing_rows(read_table_file(path, LIST_PRICE_COLUMNS, display_name), display_name)
-
-
-def _within(rows: pa.Table, start: dt.date | None, end: dt.date | None) -> pa.Table:
-    """The rows whose usage_date lies in ``[start, end)`` (either bound may be open)."""
-    import pyarrow.compute as pc
-
-    condition = pc.scalar(True)
-    if start is not None:
-        condition = condition & (pc.field("usage_date") >= pa.scalar(start, pa.date32()))
-    if end is not None:
-        condition = condition & (pc.field("usage_date") < pa.scalar(end, pa.date32()))
-    return rows.filter(condition)

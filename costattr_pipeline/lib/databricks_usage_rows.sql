@@ -1,4 +1,4 @@
--- Validated usage rows (table `incoming`) in the landing shape of metering.databricks_usage.
+-- Validated usage rows (the staged relation `{{incoming}}`) in the landing shape of metering.databricks_usage.
 -- An empty record_type is an original record; empty texts become NULL.
 SELECT trim(record_id) AS record_id,
        NULLIF(trim(account_id), '') AS account_id,
@@ -14,5 +14,5 @@ SELECT trim(record_id) AS record_id,
        NULLIF(trim(usage_metadata), '') AS usage_metadata,
        COALESCE(NULLIF(upper(trim(record_type)), ''), 'ORIGINAL') AS record_type,
        :source_name AS source_name
-FROM incoming
-ORDER BY _costattr_row
+FROM {{incoming}}
+ORDER BY source_row

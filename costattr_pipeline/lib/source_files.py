@@ -87,7 +87,7 @@ class UniqueKey:
     message: str
 
 
-def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[Column], into: str,
+def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, columns: Sequence[Column], into: str,
                      display_name: str | None = None, window: tuple[str, str, str] | None = None,
                      rules: Sequence[Rule] = (), unique_key: UniqueKey | None = None) -> None:
     """Validate one source table and make it readable, typed, as the temp view ``into`` of ``engine``.
@@ -103,13 +103,19 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Seq
     the first problem (by column, then rule, order; its earliest row) raises
     :class:`SourceError` naming the file, the line (CSV, the header is line 1) or row
     (Parquet), the column and the rule. ``unique_key`` is checked last. Extra columns are ignored.
+    ``path`` may instead name a relation of ``engine`` (rows fetched from a live source, e.g. a
+    registered Arrow table): the same rules then apply, rows numbered from 1 in their order.
     """
     name = display_name or str(path)
     raw = f"{into}_raw"
     engine.execute("SET TimeZone = 'UTC'")
-    parquet = path.suffix.lower() == ".parquet"
+    relation = isinstance(path, str)
+    parquet = relation or path.suffix.lower() == ".parquet"
     try:
-        if parquet:  # the reader numbers rows itself: no window over the whole file
+        if relation:
+            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
+                           f"SELECT row_number() OVER () AS source_row, * FROM {path}")
+        elif parquet:  # the reader numbers rows itself: no window over the whole file
             quoted = str(path).replace("'", "''")
             engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
                            f"SELECT file_row_number + 1 AS source_row, * EXCLUDE (file_row_number) "
@@ -160,7 +166,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path, columns: Seq
             problems.append((" OR ".join(conditions), partial(_type_message, column, value)))
     problems += [(f"({rule.condition})", rule.message.format_map) for rule in rules]
     checked = f"(SELECT source_row, {projection}, {', '.join(raw_values)} FROM {raw} WHERE {keep}) AS checked"
-    unit, offset = ("row", 0) if parquet else ("line", 1)
+    unit, offset = ("row", 0) if parquet else ("line", 1)  # a relation's rows are numbered from 1
     if problems:
         firsts = engine.execute("SELECT " + ", ".join(
             f"MIN(CASE WHEN {condition} THEN source_row END)" for condition, _ in problems)

@@ -1,6 +1,6 @@
 """Databricks billing readers: local exports, or the live system tables through Databricks SQL.
 
-Both hand the landing asset validated landing rows (see :mod:`costattr_pipeline.lib.databricks`):
+Both append validated landing rows for the landing asset (see :mod:`costattr_pipeline.lib.databricks`):
 the live reader fetches Arrow from the SQL warehouse and runs it through the same
 validation and projection as the exports.
 """
@@ -16,33 +16,56 @@ import pyarrow as pa
 from pydantic import Field
 
 from costattr_pipeline.lib import databricks as billing
+from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
 
 
 @dataclass(frozen=True)
-class BillingFetch:
-    """What one landing run read: usage rows of the window and the list prices (None: source absent)."""
+class BillingLoad:
+    """What one landing run found: whether each source was there, and where it was read."""
 
-    usage: pa.Table | None
-    list_prices: pa.Table | None
+    usage_found: bool
+    list_prices_found: bool
     source: str
 
 
 class DatabricksBillingSource(dg.ConfigurableResource):
     """Where ``system.billing.usage`` and ``system.billing.list_prices`` rows come from."""
 
-    def fetch(self, start: dt.date, end: dt.date, log: Any) -> BillingFetch:
+    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
+             log: Any) -> BillingLoad:
+        """Validate the usage of ``[start, end)`` and the list prices, then append them to the two tables.
+
+        Call inside the landing transaction: a bad row raises before anything is appended.
+        """
         raise NotImplementedError
 
 
 class DatabricksBillingExports(DatabricksBillingSource):
-    """Local target: ``<source dir>/databricks/usage`` and ``list_prices`` (CSV or Parquet)."""
+    """Local target: ``<source dir>/databricks/usage`` and ``list_prices`` (CSV or Parquet).
+
+    On the DuckDB warehouse the usage export is validated and appended by DuckDB inside the
+    warehouse connection, for the run's days only: a 5-million-row export never passes
+    through Python.
+    """
 
     source_dir: str = Field(description="Source exports folder")
 
-    def fetch(self, start: dt.date, end: dt.date, log: Any) -> BillingFetch:
-        return BillingFetch(usage=billing.read_usage_export(self.source_dir, start, end),
-                            list_prices=billing.read_list_prices_export(self.source_dir),
-                            source=f"{self.source_dir}/{billing.FOLDER}")
+    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
+             log: Any) -> BillingLoad:
+        prices = billing.read_list_prices_export(self.source_dir)
+        path = billing.usage_export(self.source_dir)
+        if path is not None:
+            display_name = f"{billing.FOLDER}/{path.name}"
+            if isinstance(session, DuckDBSession):
+                select = billing.stage_usage(session.connection, path, display_name, "databricks_staged_usage",
+                                             start, end)
+                session.execute(f"INSERT INTO {usage_table} BY NAME {select}", {"source_name": display_name})
+            else:
+                session.insert_arrow(usage_table, billing.read_usage_export(self.source_dir, start, end))
+        if prices is not None:
+            session.insert_arrow(prices_table, prices)
+        return BillingLoad(usage_found=path is not None, list_prices_found=prices is not None,
+                           source=f"{self.source_dir}/{billing.FOLDER}")
 
 
 class DatabricksSqlBilling(DatabricksBillingSource):
@@ -65,7 +88,8 @@ class DatabricksSqlBilling(DatabricksBillingSource):
                                       access_token=self.access_token,
                                       session_configuration={"TIMEZONE": "UTC"})
 
-    def fetch(self, start: dt.date, end: dt.date, log: Any) -> BillingFetch:
+    def fetch(self, start: dt.date, end: dt.date, log: Any) -> tuple[pa.Table, pa.Table, str]:
+        """The window's usage and the list prices, validated, as landing rows; and where they were read."""
         params = {"start_date": start, "end_date": end}
         with self._connect() as connection, connection.cursor() as cursor:
             cursor.execute(billing.LIVE_USAGE_SQL, params)
@@ -76,6 +100,12 @@ class DatabricksSqlBilling(DatabricksBillingSource):
         log.info(f"Read {usage.num_rows} usage row(s) for [{start}, {end}) and {prices.num_rows} list price(s) "
                  f"from {source}")
         name = f"system.billing.usage [{start}, {end})"
-        return BillingFetch(usage=billing.usage_landing_rows(usage, name, name),
-                            list_prices=billing.list_price_landing_rows(prices, "system.billing.list_prices"),
-                            source=source)
+        return (billing.usage_landing_rows(usage, name, name),
+                billing.list_price_landing_rows(prices, "system.billing.list_prices"), source)
+
+    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
+             log: Any) -> BillingLoad:
+        usage, prices, source = self.fetch(start, end, log)
+        session.insert_arrow(usage_table, usage)
+        session.insert_arrow(prices_table, prices)
+        return BillingLoad(usage_found=True, list_prices_found=True, source=source)

@@ -21,36 +21,42 @@ CHECK_SOURCE_PRESENT = "cost_explorer_source_present"
 CHECK_LATEST_ROWS_UNIQUE = "latest_rows_unique"
 
 TABLES_SQL = sql_file(__file__, "tables.sql")
-LAND_SQL = sql_file(__file__, "land.sql")
 UNLANDED_LOADS_SQL = sql_file(__file__, "unlanded_loads.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
 def _stage(session: WarehouseSession, fetch: Fetch, load_id: str, aws: AwsSettings, start: dt.date, end: dt.date,
            loaded_at: dt.datetime) -> pa.Table:
-    """Validate a whole fetch and stage its rows of the window; return its rows per day.
+    """Validate a whole fetch, append its rows of the window's days not landed yet; return its rows per day.
 
-    On DuckDB the fetch is parsed inside the warehouse connection (no copy through Python);
-    on another warehouse it is parsed in an in-memory DuckDB and sent as Arrow.
+    On DuckDB the fetch is parsed inside the warehouse connection and inserted from there (no
+    copy through Python, no staging table); on another warehouse it is parsed in an in-memory
+    DuckDB and sent as Arrow.
     """
     engine = session.connection if isinstance(session, DuckDBSession) else duckdb.connect()
     stage_fetch(engine, fetch.path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
                 display_name=f"aws_cost_explorer/{fetch.source_name}")
+    # A (load_id, cost_date) pair already present means that fetch already landed that day.
+    landed = [row["cost_date"] for row in session.rows(
+        "SELECT DISTINCT cost_date FROM metering.aws_cost_daily "
+        "WHERE load_id = :load_id AND cost_date >= :start_date AND cost_date < :end_date",
+        {"load_id": load_id, "start_date": start, "end_date": end})]
+    skip = f"cost_date NOT IN ({', '.join(literal(day) for day in landed)})" if landed else "TRUE"
     rows = f"""SELECT *, {literal(load_id)} AS load_id, {literal(fetch.source_name)} AS source_name,
                       {literal(loaded_at)} AS loaded_at
-               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end)})"""
+               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end)}) WHERE {skip}"""
     days = engine.sql(fetch_days_sql()).to_arrow_table()
     if isinstance(session, DuckDBSession):
-        engine.execute(f"INSERT INTO metering.aws_cost_staging {rows}")
+        engine.execute(f"INSERT INTO metering.aws_cost_daily {rows}")
     else:
-        session.insert_arrow("metering.aws_cost_staging", engine.sql(rows).to_arrow_table())
+        session.insert_arrow("metering.aws_cost_daily", engine.sql(rows).to_arrow_table())
         engine.close()
     return days
 
 
 def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date, end: dt.date,
           log) -> int:
-    """Stage every fetch that may hold unlanded rows of the window, register it, land; return fetches parsed."""
+    """Land every fetch that may hold unlanded rows of the window and register it; return fetches parsed."""
     params = {"start_date": start, "end_date": end}
     registered = {(row["source_name"], row["file_size"], row["file_mtime_ns"]): row["load_id"]
                   for row in session.rows("SELECT * FROM metering.aws_cost_fetches")}
@@ -61,7 +67,6 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
     # Microseconds: a file rewritten in place and reloaded within a second must still sort later.
     loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     parsed: set[str] = set()
-    session.execute("DELETE FROM metering.aws_cost_staging")
     for fetch in fetches:
         key = fetch.file_key
         load_id = registered.get(key) or fetch.load_id
@@ -78,7 +83,6 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
             session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
                 "load_id", pa.array([load_id] * days.num_rows, pa.string())).select(
                 ["load_id", "cost_date", "row_count"]))
-    session.execute(LAND_SQL, params)
     log.info(f"Parsed {len(parsed)} of {len(fetches)} Cost Explorer fetch(es) for [{start}, {end})")
     return len(parsed)
 

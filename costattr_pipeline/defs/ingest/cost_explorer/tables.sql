@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
     loaded_at   TIMESTAMP NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS metering.aws_cost_staging AS SELECT * FROM metering.aws_cost_daily WHERE 1 = 0;
+-- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.
+DROP TABLE IF EXISTS metering.aws_cost_staging;
 
 -- The rows that count: for each cost_date and grouping, only the latest fetch's rows.
 CREATE OR REPLACE VIEW metering.aws_cost_latest AS

@@ -35,7 +35,7 @@ CHECK_ITEMS_RECONCILE = "cost_items_reconcile_with_priced_usage"
 COST_ITEM = {"entity_type": "data_product", "cost_center": "INFRASTRUCTURE", "title": "Databricks Infra Cost"}
 
 TABLES_SQL = sql_file(__file__, "tables.sql")
-LAND_SQL = sql_file(__file__, "land.sql")
+LAND_PRICES_SQL = sql_file(__file__, "land_list_prices.sql")
 AMBIGUOUS_PRICES_SQL = sql_file(__file__, "ambiguous_prices.sql")
 PRICED_USAGE_SQL = sql_file(__file__, "priced_usage.sql")
 RECONCILE_SQL = sql_file(__file__, "reconcile.sql")
@@ -67,18 +67,16 @@ def build_defs(project: Project) -> dg.Definitions:
     def databricks_usage(context: dg.AssetExecutionContext, warehouse: Warehouse,
                          databricks_billing: DatabricksBillingSource) -> dg.MaterializeResult:
         start, end = window_dates(context)
-        fetched = databricks_billing.fetch(start, end, context.log)  # validated before anything is written
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
             session.execute(TABLES_SQL)
             with session.transaction():
-                session.execute("DELETE FROM metering.databricks_usage_staging")
+                # The window is replaced: restatements and retractions delivered later are picked up.
+                session.execute(f"DELETE FROM metering.databricks_usage WHERE {USAGE_WINDOW}", params)
                 session.execute("DELETE FROM metering.databricks_list_prices_staging")
-                if fetched.usage is not None:
-                    session.insert_arrow("metering.databricks_usage_staging", fetched.usage)
-                if fetched.list_prices is not None:
-                    session.insert_arrow("metering.databricks_list_prices_staging", fetched.list_prices)
-                session.execute(LAND_SQL, params)
+                loaded = databricks_billing.load(session, start, end, "metering.databricks_usage",
+                                                 "metering.databricks_list_prices_staging", context.log)
+                session.execute(LAND_PRICES_SQL, params)
             metadata = table_metadata(
                 session, "metering.databricks_usage", USAGE_WINDOW, params,
                 totals={"usage_quantity": "SUM(CAST(usage_quantity AS DECIMAL(38, 18)))",
@@ -87,14 +85,14 @@ def build_defs(project: Project) -> dg.Definitions:
             )
             metadata["list_prices"] = dg.MetadataValue.int(
                 int(session.scalar("SELECT COUNT(*) FROM metering.databricks_list_prices") or 0))
-        missing = [name for name, rows in (("usage", fetched.usage), ("list_prices", fetched.list_prices))
-                   if rows is None]
-        metadata["source"] = dg.MetadataValue.text(fetched.source)
+        missing = [name for name, found in (("usage", loaded.usage_found), ("list_prices", loaded.list_prices_found))
+                   if not found]
+        metadata["source"] = dg.MetadataValue.text(loaded.source)
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[dg.AssetCheckResult(
                 check_name=CHECK_SOURCE_PRESENT, passed=not missing, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"Missing Databricks source(s): {', '.join(missing)} in {fetched.source}"
+                description=(f"Missing Databricks source(s): {', '.join(missing)} in {loaded.source}"
                              if missing else None),
                 metadata={"missing": dg.MetadataValue.text(", ".join(missing) or "none")},
             )],

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS metering.databricks_usage (
     record_type      VARCHAR NOT NULL,         -- ORIGINAL, RETRACTION, RESTATEMENT
     source_name      VARCHAR NOT NULL          -- the export file or the SQL warehouse it came from
 );
-CREATE TABLE IF NOT EXISTS metering.databricks_usage_staging AS SELECT * FROM metering.databricks_usage WHERE 1 = 0;
+-- Usage is appended straight into the landing table; the staging table of earlier versions is gone.
+DROP TABLE IF EXISTS metering.databricks_usage_staging;
 
 -- system.billing.list_prices as landed, keyed on (sku_name, cloud, account_id, currency_code, price_start_time).
 CREATE TABLE IF NOT EXISTS metering.databricks_list_prices (

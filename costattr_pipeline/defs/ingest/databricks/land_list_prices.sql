@@ -1,12 +1,4 @@
--- Replace the run's usage window with the staged rows, and upsert the staged list prices by key.
-DELETE FROM metering.databricks_usage
-WHERE usage_date >= :start_date AND usage_date < :end_date;
-
-INSERT INTO metering.databricks_usage
-SELECT *
-FROM metering.databricks_usage_staging
-WHERE usage_date >= :start_date AND usage_date < :end_date;
-
+-- Upsert the staged list prices by key (the usage window is replaced by the asset itself).
 DELETE FROM metering.databricks_list_prices
 WHERE EXISTS (
     SELECT 1
@@ -21,5 +13,4 @@ WHERE EXISTS (
 INSERT INTO metering.databricks_list_prices
 SELECT * FROM metering.databricks_list_prices_staging;
 
-DELETE FROM metering.databricks_usage_staging;
 DELETE FROM metering.databricks_list_prices_staging;
