@@ -176,8 +176,11 @@ def _snowflake(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, 
     engine.execute(f"""
         COPY (
             SELECT 'q' || lpad(CAST(i AS VARCHAR), 10, '0') AS QUERY_ID,
-                   CAST(NULL AS VARCHAR) AS PARENT_QUERY_ID,
-                   CAST(NULL AS VARCHAR) AS ROOT_QUERY_ID,
+                   -- query trees: queries 6 and 7 of every 20 were run by query 5 (a stored procedure)
+                   CASE WHEN i % 20 IN (6, 7) THEN 'q' || lpad(CAST(i - i % 20 + 5 AS VARCHAR), 10, '0') END
+                       AS PARENT_QUERY_ID,
+                   CASE WHEN i % 20 IN (6, 7) THEN 'q' || lpad(CAST(i - i % 20 + 5 AS VARCHAR), 10, '0') END
+                       AS ROOT_QUERY_ID,
                    w AS WAREHOUSE_ID,
                    'WH_' || lpad(CAST(w AS VARCHAR), 3, '0') AS WAREHOUSE_NAME,
                    md5(CAST(i AS VARCHAR)) AS QUERY_HASH,

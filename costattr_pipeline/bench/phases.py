@@ -22,9 +22,19 @@ from costattr_pipeline.lib.sql import render, sql_file
 
 BASELINE_SQL = sql_file(__file__, "baseline.sql")
 BASELINE_SUMMARY_SQL = sql_file(__file__, "baseline_summary.sql")
-# The project's own Snowflake split (exact largest remainder), run on views over the exports.
-CREDIT_DAILY_SQL = (Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
-                    / "snowflake_credit_daily.sql").read_text(encoding="utf-8")
+# The project's own Snowflake SQL (the exact largest-remainder split and the two monthly reports),
+# run on views over the exports.
+SNOWFLAKE_SQL_DIR = Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
+CREDIT_DAILY_SQL, REPORT_TABLES_SQL, RECURRING_QUERY_COST_SQL, HIERARCHICAL_QUERY_COST_SQL = (
+    (SNOWFLAKE_SQL_DIR / name).read_text(encoding="utf-8")
+    for name in ("snowflake_credit_daily.sql", "tables.sql", "recurring_query_cost.sql", "hierarchical_query_cost.sql"))
+SNOWFLAKE_VIEWS = ("warehouse_metering_history", "query_attribution_history", "tag_references")
+
+
+def _on_export_views(sql: str) -> str:
+    for view in SNOWFLAKE_VIEWS:
+        sql = sql.replace("{{" + view + "}}", f"metering.{view}")
+    return sql
 
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {
@@ -108,7 +118,7 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
     """The bare DuckDB baseline: the main output tables from the files, in one connection."""
     # No Dagster import here: the baseline's peak memory is DuckDB's and the SQL's only.
     from costattr_pipeline.lib.config import load_settings
-    from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
+    from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES, json_tag_pattern, pair_tag_pattern
 
     warehouse.unlink(missing_ok=True)
     settings = load_settings(source_dir / "config")
@@ -133,16 +143,18 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         timings["sources, unattributed_costs, databricks_priced_usage"] = time.perf_counter() - step
         step = time.perf_counter()
         snowflake = settings.snowflake
-        credit_daily = CREDIT_DAILY_SQL
-        for view in ("warehouse_metering_history", "query_attribution_history", "tag_references"):
-            credit_daily = credit_daily.replace("{{" + view + "}}", f"metering.{view}")
-        engine.execute(render(credit_daily, {
+        engine.execute(render(_on_export_views(CREDIT_DAILY_SQL), {
             **window, "tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
             "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}))
         timings["snowflake_credit_daily"] = time.perf_counter() - step
         step = time.perf_counter()
+        engine.execute(REPORT_TABLES_SQL)
+        engine.execute(render(_on_export_views(RECURRING_QUERY_COST_SQL), {**window, "top_n": TOP_RECURRING_QUERIES}))
+        engine.execute(render(_on_export_views(HIERARCHICAL_QUERY_COST_SQL), window))
+        timings["snowflake query-cost reports"] = time.perf_counter() - step
+        step = time.perf_counter()
         engine.execute(BASELINE_SUMMARY_SQL)
-        timings["daily_tenant_summary"] = time.perf_counter() - step
+        timings["daily_tenant_summary, cost_items"] = time.perf_counter() - step
         engine.execute("CHECKPOINT")
     finally:
         engine.close()

@@ -38,6 +38,12 @@ COMPARED_TABLES = {
     "metering.databricks_priced_usage": ("usage_date", "product_id", "tenant_id", "workspace_id", "sku_name",
                                          "usage_unit", "usage_quantity", "unit_price", "cost", "currency"),
     "metering.daily_tenant_summary": ("cost_date", "tenant_id", "module_id", "resource_type", "cost_usd"),
+    "metering.snowflake_recurring_query_cost": ("month_start", "cost_rank", "query_parameterized_hash", "query_count",
+                                                "warehouse_count", "user_count", "credits", "cost_usd"),
+    "metering.snowflake_hierarchical_query_cost": ("month_start", "root_query_id", "root_user_name", "query_count",
+                                                   "warehouse_count", "credits", "cost_usd"),
+    "app.cost_items": ("entity_type", "entity_id", "cost_center", "title", "start_month", "end_month", "amount_cents",
+                       "currency"),
 }
 
 

@@ -20,6 +20,7 @@ from costattr_pipeline.lib.errors import ConfigError, SourceError
 from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, stage_table_file
 
 SOURCE_FOLDER = "snowflake"
+TOP_RECURRING_QUERIES = 100  # the recurring-query report keeps the month's most expensive hashes
 CREDITS = "DECIMAL(38, 12)"
 
 

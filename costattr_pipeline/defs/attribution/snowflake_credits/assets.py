@@ -18,7 +18,7 @@ from costattr_pipeline.defs.metadata import markdown_table, table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
 from costattr_pipeline.lib.errors import ConfigError
-from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
+from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES, json_tag_pattern, pair_tag_pattern
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
@@ -40,7 +40,6 @@ UNTAGGED_USERS_SQL = sql_file(__file__, "untagged_users.sql")
 RECURRING_QUERY_COST_SQL = sql_file(__file__, "recurring_query_cost.sql")
 HIERARCHICAL_QUERY_COST_SQL = sql_file(__file__, "hierarchical_query_cost.sql")
 
-TOP_RECURRING_QUERIES = 100
 PRICE_SCALE = Decimal("0.000001")
 DAY_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 MONTH_WINDOW = "month_start >= :start_date AND month_start < :end_date"

@@ -48,3 +48,8 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
     cost_date DATE NOT NULL,
     row_count BIGINT NOT NULL
 );
+
+-- metering.aws_cost_day_rows, kept as a table per day by the landing asset (its run's days are
+-- replaced): every downstream asset reads a plain table instead of two window functions over the
+-- whole append-only history.
+CREATE TABLE IF NOT EXISTS metering.aws_cost_current AS SELECT * FROM metering.aws_cost_daily WHERE 1 = 0;
