@@ -21,6 +21,12 @@ WITH priced_queries AS (
      AND CAST(q.start_time AS DATE) >= general.effective_from
      AND (general.effective_to IS NULL OR CAST(q.start_time AS DATE) < general.effective_to)
     WHERE q.start_time >= :start_date AND q.start_time < :end_date
+      -- Only trees with a child in the window can qualify: the other queries are not grouped at all.
+      AND COALESCE(q.root_query_id, q.query_id) IN (
+          SELECT child.root_query_id
+          FROM {{query_attribution_history}} AS child
+          WHERE child.start_time >= :start_date AND child.start_time < :end_date
+            AND child.root_query_id IS NOT NULL AND child.root_query_id <> child.query_id)
 )
 SELECT month_start, tree_id,
        COALESCE(MAX(CASE WHEN query_id = tree_id THEN user_name END), MIN(user_name)),
