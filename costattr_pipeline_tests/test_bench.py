@@ -1,4 +1,4 @@
-"""``costattr bench`` as a smoke test: a tiny scale end to end, structure and (a) == (b), never timings."""
+"""``costattr bench --scale 0.05`` as a smoke test: a year end to end, structure and (a) == (b), never timings."""
 
 import json
 
@@ -28,15 +28,16 @@ def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
 
 def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
     docs = tmp_path / "benchmarks.md"
-    assert main(["bench", "--scale", "0.001", "--days", "20", "--work-dir", str(tmp_path / "work"),
-                 "--docs", str(docs)]) == 0
+    assert main(["bench", "--scale", "0.05", "--work-dir", str(tmp_path / "work"), "--docs", str(docs)]) == 0
     results = json.loads((tmp_path / "work" / "bench-results.json").read_text())
     assert results["backfill"]["runs"] == 2  # one single-run backfill per partitions definition
     assert all(table["equal"] and table["rows_pipeline"] > 0 for table in results["comparison"])
     assets = {asset["asset"]: asset for asset in results["backfill"]["assets"]}
-    assert {"metering/unattributed_costs", "metering/snowflake_credit_daily", "metering/daily_tenant_summary",
-            "metering/billing_period_summary"} <= set(assets)
-    assert assets["metering/unattributed_costs"]["rows_out"] == 20
+    assert {"metering/unattributed_costs", "landing/snowflake_account_usage", "metering/snowflake_credit_daily",
+            "metering/daily_tenant_summary", "metering/billing_period_summary"} <= set(assets)
+    assert assets["metering/unattributed_costs"]["rows_out"] == 365
+    assert assets["landing/snowflake_account_usage"]["rows_in"] > 0  # every source read is counted
+    assert len(results["comparison"]) == 7
     for phase in ("backfill", "baseline", "increment"):
         assert results[phase]["peak_rss_bytes"] > 0 and results[phase]["seconds"] > 0
     assert results["machine"]["cores"] >= 1

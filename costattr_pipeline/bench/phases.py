@@ -39,10 +39,8 @@ def _on_export_views(sql: str) -> str:
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {
     "metering/aws_cost_daily": ("aws_cost_explorer",),
-    "metering/snowflake_credit_daily": ("snowflake/warehouse_metering_history", "snowflake/query_attribution_history",
+    "landing/snowflake_account_usage": ("snowflake/warehouse_metering_history", "snowflake/query_attribution_history",
                                         "snowflake/tag_references"),
-    "metering/snowflake_recurring_query_cost": ("snowflake/query_attribution_history",),
-    "metering/snowflake_hierarchical_query_cost": ("snowflake/query_attribution_history",),
     "metering/databricks_usage": ("databricks/usage", "databricks/list_prices"),
     "metering/usage_events": ("usage/usage_events",),
     "metering/external_api_costs": ("usage/external_api_costs",),
