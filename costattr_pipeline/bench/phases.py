@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS, bind_views
 from costattr_pipeline.lib.sql import render, sql_file
 
 BASELINE_SQL = sql_file(__file__, "baseline.sql")
@@ -28,13 +29,11 @@ SNOWFLAKE_SQL_DIR = Path(__file__).parents[1] / "defs" / "attribution" / "snowfl
 CREDIT_DAILY_SQL, REPORT_TABLES_SQL, RECURRING_QUERY_COST_SQL, HIERARCHICAL_QUERY_COST_SQL = (
     (SNOWFLAKE_SQL_DIR / name).read_text(encoding="utf-8")
     for name in ("snowflake_credit_daily.sql", "tables.sql", "recurring_query_cost.sql", "hierarchical_query_cost.sql"))
-SNOWFLAKE_VIEWS = ("warehouse_metering_history", "query_attribution_history", "tag_references")
 
 
 def _on_export_views(sql: str) -> str:
-    for view in SNOWFLAKE_VIEWS:
-        sql = sql.replace("{{" + view + "}}", f"metering.{view}")
-    return sql
+    """The project's Snowflake SQL bound to the baseline's views ``metering.<view>`` over the exports."""
+    return bind_views(sql, {view.name: f"metering.{view.name}" for view in USAGE_VIEWS})
 
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {

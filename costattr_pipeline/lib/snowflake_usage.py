@@ -10,6 +10,7 @@ tests can compare both.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,11 @@ class UsageView:
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...]
     non_negative: tuple[str, ...]
+
+    @property
+    def has_start_time(self) -> bool:
+        """Whether rows carry START_TIME: such a view is landed per run window, the others whole."""
+        return any(column.name == "START_TIME" for column in self.columns)
 
 
 WAREHOUSE_METERING_HISTORY = UsageView(
@@ -89,6 +95,19 @@ TAG_REFERENCES = UsageView(
 USAGE_VIEWS = (WAREHOUSE_METERING_HISTORY, QUERY_ATTRIBUTION_HISTORY, TAG_REFERENCES)
 
 
+def bind_views(sql: str, relations: Mapping[str, str]) -> str:
+    """Put relation names into SQL written with ``{{query_attribution_history}}``-style placeholders.
+
+    ``relations`` maps each view's name to the relation that holds it; a placeholder left over
+    is an error, not SQL sent to the engine.
+    """
+    for view in USAGE_VIEWS:
+        sql = sql.replace("{{" + view.name + "}}", relations[view.name])
+    if "{{" in sql:
+        raise KeyError(f"unknown relation placeholder in SQL: {sql[sql.index('{{'):][:60]}")
+    return sql
+
+
 def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: UsageView, into: str,
                        window: tuple[str, str] | None = None) -> bool:
     """Validate ``<folder>/<view>.csv|parquet`` into the temp table ``into`` of ``engine``; False when absent.
@@ -100,11 +119,10 @@ def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: Us
     path = find_table_file(folder, view.name)
     if path is None:
         return False
-    has_start = any(column.name == "START_TIME" for column in view.columns)
     names = ", ".join(name.upper() for name in view.unique_key)
     stage_table_file(
         engine, path, view.columns, into, display_name=f"{SOURCE_FOLDER}/{path.name}",
-        window=("START_TIME", *window) if window and has_start else None,
+        window=("START_TIME", *window) if window and view.has_start_time else None,
         rules=[Rule(f"{column} < 0", f"column {column.upper()!r} must not be negative") for column in view.non_negative],
         unique_key=UniqueKey(view.unique_key, f"duplicate ({names}): already on an earlier row") if view.unique_key else None)
     return True

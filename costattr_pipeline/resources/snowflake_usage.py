@@ -20,7 +20,7 @@ import duckdb
 from pydantic import Field
 
 from costattr_pipeline.lib import snowflake_usage
-from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, stage_usage_export
+from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, bind_views, stage_usage_export
 from costattr_pipeline.lib.source_files import find_table_file
 from costattr_pipeline.lib.sql import literal, sql_file
 from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
@@ -45,11 +45,7 @@ class UsageRelations:
 
     def bind(self, sql: str) -> str:
         """Put the relation names into SQL written with ``{{warehouse_metering_history}}``-style placeholders."""
-        for view in ("warehouse_metering_history", "query_attribution_history", "tag_references"):
-            sql = sql.replace("{{" + view + "}}", getattr(self, view))
-        if "{{" in sql:
-            raise KeyError(f"unknown relation placeholder in SQL: {sql[sql.index('{{'):][:60]}")
-        return sql
+        return bind_views(sql, {view.name: getattr(self, view.name) for view in USAGE_VIEWS})
 
 
 class SnowflakeUsageSource(dg.ConfigurableResource):
@@ -97,11 +93,11 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
             # Every export is validated (one pass each) before anything is written.
             present = {view.name: stage_usage_export(engine, folder, view, f"snowflake_staged_{view.name}", window)
                        for view in USAGE_VIEWS}
-            session.execute(LANDING_TABLES_SQL)
+            relations = self.relations(session)  # creates the landing tables
             with session.transaction():
                 for view in USAGE_VIEWS:
                     table = f"landing.snowflake_{view.name}"
-                    if any(column.name == "START_TIME" for column in view.columns):
+                    if view.has_start_time:
                         session.execute(f"DELETE FROM {table} WHERE start_time >= :start AND start_time < :end",
                                         {"start": start, "end": end})
                     else:
@@ -117,7 +113,7 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
         finally:
             if not in_warehouse:
                 engine.close()
-        return self.relations(session)
+        return relations
 
 
 class SnowflakeAccountUsage(SnowflakeUsageSource):
