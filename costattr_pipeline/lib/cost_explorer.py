@@ -61,11 +61,16 @@ PAGES_TABLE = "cost_explorer_pages"
 GROUPS_SQL = sql_file(__file__, "cost_explorer_pages.sql")
 
 
+def _metric_field(metric: str) -> str:
+    """The metric's name as a quoted identifier (a struct field of each group's Metrics)."""
+    return '"' + metric.replace('"', '""') + '"'
+
+
 def _pages_sql(path: Path, metric: str) -> str:
-    """Read a fetch's pages, typed: only the configured metric of each group is read (as ``metric``)."""
-    quoted_metric = metric.replace('"', '""').replace("'", "''")
+    """Read a fetch's pages, typed: only the configured metric of each group is read."""
     results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
-               f"Metrics STRUCT(\"{quoted_metric}\" STRUCT(Amount VARCHAR, Unit VARCHAR)))[], Estimated BOOLEAN)[]")
+               f"Metrics STRUCT({_metric_field(metric)} STRUCT(Amount VARCHAR, Unit VARCHAR)))[], "
+               "Estimated BOOLEAN)[]").replace("'", "''")
     return render(f"""
         SELECT row_number() OVER () AS page_no,
                GroupDefinitions AS definitions,
@@ -96,7 +101,7 @@ def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: st
     try:
         _validate_pages(engine, name, tenant_tag, module_tag)
         groups = render(GROUPS_SQL, {"tenant_tag": tenant_tag, "module_tag": module_tag}).replace(
-            "grp.Metrics.metric.", f'grp.Metrics."{metric.replace(chr(34), chr(34) * 2)}".')
+            "{{metric}}", _metric_field(metric))
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS {groups}")
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")

@@ -2,7 +2,7 @@
 -- into one row per (page, period, group), from the pages table the fetch was read into
 -- (`cost_explorer_pages`: page_no, definitions, results). Group keys are read through
 -- GroupDefinitions: the position of the tenant tag, the module tag and the SERVICE dimension
--- is looked up per page, never assumed.
+-- is looked up per page, never assumed. {{metric}} is the configured metric, a quoted identifier.
 WITH positioned AS (
     SELECT page_no, results,
            list_transform(definitions, lambda d: d."Type" || ':' || d."Key") AS definition_names,
@@ -34,7 +34,7 @@ SELECT page_no, period_no, group_no,
        grp.Keys[tenant_position] AS tenant_key,
        CASE WHEN module_position > 0 THEN grp.Keys[module_position] END AS module_key,
        CASE WHEN service_position > 0 THEN grp.Keys[service_position] END AS service,
-       grp.Metrics.metric.Amount AS amount_text,
-       grp.Metrics.metric.Unit AS unit,
+       grp.Metrics.{{metric}}.Amount AS amount_text,
+       grp.Metrics.{{metric}}.Unit AS unit,
        coalesce(estimated, FALSE) AS estimated
 FROM groups

@@ -26,7 +26,7 @@ CURRENT_SQL = sql_file(__file__, "current.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
-def _stage(session: WarehouseSession, fetch: Fetch, load_id: str, aws: AwsSettings, start: dt.date, end: dt.date,
+def _append_fetch(session: WarehouseSession, fetch: Fetch, load_id: str, aws: AwsSettings, start: dt.date, end: dt.date,
            loaded_at: dt.datetime) -> pa.Table:
     """Validate a whole fetch, append its rows of the window's days not landed yet; return its rows per day.
 
@@ -78,7 +78,7 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
             continue
         if load_id in load_days and load_id not in unlanded:
             continue  # registered, and every day it holds in the window is landed: nothing new
-        days = _stage(session, fetch, load_id, aws, start, end, loaded_at)
+        days = _append_fetch(session, fetch, load_id, aws, start, end, loaded_at)
         parsed.add(load_id)
         if load_id not in load_days:
             session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
