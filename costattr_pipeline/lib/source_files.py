@@ -96,8 +96,9 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
     Python and is never copied before it lands: ``into`` reads the file (``source_row``, the
     file's line or row, then the columns, lower case). ``window`` = (column, start, end literal
     SQL) keeps the rows whose typed column is in ``[start, end)`` (rows where it does not parse
-    are kept, so they are reported): a run validates and lands the days it covers. On a Parquet
-    column that already has the type, the window is pushed down to the file's row groups.
+    are kept, so they are reported): a run validates and lands the days it covers. A Parquet
+    column that already has the wanted type is compared as it is (no parse), so DuckDB can use the
+    file's row-group statistics.
 
     Every type rule, required value and ``rules`` entry is checked in one pass over the file;
     the first problem (by column, then rule, order; its earliest row) raises

@@ -76,7 +76,7 @@ def build_defs(project: Project) -> dg.Definitions:
                 session.execute("DELETE FROM metering.databricks_list_prices_staging")
                 loaded = databricks_billing.load(session, start, end, "metering.databricks_usage",
                                                  "metering.databricks_list_prices_staging", context.log)
-                session.execute(LAND_PRICES_SQL, params)
+                session.execute(LAND_PRICES_SQL)
             metadata = table_metadata(
                 session, "metering.databricks_usage", USAGE_WINDOW, params,
                 totals={"usage_quantity": "SUM(CAST(usage_quantity AS DECIMAL(38, 18)))",
