@@ -20,7 +20,9 @@ def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
         assert (source / name).is_file(), name
     queries = duckdb.connect().execute(f"SELECT COUNT(*) FROM read_parquet('{source}/snowflake/query_attribution_history.parquet')")
     assert queries.fetchone()[0] == data.rows["snowflake/query_attribution_history"]
-    page = json.loads((source / "aws_cost_explorer" / "fetch-2025-01-04.json").read_text().splitlines()[0])
+    pages = json.loads((source / "aws_cost_explorer" / "fetch-2025-01-04.json").read_text())
+    assert isinstance(pages, list) and len(pages) == 3  # the contract's array of pages, one page per day
+    page = pages[0]
     assert page["GroupDefinitions"] == [{"Type": "TAG", "Key": "tenant_id"}, {"Type": "DIMENSION", "Key": "SERVICE"}]
     assert {"TimePeriod", "Groups", "Estimated"} <= set(page["ResultsByTime"][0])
     assert "warehouse: {memory_limit: 4GB, threads: 2}" in (source / "config" / "settings.yaml").read_text()

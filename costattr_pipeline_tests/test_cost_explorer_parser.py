@@ -101,3 +101,33 @@ def test_bad_fetches_name_file_place_and_rule(tmp_path: Path, body: str, where: 
     assert rule in message
     if where:
         assert where in message
+
+
+def test_a_response_object_larger_than_the_page_limit_is_read_whole(tmp_path: Path, monkeypatch) -> None:
+    """A fetch saved as one big object is read again with its file size as read_json's object limit."""
+    from costattr_pipeline.lib import cost_explorer
+
+    days = {f"2026-01-{day:02d}": [group(f"t{n}", "EC2", "1.5") for n in range(20)] for day in range(1, 11)}
+    path = write_fetch(tmp_path, "f.json", page(days))
+    monkeypatch.setattr(cost_explorer, "PAGE_SIZE_LIMIT", 1024)
+    assert path.stat().st_size > 1024
+    rows = parse_fetch(path).to_pylist()
+    assert len(rows) == 200
+    assert sum(row["amount_usd"] for row in rows) == Decimal("300")
+
+
+def test_a_fetch_without_pages_is_an_error_but_days_without_groups_are_not(tmp_path: Path) -> None:
+    (tmp_path / "empty.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(SourceError, match="no Cost Explorer response"):
+        parse_fetch(tmp_path / "empty.json")
+    path = write_fetch(tmp_path, "quiet.json", [page({"2026-01-01": []}), page({"2026-01-02": []})])
+    assert parse_fetch(path).num_rows == 0
+
+
+def test_a_broken_page_after_clean_ones_is_named(tmp_path: Path) -> None:
+    """The fast screen finds the broken third page; the numbered read names it."""
+    clean = page({"2026-01-01": [group("a", "S", "1")]})
+    broken = page({"2026-01-02": [group("a", "S", "2")]}, definitions=[{"Type": "TAG", "Key": "team"}])
+    path = write_fetch(tmp_path, "f.json", [clean, clean, broken])
+    with pytest.raises(SourceError, match=r"page 3.*do not group by TAG tenant_id"):
+        parse_fetch(path)

@@ -9,10 +9,10 @@ CREATE SCHEMA IF NOT EXISTS config;
 CREATE TABLE metering.aws_cost_latest AS
 WITH pages AS (
     SELECT filename, ResultsByTime AS results
-    FROM read_json(:cost_explorer_glob, filename = true, format = 'newline_delimited', columns = {
+    FROM read_json(:cost_explorer_glob, filename = true, format = 'array', columns = {
         'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
         'ResultsByTime': 'STRUCT(TimePeriod STRUCT("Start" VARCHAR, "End" VARCHAR), Groups STRUCT(Keys VARCHAR[], Metrics STRUCT(UnblendedCost STRUCT(Amount VARCHAR, Unit VARCHAR)))[], Estimated BOOLEAN)[]'
-    }, maximum_object_size = 134217728)
+    }, maximum_object_size = 67108864)
 ),
 periods AS (SELECT filename, unnest(results) AS period FROM pages),
 groups AS (

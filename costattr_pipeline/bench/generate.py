@@ -111,7 +111,10 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 def _cost_explorer(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, end: dt.date,
                    increment_end: dt.date, tenants: int) -> int:
-    """One fetch file per month (one page per day, one JSON response per line) and one for the increment day."""
+    """One fetch file per month and one for the increment day.
+
+    A fetch is the contract's JSON array of GetCostAndUsage pages, one page per day.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     noise = _uniform("day", "tenant", "service")
     rows = 0
@@ -149,7 +152,7 @@ def _cost_explorer(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.da
                 FROM groups
                 GROUP BY day
                 ORDER BY day
-            ) TO {_quoted(folder / name)} (FORMAT json)""")
+            ) TO {_quoted(folder / name)} (FORMAT json, ARRAY true)""")
         rows += (last - first).days * (tenants * SERVICES + 3)
     return rows
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,10 @@ def _where(row: dict) -> str:
 PARSED_TABLE = "cost_explorer_parsed"
 PAGES_TABLE = "cost_explorer_pages"
 GROUPS_SQL = sql_file(__file__, "cost_explorer_pages.sql")
+# read_json sizes its buffers by the largest object it may meet, and big buffers slow every read
+# (1 GiB made a 170 MB file of pages twice as slow). A page is far smaller than this; a fetch
+# saved as one response object bigger than this is read again with its file size as the limit.
+PAGE_SIZE_LIMIT = 64 << 20
 
 
 def _metric_field(metric: str) -> str:
@@ -66,18 +71,63 @@ def _metric_field(metric: str) -> str:
     return '"' + metric.replace('"', '""') + '"'
 
 
-def _pages_sql(path: Path, metric: str) -> str:
-    """Read a fetch's pages, typed: only the configured metric of each group is read."""
+def _pages_sql(path: Path, metric: str, object_size: int, numbered: bool) -> str:
+    """Read a fetch's pages, typed: only the configured metric of each group is read.
+
+    ``numbered`` gives each page its position (``page_no``), which needs the pages materialized in
+    order; the fast path leaves it NULL and streams.
+    """
     results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
                f"Metrics STRUCT({_metric_field(metric)} STRUCT(Amount VARCHAR, Unit VARCHAR)))[], "
                "Estimated BOOLEAN)[]").replace("'", "''")
+    page_no = "row_number() OVER ()" if numbered else "CAST(NULL AS BIGINT)"
     return render(f"""
-        SELECT row_number() OVER () AS page_no,
+        SELECT {page_no} AS page_no,
                GroupDefinitions AS definitions,
                ResultsByTime AS results
         FROM read_json(:path, columns = {{'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
                                          'ResultsByTime': '{results}'}},
-                       format = 'auto', maximum_object_size = 1073741824)""", {"path": str(path)})
+                       format = 'auto', maximum_object_size = {object_size})""", {"path": str(path)})
+
+
+def _groups_sql(pages: str, tenant_tag: str, module_tag: str, metric: str) -> str:
+    return render(GROUPS_SQL, {"tenant_tag": tenant_tag, "module_tag": module_tag}).replace(
+        "{{metric}}", _metric_field(metric)).replace("{{pages}}", pages)
+
+
+def _create_from_file(engine: duckdb.DuckDBPyConnection, name: str, path: Path, table: str, metric: str,
+                      numbered: bool, as_select) -> None:
+    """``CREATE TEMP TABLE table AS as_select(<pages of the file>)``, mapping read errors to SourceError."""
+    object_size = PAGE_SIZE_LIMIT
+    while True:
+        pages = f"({_pages_sql(path, metric, object_size, numbered)})"
+        try:
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {as_select(pages)}")
+            return
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0]
+            if "maximum_object_size" in message and object_size == PAGE_SIZE_LIMIT:
+                object_size = max(PAGE_SIZE_LIMIT, path.stat().st_size + 1)
+                continue
+            if "JSON" in message:
+                raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
+            raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
+
+
+def _group_checks(tenant_tag: str, module_tag: str, metric: str) -> list[tuple[str, Callable[[dict], str]]]:
+    """Each rule a group must meet: (condition that breaks it, message from the group's row)."""
+    return [
+        ("NOT keys_match_definitions", lambda r: f"group Keys {r['group_keys']} do not match GroupDefinitions"),
+        (f"NOT starts_with(tenant_key, '{tenant_tag}$')",
+         lambda r: f"unknown group key {r['tenant_key']!r} (expected '{tenant_tag}$<value>')"),
+        (f"module_key IS NOT NULL AND NOT starts_with(module_key, '{module_tag}$')",
+         lambda r: f"unknown group key {r['module_key']!r} (expected '{module_tag}$<value>')"),
+        ("cost_date IS NULL", lambda r: f"TimePeriod.Start {r['period_start']!r} is not a date"),
+        ("amount_text IS NULL", lambda r: f"Metrics.{metric}.Amount is missing"),
+        (r"NOT regexp_full_match(amount_text, '-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?')",
+         lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
+                   f"{AMOUNT_SCALE} places"),
+    ]
 
 
 def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
@@ -85,27 +135,38 @@ def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: st
     """Parse and validate one whole fetch into the temp table ``cost_explorer_parsed`` of ``engine``.
 
     ``engine`` is any DuckDB connection: an in-memory one, or the DuckDB warehouse itself so
-    that a large fetch never passes through Python. The JSON is read once, into a typed pages
-    table that the page checks and the flattening both use. The whole fetch is validated,
-    not only a window: a broken file is broken for every run. Raises :class:`SourceError`
-    naming the file.
+    that a large fetch never passes through Python. The whole fetch is validated, not only a
+    window: a broken file is broken for every run. Raises :class:`SourceError` naming the file.
+
+    The JSON is streamed once into the flattened rows, and one pass over them screens every page
+    and group rule. Only a fetch that the screen does not clear (a broken rule, or no group at
+    all) is read again with its pages numbered, to name the page, period and group at fault:
+    numbering pages means materializing them, which doubled the cost of every clean fetch.
     """
     name = display_name or str(path)
-    try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PAGES_TABLE} AS {_pages_sql(path, metric)}")
-    except duckdb.Error as error:
-        message = str(error).splitlines()[0]
-        if "JSON" in message:
-            raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
-        raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
+    checks = _group_checks(tenant_tag, module_tag, metric)
+    _create_from_file(engine, name, path, PARSED_TABLE, metric, False,
+                      lambda pages: _groups_sql(pages, tenant_tag, module_tag, metric))
+    broken = " OR ".join(f"({condition})" for condition, _ in checks)
+    problems, groups = engine.execute(f"""
+        SELECT COUNT(*) FILTER (WHERE NOT page_ok OR (is_group AND ({broken}))),
+               COUNT(*) FILTER (WHERE is_group)
+        FROM {PARSED_TABLE}""").fetchall()[0]
+    if problems or not groups:
+        _validate_numbered(engine, name, path, tenant_tag, module_tag, metric)
+
+
+def _validate_numbered(engine: duckdb.DuckDBPyConnection, name: str, path: Path, tenant_tag: str, module_tag: str,
+                       metric: str) -> None:
+    """Read the fetch again with numbered pages; raise naming the first page or group at fault."""
+    _create_from_file(engine, name, path, PAGES_TABLE, metric, True, lambda pages: pages)
     try:
         _validate_pages(engine, name, tenant_tag, module_tag)
-        groups = render(GROUPS_SQL, {"tenant_tag": tenant_tag, "module_tag": module_tag}).replace(
-            "{{metric}}", _metric_field(metric))
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS {groups}")
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS "
+                       f"{_groups_sql(PAGES_TABLE, tenant_tag, module_tag, metric)}")
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")
-    _validate_groups(engine, name, tenant_tag, module_tag, metric)
+    _validate_groups(engine, name, _group_checks(tenant_tag, module_tag, metric))
 
 
 def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id",
@@ -124,13 +185,13 @@ def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id
                unit AS currency,
                estimated
         FROM {PARSED_TABLE}
-        WHERE {window}
-        ORDER BY page_no, period_no, group_no"""
+        WHERE is_group AND {window}"""
 
 
 def fetch_days_sql() -> str:
     """Per day of the staged fetch, its row count (the fetch register remembers what a file holds)."""
-    return f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} GROUP BY cost_date ORDER BY cost_date"
+    return (f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} WHERE is_group "
+            "GROUP BY cost_date ORDER BY cost_date")
 
 
 def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = "module_id",
@@ -169,22 +230,10 @@ def _validate_pages(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: st
                               f"unknown group key {unknown[0]} in GroupDefinitions (allowed: {sorted(allowed)})")
 
 
-def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: str, module_tag: str,
-                     metric: str) -> None:
-    checks = [
-        ("NOT keys_match_definitions", lambda r: f"group Keys {r['group_keys']} do not match GroupDefinitions"),
-        (f"NOT starts_with(tenant_key, '{tenant_tag}$')",
-         lambda r: f"unknown group key {r['tenant_key']!r} (expected '{tenant_tag}$<value>')"),
-        (f"module_key IS NOT NULL AND NOT starts_with(module_key, '{module_tag}$')",
-         lambda r: f"unknown group key {r['module_key']!r} (expected '{module_tag}$<value>')"),
-        ("cost_date IS NULL", lambda r: f"TimePeriod.Start {r['period_start']!r} is not a date"),
-        ("amount_text IS NULL", lambda r: f"Metrics.{metric}.Amount is missing"),
-        (r"NOT regexp_full_match(amount_text, '-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?')",
-         lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
-                   f"{AMOUNT_SCALE} places"),
-    ]
+def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str,
+                     checks: list[tuple[str, Callable[[dict], str]]]) -> None:
     firsts = engine.execute("SELECT " + ", ".join(
-        f"MIN(CASE WHEN {condition} THEN [page_no, period_no, group_no] END)" for condition, _ in checks)
+        f"MIN(CASE WHEN is_group AND ({condition}) THEN [page_no, period_no, group_no] END)" for condition, _ in checks)
         + f" FROM {PARSED_TABLE}").fetchall()[0]
     for (_, describe), first in zip(checks, firsts):
         if first is not None:

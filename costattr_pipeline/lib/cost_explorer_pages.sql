@@ -1,31 +1,41 @@
--- Flatten one Cost Explorer fetch (a GetCostAndUsage response, or the array of its pages)
--- into one row per (page, period, group), from the pages table the fetch was read into
--- (`cost_explorer_pages`: page_no, definitions, results). Group keys are read through
--- GroupDefinitions: the position of the tenant tag, the module tag and the SERVICE dimension
--- is looked up per page, never assumed. {{metric}} is the configured metric, a quoted identifier.
+-- Flatten one Cost Explorer fetch (a GetCostAndUsage response, or the array of its pages) into one
+-- row per (page, period, group). {{pages}} is the fetch's pages (page_no, definitions, results):
+-- read straight from the file (page_no NULL, the fast path) or from the numbered pages table that
+-- names the place of a problem. Group keys are read through GroupDefinitions: the position of the
+-- tenant tag, the module tag and the SERVICE dimension is looked up per page, never assumed.
+-- {{metric}} is the configured metric, a quoted identifier.
+--
+-- A page that breaks a page rule (no ResultsByTime, no GroupDefinitions, no tenant tag, an unknown
+-- grouping) keeps one marker row (page_ok FALSE, is_group FALSE), so that one pass over this table
+-- screens the whole fetch; only rows with is_group are cost.
 WITH positioned AS (
     SELECT page_no, results,
            list_transform(definitions, lambda d: d."Type" || ':' || d."Key") AS definition_names,
            list_position(definition_names, 'TAG:' || :tenant_tag) AS tenant_position,
            list_position(definition_names, 'TAG:' || :module_tag) AS module_position,
-           list_position(definition_names, 'DIMENSION:SERVICE') AS service_position
-    FROM cost_explorer_pages
+           list_position(definition_names, 'DIMENSION:SERVICE') AS service_position,
+           coalesce(results IS NOT NULL AND tenant_position > 0
+                    AND len(list_filter(definition_names, lambda name: name NOT IN (
+                        'TAG:' || :tenant_tag, 'TAG:' || :module_tag, 'DIMENSION:SERVICE'))) = 0,
+                    FALSE) AS page_ok
+    FROM {{pages}}
 ),
 periods AS (
-    SELECT page_no, definition_names, tenant_position, module_position, service_position,
-           generate_subscripts(results, 1) AS period_no,
-           unnest(results) AS period
+    SELECT page_no, page_ok, definition_names, tenant_position, module_position, service_position,
+           generate_subscripts(CASE WHEN page_ok THEN results ELSE [NULL] END, 1) AS period_no,
+           unnest(CASE WHEN page_ok THEN results ELSE [NULL] END) AS period
     FROM positioned
 ),
 groups AS (
-    SELECT page_no, period_no, definition_names, tenant_position, module_position, service_position,
+    SELECT page_no, page_ok, period_no, definition_names, tenant_position, module_position, service_position,
            period.TimePeriod."Start" AS period_start,
            period.Estimated AS estimated,
-           generate_subscripts(period.Groups, 1) AS group_no,
-           unnest(period.Groups) AS grp
+           generate_subscripts(CASE WHEN page_ok THEN period.Groups ELSE [NULL] END, 1) AS group_no,
+           unnest(CASE WHEN page_ok THEN period.Groups ELSE [NULL] END) AS grp
     FROM periods
 )
-SELECT page_no, period_no, group_no,
+SELECT page_no, period_no, group_no, page_ok,
+       grp IS NOT NULL AS is_group,
        array_to_string(definition_names, ',') AS grouped_by,
        TRY_CAST(period_start AS DATE) AS cost_date,
        period_start,
