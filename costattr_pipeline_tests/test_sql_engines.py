@@ -9,7 +9,6 @@ import duckdb
 import pytest
 
 from costattr_pipeline.defs.attribution.unattributed.assets import TABLES_SQL, UNATTRIBUTED_SQL
-from costattr_pipeline.defs.ingest.cost_explorer.assets import CURRENT_SQL
 from costattr_pipeline.defs.ingest.cost_explorer.assets import TABLES_SQL as LANDING_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 
@@ -38,7 +37,6 @@ def _compute(session: WarehouseSession) -> list[tuple]:
     session.execute(TABLES_SQL)
     session.execute(THRESHOLD_ROWS)
     session.execute(LANDED)
-    session.execute(CURRENT_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 3)})
     session.execute(UNATTRIBUTED_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 3)})
     rows = session.rows("SELECT cost_date, total_aws_cost_usd, unattributed_cost_usd, unattributed_share, "
                         "exceeds_threshold FROM metering.unattributed_costs ORDER BY cost_date")
@@ -67,6 +65,5 @@ def test_threshold_boundary_is_strict(threshold: str, exceeds: bool) -> None:
     session.execute(TABLES_SQL)
     session.execute(f"INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, {threshold})")
     session.execute(LANDED)
-    session.execute(CURRENT_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
     session.execute(UNATTRIBUTED_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
     assert session.scalar("SELECT exceeds_threshold FROM metering.unattributed_costs") is exceeds

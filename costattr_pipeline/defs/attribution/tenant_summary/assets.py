@@ -38,7 +38,7 @@ class CostSource:
 
 
 COST_SOURCES = (
-    CostSource("aws", "aws_cost_current", sql_file(__file__, "sources/aws.sql")),
+    CostSource("aws", "aws_cost_day_rows", sql_file(__file__, "sources/aws.sql")),
     CostSource("snowflake", "snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
     CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),

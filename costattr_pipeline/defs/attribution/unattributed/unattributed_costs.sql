@@ -9,7 +9,7 @@ WITH day_totals AS (
     SELECT cost_date,
            SUM(CAST(amount_usd AS DECIMAL(38, 12))) AS total_aws_cost_usd,
            SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_cost_usd
-    FROM metering.aws_cost_current
+    FROM metering.aws_cost_day_rows
     WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date
 )

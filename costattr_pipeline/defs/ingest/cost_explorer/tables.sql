@@ -18,21 +18,52 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
 -- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.
 DROP TABLE IF EXISTS metering.aws_cost_staging;
 
+-- The restatement rule decides between whole loads, never between rows: every row of one
+-- (cost_date, grouping, load) shares its fate. So both views rank the few distinct loads of each day
+-- (a handful of rows per day) and keep the rows of the winners, instead of ranking every landed row
+-- (a window over the whole append-only history took 14 s a year at the benchmark's scale; this, 0.4 s).
+CREATE OR REPLACE VIEW metering.aws_cost_loads AS
+SELECT DISTINCT cost_date, grouped_by, source_name, loaded_at, load_id
+FROM metering.aws_cost_daily;
+
 -- The rows that count: for each cost_date and grouping, only the latest fetch's rows.
 CREATE OR REPLACE VIEW metering.aws_cost_latest AS
+WITH latest AS (
+    SELECT *
+    FROM metering.aws_cost_loads
+    QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by
+                               ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1
+)
 SELECT *
-FROM metering.aws_cost_daily
-QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1;
+FROM metering.aws_cost_daily AS landed
+WHERE EXISTS (
+    SELECT 1 FROM latest
+    WHERE latest.cost_date = landed.cost_date AND latest.grouped_by = landed.grouped_by
+      AND latest.source_name = landed.source_name AND latest.loaded_at = landed.loaded_at
+      AND latest.load_id = landed.load_id
+);
 
--- The rows a day's figures are built from: the latest rows of ONE grouping per day, tenant x service
--- when the day has it, else tenant x module. Rows of different groupings are never added together.
+-- The rows a day's figures are built from (every AWS figure reads this view): the latest rows of
+-- ONE grouping per day, tenant x service when the day has it, else tenant x module. Rows of
+-- different groupings are never added together.
 CREATE OR REPLACE VIEW metering.aws_cost_day_rows AS
+WITH counted AS (
+    SELECT *
+    FROM metering.aws_cost_loads
+    QUALIFY DENSE_RANK() OVER (
+        PARTITION BY cost_date
+        ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by,
+                 source_name DESC, loaded_at DESC, load_id DESC
+    ) = 1
+)
 SELECT *
-FROM metering.aws_cost_latest
-QUALIFY DENSE_RANK() OVER (
-    PARTITION BY cost_date
-    ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
-) = 1;
+FROM metering.aws_cost_daily AS landed
+WHERE EXISTS (
+    SELECT 1 FROM counted
+    WHERE counted.cost_date = landed.cost_date AND counted.grouped_by = landed.grouped_by
+      AND counted.source_name = landed.source_name AND counted.loaded_at = landed.loaded_at
+      AND counted.load_id = landed.load_id
+);
 
 -- The fetch register: what each fetch file holds, so an unchanged file whose days are
 -- landed is neither hashed nor parsed again (a daily run does not re-read a year of JSON).
@@ -49,7 +80,5 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
     row_count BIGINT NOT NULL
 );
 
--- metering.aws_cost_day_rows, kept as a table per day by the landing asset (its run's days are
--- replaced): every downstream asset reads a plain table instead of two window functions over the
--- whole append-only history.
-CREATE TABLE IF NOT EXISTS metering.aws_cost_current AS SELECT * FROM metering.aws_cost_daily WHERE 1 = 0;
+-- Versions before the load-level views kept metering.aws_cost_day_rows as a table.
+DROP TABLE IF EXISTS metering.aws_cost_current;
