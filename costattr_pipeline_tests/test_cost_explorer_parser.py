@@ -103,17 +103,16 @@ def test_bad_fetches_name_file_place_and_rule(tmp_path: Path, body: str, where: 
         assert where in message
 
 
-def test_a_response_object_larger_than_the_page_limit_is_read_whole(tmp_path: Path, monkeypatch) -> None:
-    """A fetch saved as one big object is read again with its file size as read_json's object limit."""
-    from costattr_pipeline.lib import cost_explorer
+def test_a_response_object_larger_than_the_page_limit_is_read_whole(tmp_path: Path) -> None:
+    """A fetch saved as one object over read_json's object limit is read again with its file size as the limit."""
+    from costattr_pipeline.lib.cost_explorer import PAGE_SIZE_LIMIT
 
-    days = {f"2026-01-{day:02d}": [group(f"t{n}", "EC2", "1.5") for n in range(20)] for day in range(1, 11)}
-    path = write_fetch(tmp_path, "f.json", page(days))
-    monkeypatch.setattr(cost_explorer, "PAGE_SIZE_LIMIT", 1024)
-    assert path.stat().st_size > 1024
+    response = page({"2026-01-01": [group(f"t{n}", "EC2", "1.5") for n in range(20)]})
+    response["DimensionValueAttributes"] = [{"Value": "x" * PAGE_SIZE_LIMIT}]  # not read, but parsed
+    path = write_fetch(tmp_path, "f.json", response)
     rows = parse_fetch(path).to_pylist()
-    assert len(rows) == 200
-    assert sum(row["amount_usd"] for row in rows) == Decimal("300")
+    assert len(rows) == 20
+    assert sum(row["amount_usd"] for row in rows) == Decimal("30")
 
 
 def test_a_fetch_without_pages_is_an_error_but_days_without_groups_are_not(tmp_path: Path) -> None:
@@ -131,3 +130,34 @@ def test_a_broken_page_after_clean_ones_is_named(tmp_path: Path) -> None:
     path = write_fetch(tmp_path, "f.json", [clean, clean, broken])
     with pytest.raises(SourceError, match=r"page 3.*do not group by TAG tenant_id"):
         parse_fetch(path)
+
+
+def test_fetches_are_read_together_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    """Several files in one read; an unreadable one aborts the read and explain() names it."""
+    import duckdb
+
+    from costattr_pipeline.lib.cost_explorer import FetchFile, UnreadableFetches, stage_fetches
+
+    good = write_fetch(tmp_path, "a.json", page({"2026-01-01": [group("a", "S", "1")]}))
+    other = write_fetch(tmp_path, "b.json", [page({"2026-01-02": [group("b", "S", "2"), group(None, "S", "3")]})])
+    engine = duckdb.connect()
+    stage_fetches(engine, [FetchFile(good, "a"), FetchFile(other, "b")])
+    assert engine.execute("SELECT filename, COUNT(*) FROM cost_explorer_parsed WHERE is_group "
+                          "GROUP BY filename ORDER BY filename").fetchall() == [(str(good), 1), (str(other), 2)]
+    broken = tmp_path / "aws_cost_explorer" / "c.json"
+    broken.write_text('[{"GroupDefinitions": [', encoding="utf-8")
+    with pytest.raises(UnreadableFetches) as raised:
+        stage_fetches(engine, [FetchFile(good, "aws_cost_explorer/a.json"), FetchFile(broken, "aws_cost_explorer/c.json")])
+    assert str(raised.value.explain()).startswith("aws_cost_explorer/c.json: malformed JSON")
+
+
+def test_batches_follow_threads_and_bytes(tmp_path: Path, monkeypatch) -> None:
+    from costattr_pipeline.lib import cost_explorer
+    from costattr_pipeline.lib.cost_explorer import FetchFile, batches
+
+    files = [FetchFile(write_fetch(tmp_path, f"{n}.json", page({"2026-01-01": [group("a", "S", "1")]})), str(n))
+             for n in range(5)]
+    assert [[file.display_name for file in batch] for batch in batches(files, 2)] == [["0", "1"], ["2", "3"], ["4"]]
+    monkeypatch.setattr(cost_explorer, "BATCH_BYTES", files[0].path.stat().st_size)  # one file fills a batch
+    assert [len(batch) for batch in batches(files, 4)] == [1, 1, 1, 1, 1]
+    assert batches([], 2) == []

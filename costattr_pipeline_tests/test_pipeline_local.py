@@ -135,3 +135,14 @@ def test_unchanged_landed_fetches_are_not_parsed_again(target) -> None:
                 page({D3: [group("acme", "EC2", "80"), group(None, "VPC", "20")]}))
     assert _parsed(run_range(target, dt.date(2026, 3, 3), dt.date(2026, 3, 4))) == 1
     assert _unattributed(target)[-1][1:3] == (Decimal("100"), Decimal("20"))
+
+
+def test_a_fetch_saved_as_one_response_over_the_read_limit_lands(target) -> None:
+    """The read fails inside the landing transaction; the landing runs again with the file's size as limit."""
+    from costattr_pipeline.lib.cost_explorer import PAGE_SIZE_LIMIT
+
+    response = page({day: [group("acme", "EC2", "30"), group(None, "VPC", "0.5")] for day in (D1, D2, D3)})
+    response["DimensionValueAttributes"] = [{"Value": "x" * PAGE_SIZE_LIMIT}]  # not read, but parsed
+    write_fetch(target.source_dir, "fetch-2026-03-04.json", response)
+    run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
+    assert [row[1:3] for row in _unattributed(target)] == [(Decimal("30.5"), Decimal("0.5"))] * 3

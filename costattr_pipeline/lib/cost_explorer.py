@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.sql import render, sql_file
+from costattr_pipeline.lib.sql import literal, render, sql_file
 
 AMOUNT_SCALE = 12
 LANDING_COLUMNS = ("cost_date", "grouped_by", "tenant_id", "module_id", "service", "amount_usd", "currency",
@@ -58,12 +58,39 @@ def _where(row: dict) -> str:
 
 
 PARSED_TABLE = "cost_explorer_parsed"
+NUMBERED_TABLE = "cost_explorer_numbered"
 PAGES_TABLE = "cost_explorer_pages"
 GROUPS_SQL = sql_file(__file__, "cost_explorer_pages.sql")
 # read_json sizes its buffers by the largest object it may meet, and big buffers slow every read
-# (1 GiB made a 170 MB file of pages twice as slow). A page is far smaller than this; a fetch
-# saved as one response object bigger than this is read again with its file size as the limit.
-PAGE_SIZE_LIMIT = 64 << 20
+# (1 GiB made a 170 MB file of pages twice as slow as DuckDB's default of 16 MiB). A page is far
+# smaller; a fetch saved as one response object bigger than this is read again with its file size
+# as the limit.
+PAGE_SIZE_LIMIT = 16 << 20
+# One JSON array is parsed by one thread: fetches are read several at a time, as many as DuckDB
+# has threads, within this many bytes of JSON (the flattened rows of a batch are held at once).
+BATCH_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class FetchFile:
+    """A fetch file to parse and the name that its errors give (e.g. ``aws_cost_explorer/<file>``)."""
+
+    path: Path
+    display_name: str
+
+
+def batches(files: Sequence[FetchFile], width: int) -> list[list[FetchFile]]:
+    """``files`` in order, cut into batches of at most ``width`` files and ``BATCH_BYTES`` bytes (at least one)."""
+    cut: list[list[FetchFile]] = []
+    size = 0
+    for file in files:
+        file_size = file.path.stat().st_size
+        if not cut or len(cut[-1]) >= max(width, 1) or size + file_size > BATCH_BYTES:
+            cut.append([])
+            size = 0
+        cut[-1].append(file)
+        size += file_size
+    return cut
 
 
 def _metric_field(metric: str) -> str:
@@ -71,23 +98,25 @@ def _metric_field(metric: str) -> str:
     return '"' + metric.replace('"', '""') + '"'
 
 
-def _pages_sql(path: Path, metric: str, object_size: int, numbered: bool) -> str:
-    """Read a fetch's pages, typed: only the configured metric of each group is read.
+def _pages_sql(paths: Sequence[Path], metric: str, object_size: int, numbered: bool) -> str:
+    """Read fetches' pages, typed: only the configured metric of each group is read.
 
     ``numbered`` gives each page its position (``page_no``), which needs the pages materialized in
-    order; the fast path leaves it NULL and streams.
+    order; the fast path leaves it NULL and streams. ``filename`` is the path of a page's file.
     """
     results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
                f"Metrics STRUCT({_metric_field(metric)} STRUCT(Amount VARCHAR, Unit VARCHAR)))[], "
                "Estimated BOOLEAN)[]").replace("'", "''")
     page_no = "row_number() OVER ()" if numbered else "CAST(NULL AS BIGINT)"
-    return render(f"""
+    files = "[" + ", ".join(literal(str(path)) for path in paths) + "]"
+    return f"""
         SELECT {page_no} AS page_no,
+               filename,
                GroupDefinitions AS definitions,
                ResultsByTime AS results
-        FROM read_json(:path, columns = {{'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
-                                         'ResultsByTime': '{results}'}},
-                       format = 'auto', maximum_object_size = {object_size})""", {"path": str(path)})
+        FROM read_json({files}, columns = {{'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
+                                           'ResultsByTime': '{results}'}},
+                       format = 'auto', maximum_object_size = {object_size}, filename = true)"""
 
 
 def _groups_sql(pages: str, tenant_tag: str, module_tag: str, metric: str) -> str:
@@ -95,23 +124,57 @@ def _groups_sql(pages: str, tenant_tag: str, module_tag: str, metric: str) -> st
         "{{metric}}", _metric_field(metric)).replace("{{pages}}", pages)
 
 
-def _create_from_file(engine: duckdb.DuckDBPyConnection, name: str, path: Path, table: str, metric: str,
-                      numbered: bool, as_select) -> None:
-    """``CREATE TEMP TABLE table AS as_select(<pages of the file>)``, mapping read errors to SourceError."""
-    object_size = PAGE_SIZE_LIMIT
-    while True:
-        pages = f"({_pages_sql(path, metric, object_size, numbered)})"
-        try:
-            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {as_select(pages)}")
-            return
-        except duckdb.Error as error:
-            message = str(error).splitlines()[0]
-            if "maximum_object_size" in message and object_size == PAGE_SIZE_LIMIT:
-                object_size = max(PAGE_SIZE_LIMIT, path.stat().st_size + 1)
-                continue
-            if "JSON" in message:
-                raise SourceError(name, None, f"malformed JSON: {message.split(':', 1)[-1].strip()}") from None
-            raise SourceError(name, None, f"not a Cost Explorer response: {message}") from None
+class UnreadableFetches(Exception):
+    """DuckDB could not read a batch of fetches (malformed JSON, a page over the object limit...).
+
+    Raised instead of a :class:`SourceError` because the failed statement has aborted the
+    connection's transaction: the file at fault is named by :func:`explain`, which reads each
+    file again on a fresh connection, once the caller has rolled back.
+    """
+
+    def __init__(self, files: Sequence[FetchFile], message: str) -> None:
+        super().__init__(f"{', '.join(file.display_name for file in files)}: {message}")
+        self.files = list(files)
+        self.message = message
+
+    @property
+    def object_too_large(self) -> bool:
+        """A response object is larger than the object limit of the read: read again with a larger one."""
+        return "maximum_object_size" in self.message
+
+    @property
+    def object_size_needed(self) -> int:
+        return max(PAGE_SIZE_LIMIT, max(file.path.stat().st_size for file in self.files) + 1)
+
+    def explain(self, *, tenant_tag: str = "tenant_id", module_tag: str = "module_id",
+                metric: str = "UnblendedCost") -> SourceError:
+        """The error naming the file at fault: each file is read alone on a fresh connection."""
+        if len(self.files) == 1:
+            name = self.files[0].display_name
+            if "JSON" in self.message:
+                return SourceError(name, None, f"malformed JSON: {self.message.split(':', 1)[-1].strip()}")
+            return SourceError(name, None, f"not a Cost Explorer response: {self.message}")
+        for file in self.files:
+            engine = duckdb.connect()
+            try:
+                stage_fetch(engine, file.path, tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
+                            display_name=file.display_name)
+            except SourceError as error:
+                return error
+            finally:
+                engine.close()
+        return SourceError(", ".join(file.display_name for file in self.files), None,
+                           f"cannot be read together: {self.message}")
+
+
+def _create_from_files(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile], table: str, metric: str,
+                       numbered: bool, object_size: int, as_select: Callable[[str], str]) -> None:
+    """``CREATE TEMP TABLE table AS as_select(<pages of the files>)``; raises :class:`UnreadableFetches`."""
+    pages = f"({_pages_sql([file.path for file in files], metric, object_size, numbered)})"
+    try:
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {as_select(pages)}")
+    except duckdb.Error as error:
+        raise UnreadableFetches(files, str(error).splitlines()[0]) from None
 
 
 def _group_checks(tenant_tag: str, module_tag: str, metric: str) -> list[tuple[str, Callable[[dict], str]]]:
@@ -130,48 +193,82 @@ def _group_checks(tenant_tag: str, module_tag: str, metric: str) -> list[tuple[s
     ]
 
 
-def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
-                module_tag: str = "module_id", metric: str = "UnblendedCost", display_name: str | None = None) -> None:
-    """Parse and validate one whole fetch into the temp table ``cost_explorer_parsed`` of ``engine``.
+def stage_fetches(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile], *, tenant_tag: str = "tenant_id",
+                  module_tag: str = "module_id", metric: str = "UnblendedCost",
+                  object_size: int | None = None) -> None:
+    """Parse and validate whole fetches into the temp table ``cost_explorer_parsed`` of ``engine``.
 
     ``engine`` is any DuckDB connection: an in-memory one, or the DuckDB warehouse itself so
-    that a large fetch never passes through Python. The whole fetch is validated, not only a
+    that a large fetch never passes through Python. Each fetch is validated whole, not only a
     window: a broken file is broken for every run. Raises :class:`SourceError` naming the file.
 
-    The JSON is streamed once into the flattened rows, and one pass over them screens every page
-    and group rule. Only a fetch that the screen does not clear (a broken rule, or no group at
-    all) is read again with its pages numbered, to name the page, period and group at fault:
-    numbering pages means materializing them, which doubled the cost of every clean fetch.
+    The files are streamed once, in one read (DuckDB parses one JSON array per thread, so several
+    files are read in parallel), into flattened rows whose ``filename`` is the file's path; one
+    pass over them screens every page and group rule of every file. Only a fetch that the screen
+    does not clear (a broken rule, or no group at all) is read again alone with its pages numbered,
+    to name the page, period and group at fault: numbering pages means materializing them, which
+    doubled the cost of every clean fetch.
+
+    A file DuckDB cannot read raises :class:`UnreadableFetches` (its ``explain()`` names the file
+    and the rule; ``object_size_needed`` reads a fetch saved as one big response object); a
+    broken rule raises :class:`SourceError`.
     """
-    name = display_name or str(path)
+    if not files:
+        raise ValueError("no fetch to stage")
+    object_size = object_size or PAGE_SIZE_LIMIT
     checks = _group_checks(tenant_tag, module_tag, metric)
-    _create_from_file(engine, name, path, PARSED_TABLE, metric, False,
-                      lambda pages: _groups_sql(pages, tenant_tag, module_tag, metric))
+    _create_from_files(engine, files, PARSED_TABLE, metric, False, object_size,
+                       lambda pages: _groups_sql(pages, tenant_tag, module_tag, metric))
     broken = " OR ".join(f"({condition})" for condition, _ in checks)
-    problems, groups = engine.execute(f"""
-        SELECT COUNT(*) FILTER (WHERE NOT page_ok OR (is_group AND ({broken}))),
-               COUNT(*) FILTER (WHERE is_group)
-        FROM {PARSED_TABLE}""").fetchall()[0]
-    if problems or not groups:
-        _validate_numbered(engine, name, path, tenant_tag, module_tag, metric)
+    cleared = {row[0] for row in engine.execute(f"""
+        SELECT filename
+        FROM {PARSED_TABLE}
+        GROUP BY filename
+        HAVING COUNT(*) FILTER (WHERE NOT page_ok OR (is_group AND ({broken}))) = 0
+           AND COUNT(*) FILTER (WHERE is_group) > 0""").fetchall()}
+    for file in files:
+        if str(file.path) not in cleared:
+            _validate_numbered(engine, file, tenant_tag, module_tag, metric, checks, object_size)
 
 
-def _validate_numbered(engine: duckdb.DuckDBPyConnection, name: str, path: Path, tenant_tag: str, module_tag: str,
-                       metric: str) -> None:
-    """Read the fetch again with numbered pages; raise naming the first page or group at fault."""
-    _create_from_file(engine, name, path, PAGES_TABLE, metric, True, lambda pages: pages)
+def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
+                module_tag: str = "module_id", metric: str = "UnblendedCost", display_name: str | None = None) -> None:
+    """:func:`stage_fetches` for one fetch, on a connection outside any transaction: read errors are
+    explained as a :class:`SourceError`, and a response object over the limit is read again."""
+    file = FetchFile(path, display_name or str(path))
     try:
-        _validate_pages(engine, name, tenant_tag, module_tag)
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED_TABLE} AS "
+        stage_fetches(engine, [file], tenant_tag=tenant_tag, module_tag=module_tag, metric=metric)
+    except UnreadableFetches as unreadable:
+        if not unreadable.object_too_large:
+            raise unreadable.explain() from None
+        try:
+            stage_fetches(engine, [file], tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
+                          object_size=unreadable.object_size_needed)
+        except UnreadableFetches as again:
+            raise again.explain() from None
+
+
+def _validate_numbered(engine: duckdb.DuckDBPyConnection, file: FetchFile, tenant_tag: str, module_tag: str,
+                       metric: str, checks: list[tuple[str, Callable[[dict], str]]], object_size: int) -> None:
+    """Read one fetch again with numbered pages; raise naming the first page or group at fault."""
+    _create_from_files(engine, [file], PAGES_TABLE, metric, True, object_size, lambda pages: pages)
+    try:
+        _validate_pages(engine, file.display_name, tenant_tag, module_tag)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {NUMBERED_TABLE} AS "
                        f"{_groups_sql(PAGES_TABLE, tenant_tag, module_tag, metric)}")
+        _validate_groups(engine, file.display_name, checks)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")
-    _validate_groups(engine, name, _group_checks(tenant_tag, module_tag, metric))
+        engine.execute(f"DROP TABLE IF EXISTS {NUMBERED_TABLE}")
+
+
+def _only(path: Path | None) -> str:
+    return "TRUE" if path is None else f"filename = {literal(str(path))}"
 
 
 def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id",
-                     start: dt.date | None = None, end: dt.date | None = None) -> str:
-    """The landing columns of the staged fetch, for the days ``[start, end)``."""
+                     start: dt.date | None = None, end: dt.date | None = None, path: Path | None = None) -> str:
+    """The landing columns of the staged fetches (of ``path`` only, when given), for the days ``[start, end)``."""
     window = " AND ".join(
         [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
     ) or "TRUE"
@@ -185,12 +282,12 @@ def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id
                unit AS currency,
                estimated
         FROM {PARSED_TABLE}
-        WHERE is_group AND {window}"""
+        WHERE is_group AND {_only(path)} AND {window}"""
 
 
-def fetch_days_sql() -> str:
-    """Per day of the staged fetch, its row count (the fetch register remembers what a file holds)."""
-    return (f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} WHERE is_group "
+def fetch_days_sql(path: Path | None = None) -> str:
+    """Per day of the staged fetches (of ``path`` only, when given), its row count."""
+    return (f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} WHERE is_group AND {_only(path)} "
             "GROUP BY cost_date ORDER BY cost_date")
 
 
@@ -234,9 +331,9 @@ def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str,
                      checks: list[tuple[str, Callable[[dict], str]]]) -> None:
     firsts = engine.execute("SELECT " + ", ".join(
         f"MIN(CASE WHEN is_group AND ({condition}) THEN [page_no, period_no, group_no] END)" for condition, _ in checks)
-        + f" FROM {PARSED_TABLE}").fetchall()[0]
+        + f" FROM {NUMBERED_TABLE}").fetchall()[0]
     for (_, describe), first in zip(checks, firsts):
         if first is not None:
-            found = engine.sql(f"SELECT * FROM {PARSED_TABLE} WHERE page_no = {first[0]} AND period_no = {first[1]} "
+            found = engine.sql(f"SELECT * FROM {NUMBERED_TABLE} WHERE page_no = {first[0]} AND period_no = {first[1]} "
                                f"AND group_no = {first[2]}").to_arrow_table().to_pylist()
             raise SourceError(name, _where(found[0]), describe(found[0]))

@@ -1,15 +1,15 @@
--- Flatten one Cost Explorer fetch (a GetCostAndUsage response, or the array of its pages) into one
--- row per (page, period, group). {{pages}} is the fetch's pages (page_no, definitions, results):
--- read straight from the file (page_no NULL, the fast path) or from the numbered pages table that
--- names the place of a problem. Group keys are read through GroupDefinitions: the position of the
+-- Flatten Cost Explorer fetches (each a GetCostAndUsage response, or the array of its pages) into one
+-- row per (file, page, period, group). {{pages}} is the pages (page_no, filename, definitions,
+-- results): read straight from the files (page_no NULL, the fast path) or from the numbered pages
+-- table of one file, which names the place of a problem. Group keys are read through GroupDefinitions: the position of the
 -- tenant tag, the module tag and the SERVICE dimension is looked up per page, never assumed.
 -- {{metric}} is the configured metric, a quoted identifier.
 --
 -- A page that breaks a page rule (no ResultsByTime, no GroupDefinitions, no tenant tag, an unknown
 -- grouping) keeps one marker row (page_ok FALSE, is_group FALSE), so that one pass over this table
--- screens the whole fetch; only rows with is_group are cost.
+-- screens whole fetches; only rows with is_group are cost.
 WITH positioned AS (
-    SELECT page_no, results,
+    SELECT page_no, filename, results,
            list_transform(definitions, lambda d: d."Type" || ':' || d."Key") AS definition_names,
            list_position(definition_names, 'TAG:' || :tenant_tag) AS tenant_position,
            list_position(definition_names, 'TAG:' || :module_tag) AS module_position,
@@ -21,20 +21,20 @@ WITH positioned AS (
     FROM {{pages}}
 ),
 periods AS (
-    SELECT page_no, page_ok, definition_names, tenant_position, module_position, service_position,
+    SELECT page_no, filename, page_ok, definition_names, tenant_position, module_position, service_position,
            generate_subscripts(CASE WHEN page_ok THEN results ELSE [NULL] END, 1) AS period_no,
            unnest(CASE WHEN page_ok THEN results ELSE [NULL] END) AS period
     FROM positioned
 ),
 groups AS (
-    SELECT page_no, page_ok, period_no, definition_names, tenant_position, module_position, service_position,
+    SELECT page_no, filename, page_ok, period_no, definition_names, tenant_position, module_position, service_position,
            period.TimePeriod."Start" AS period_start,
            period.Estimated AS estimated,
            generate_subscripts(CASE WHEN page_ok THEN period.Groups ELSE [NULL] END, 1) AS group_no,
            unnest(CASE WHEN page_ok THEN period.Groups ELSE [NULL] END) AS grp
     FROM periods
 )
-SELECT page_no, period_no, group_no, page_ok,
+SELECT filename, page_no, period_no, group_no, page_ok,
        grp IS NOT NULL AS is_group,
        array_to_string(definition_names, ',') AS grouped_by,
        TRY_CAST(period_start AS DATE) AS cost_date,

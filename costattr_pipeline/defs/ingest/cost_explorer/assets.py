@@ -10,7 +10,8 @@ import pyarrow as pa
 from costattr_pipeline.defs.metadata import table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.config import AwsSettings
-from costattr_pipeline.lib.cost_explorer import Fetch, fetch_days_sql, landing_rows_sql, stage_fetch
+from costattr_pipeline.lib.cost_explorer import (Fetch, FetchFile, UnreadableFetches, batches, fetch_days_sql,
+                                                  landing_rows_sql, stage_fetches)
 from costattr_pipeline.lib.sql import literal, sql_file
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -25,17 +26,13 @@ UNLANDED_LOADS_SQL = sql_file(__file__, "unlanded_loads.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
-def _append_fetch(session: WarehouseSession, fetch: Fetch, load_id: str, aws: AwsSettings, start: dt.date, end: dt.date,
-           loaded_at: dt.datetime) -> pa.Table:
-    """Validate a whole fetch, append its rows of the window's days not landed yet; return its rows per day.
+def _append_fetch(session: WarehouseSession, engine: duckdb.DuckDBPyConnection, fetch: Fetch, load_id: str,
+                  start: dt.date, end: dt.date, loaded_at: dt.datetime, aws: AwsSettings) -> pa.Table:
+    """Append the staged fetch's rows of the window's days not landed yet; return its rows per day.
 
-    On DuckDB the fetch is parsed inside the warehouse connection and inserted from there (no
-    copy through Python, no staging table); on another warehouse it is parsed in an in-memory
-    DuckDB and sent as Arrow.
+    On DuckDB the rows go from the parsed table to the landing table inside the warehouse (no
+    copy through Python, no staging table); on another warehouse they are sent as Arrow.
     """
-    engine = session.connection if isinstance(session, DuckDBSession) else duckdb.connect()
-    stage_fetch(engine, fetch.path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
-                display_name=f"aws_cost_explorer/{fetch.source_name}")
     # A (load_id, cost_date) pair already present means that fetch already landed that day.
     landed = [row["cost_date"] for row in session.rows(
         "SELECT DISTINCT cost_date FROM metering.aws_cost_daily "
@@ -44,19 +41,44 @@ def _append_fetch(session: WarehouseSession, fetch: Fetch, load_id: str, aws: Aw
     skip = f"cost_date NOT IN ({', '.join(literal(day) for day in landed)})" if landed else "TRUE"
     rows = f"""SELECT *, {literal(load_id)} AS load_id, {literal(fetch.source_name)} AS source_name,
                       {literal(loaded_at)} AS loaded_at
-               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end)}) WHERE {skip}"""
-    days = engine.sql(fetch_days_sql()).to_arrow_table()
+               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end, fetch.path)}) WHERE {skip}"""
     if isinstance(session, DuckDBSession):
         engine.execute(f"INSERT INTO metering.aws_cost_daily {rows}")
     else:
         session.insert_arrow("metering.aws_cost_daily", engine.sql(rows).to_arrow_table())
-        engine.close()
-    return days
+    return engine.sql(fetch_days_sql(fetch.path)).to_arrow_table()
+
+
+def _land_atomically(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date,
+                     end: dt.date, log) -> int:
+    """:func:`_land` in one transaction: a bad file rolls everything back, so nothing is half-written.
+
+    A file DuckDB cannot read aborts the transaction; after the rollback it is named (each file
+    of its batch is read alone), or, when a fetch is one response object over read_json's object
+    limit, the landing runs again with the limit raised to the fetch's size.
+    """
+    object_size = None  # read_json's default of costattr: PAGE_SIZE_LIMIT
+    while True:
+        try:
+            with session.transaction():
+                return _land(session, fetches, aws, start, end, log, object_size)
+        except UnreadableFetches as unreadable:
+            if unreadable.object_too_large and (object_size or 0) < unreadable.object_size_needed:
+                object_size = unreadable.object_size_needed
+                log.info(f"A Cost Explorer response object is over the read limit: reading again with a limit "
+                         f"of {object_size} bytes")
+                continue
+            raise unreadable.explain(tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric) from None
 
 
 def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date, end: dt.date,
-          log) -> int:
-    """Land every fetch that may hold unlanded rows of the window and register it; return fetches parsed."""
+          log, object_size: int | None) -> int:
+    """Land every fetch that may hold unlanded rows of the window and register it; return fetches parsed.
+
+    The fetches to parse are validated and read a batch at a time (as many files as DuckDB has
+    threads: one JSON array is parsed by one thread), inside the warehouse connection on DuckDB
+    and in an in-memory DuckDB otherwise.
+    """
     params = {"start_date": start, "end_date": end}
     registered = {(row["source_name"], row["file_size"], row["file_mtime_ns"]): row["load_id"]
                   for row in session.rows("SELECT * FROM metering.aws_cost_fetches")}
@@ -66,25 +88,40 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
     unlanded = {row["load_id"] for row in session.rows(UNLANDED_LOADS_SQL, params)}
     # Microseconds: a file rewritten in place and reloaded within a second must still sort later.
     loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    parsed: set[str] = set()
+    to_parse: dict[str, Fetch] = {}  # load_id -> the first fetch with those bytes
     for fetch in fetches:
         key = fetch.file_key
         load_id = registered.get(key) or fetch.load_id
         if key not in registered:
             session.execute("INSERT INTO metering.aws_cost_fetches VALUES (:name, :size, :mtime, :load_id)",
                             {"name": key[0], "size": key[1], "mtime": key[2], "load_id": load_id})
-        if load_id in parsed:  # the same bytes under two names are one load
+        if load_id in to_parse:  # the same bytes under two names are one load
             continue
         if load_id in load_days and load_id not in unlanded:
             continue  # registered, and every day it holds in the window is landed: nothing new
-        days = _append_fetch(session, fetch, load_id, aws, start, end, loaded_at)
-        parsed.add(load_id)
-        if load_id not in load_days:
-            session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
-                "load_id", pa.array([load_id] * days.num_rows, pa.string())).select(
-                ["load_id", "cost_date", "row_count"]))
-    log.info(f"Parsed {len(parsed)} of {len(fetches)} Cost Explorer fetch(es) for [{start}, {end})")
-    return len(parsed)
+        to_parse[load_id] = fetch
+    in_warehouse = isinstance(session, DuckDBSession)
+    engine = session.connection if in_warehouse else duckdb.connect()
+    try:
+        width = int(engine.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        load_of = {fetch.path: load_id for load_id, fetch in to_parse.items()}
+        fetch_of = {fetch.path: fetch for fetch in to_parse.values()}
+        files = [FetchFile(fetch.path, f"aws_cost_explorer/{fetch.source_name}") for fetch in to_parse.values()]
+        for batch in batches(files, width):
+            stage_fetches(engine, batch, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
+                          object_size=object_size)
+            for file in batch:
+                load_id = load_of[file.path]
+                days = _append_fetch(session, engine, fetch_of[file.path], load_id, start, end, loaded_at, aws)
+                if load_id not in load_days:
+                    session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
+                        "load_id", pa.array([load_id] * days.num_rows, pa.string())).select(
+                        ["load_id", "cost_date", "row_count"]))
+    finally:
+        if not in_warehouse:
+            engine.close()
+    log.info(f"Parsed {len(to_parse)} of {len(fetches)} Cost Explorer fetch(es) for [{start}, {end})")
+    return len(to_parse)
 
 
 def _duplicate_keys(session: WarehouseSession, params: dict) -> list[dict]:
@@ -138,10 +175,7 @@ def build_defs(project: Project) -> dg.Definitions:
         with warehouse.session() as session:
             session.execute(TABLES_SQL)
             before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
-            # Every fetch is validated inside the transaction before the landing insert: a bad
-            # file rolls everything back, so nothing is half-written.
-            with session.transaction():
-                parsed = _land(session, fetches, aws, start, end, context.log)
+            parsed = _land_atomically(session, fetches, aws, start, end, context.log)
             added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
             duplicates = _duplicate_keys(session, params)
             metadata = table_metadata(
