@@ -2,6 +2,7 @@
 
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import duckdb
@@ -88,10 +89,15 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
     unlanded = {row["load_id"] for row in session.rows(UNLANDED_LOADS_SQL, params)}
     # Microseconds: a file rewritten in place and reloaded within a second must still sort later.
     loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    # Unregistered files are hashed in parallel: hashlib releases the GIL on large reads.
+    unregistered = [fetch for fetch in fetches if fetch.file_key not in registered]
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(unregistered)))) as pool:
+        hashed = dict(zip([fetch.file_key for fetch in unregistered],
+                          pool.map(lambda fetch: fetch.load_id, unregistered)))
     to_parse: dict[str, Fetch] = {}  # load_id -> the first fetch with those bytes
     for fetch in fetches:
         key = fetch.file_key
-        load_id = registered.get(key) or fetch.load_id
+        load_id = registered.get(key) or hashed[key]
         if key not in registered:
             session.execute("INSERT INTO metering.aws_cost_fetches VALUES (:name, :size, :mtime, :load_id)",
                             {"name": key[0], "size": key[1], "mtime": key[2], "load_id": load_id})
