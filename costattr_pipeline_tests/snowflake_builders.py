@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
 from costattr_pipeline.resources.snowflake_usage import LANDING_TABLES_SQL, UsageRelations
@@ -103,13 +104,19 @@ def insert_usage(session: WarehouseSession, relations: UsageRelations, metered: 
 
 
 def write_exports(source_dir: Path, metered: Sequence[Metered] = (), queries: Sequence[Query] = (),
-                  tags: Sequence[Tag] = ()) -> None:
-    """The rows as CSV exports with Snowflake's upper-case column names (contract 2.2)."""
+                  tags: Sequence[Tag] = (), file_format: str = "csv") -> None:
+    """The rows as CSV (or Parquet) exports with Snowflake's upper-case column names (contract 2.2)."""
     folder = Path(source_dir) / "snowflake"
     folder.mkdir(parents=True, exist_ok=True)
     tables = usage_tables(metered, queries, tags)
     for view in USAGE_VIEWS:
         rows = tables[view.name]
+        for stale in (folder / f"{view.name}.csv", folder / f"{view.name}.parquet"):
+            stale.unlink(missing_ok=True)
+        if file_format == "parquet":
+            pq.write_table(rows.rename_columns([name.upper() for name in rows.column_names]),
+                           folder / f"{view.name}.parquet")
+            continue
         with (folder / f"{view.name}.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([name.upper() for name in rows.column_names])

@@ -308,6 +308,41 @@ def test_run_writes_credits_reports_and_checks_and_is_idempotent(target) -> None
     assert dump_tables(target) == before
 
 
+def test_parquet_exports_are_read_in_place_and_csv_exports_are_landed(target) -> None:
+    """Parquet: landing.snowflake_* are views over the files; CSV: tables. Same credits either way."""
+    (target.config_dir / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
+    rows = dict(metered=[Metered("2026-03-01 09:00", "WH_ACME", "42"), Metered("2026-03-01 10:00", "WH_SHARED", "17")],
+                queries=[Query("q1", "WH_SHARED", "3", query_tag="TENANT_ID=globex"),
+                         Query("q2", "WH_SHARED", "1", user_name="SVC_INITECH")],
+                tags=[Tag("WH_ACME", "acme"), Tag("SVC_INITECH", "initech", domain="USER")])
+    kinds = ("SELECT table_name, table_type FROM information_schema.tables "
+             "WHERE table_schema = 'landing' ORDER BY table_name")
+    credits = "SELECT * FROM metering.snowflake_credit_daily ORDER BY ALL"
+    landing = [f"landing.snowflake_{name}" for name in ("query_attribution_history", "tag_references",
+                                                        "warehouse_metering_history")]
+
+    write_exports(target.source_dir, **rows, file_format="parquet")
+    run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION[:2])
+    assert {kind for _, kind in query(target, kinds)} == {"VIEW"}
+    from_parquet = query(target, credits)
+    assert query(target, "SELECT warehouse_name, tenant_id, attribution, credits FROM metering.snowflake_credit_daily "
+                         "ORDER BY ALL") == [("WH_ACME", "acme", "dedicated", Decimal("42")),
+                                             ("WH_SHARED", "globex", "proportional", Decimal("12.75")),
+                                             ("WH_SHARED", "initech", "proportional", Decimal("4.25"))]
+    landed_parquet = {name: query(target, f"SELECT * FROM {name} ORDER BY ALL") for name in landing}
+
+    write_exports(target.source_dir, **rows, file_format="csv")
+    run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION[:2])
+    assert {kind for _, kind in query(target, kinds)} == {"BASE TABLE"}
+    assert query(target, credits) == from_parquet
+    assert {name: query(target, f"SELECT * FROM {name} ORDER BY ALL") for name in landing} == landed_parquet
+
+    write_exports(target.source_dir, **rows, file_format="parquet")  # and back: the tables give way to views
+    run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION[:2])
+    assert {kind for _, kind in query(target, kinds)} == {"VIEW"}
+    assert query(target, credits) == from_parquet
+
+
 def test_bad_export_names_file_line_and_rule_and_writes_nothing(target) -> None:
     (target.config_dir / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
     write_exports(target.source_dir, metered=[Metered("2026-03-01 09:00", "WH_A", "1"),

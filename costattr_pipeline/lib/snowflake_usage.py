@@ -109,30 +109,30 @@ def bind_views(sql: str, relations: Mapping[str, str]) -> str:
 
 
 def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: UsageView, into: str,
-                       window: tuple[str, str] | None = None) -> bool:
-    """Validate ``<folder>/<view>.csv|parquet`` into the temp table ``into`` of ``engine``; False when absent.
+                       window: tuple[str, str] | None = None) -> str | None:
+    """Validate ``<folder>/<view>.csv|parquet`` into the temp view ``into`` of ``engine``; None when absent.
 
     Beyond types: credits must not be negative, and the view's key must be unique (an export
     that holds a query twice would count its credits twice). ``window`` (SQL literals of a
     half-open START_TIME range) keeps the rows a run covers, for the views that have START_TIME.
+    Returns the ``SELECT`` of the whole export's typed columns, straight from the file.
     """
     path = find_table_file(folder, view.name)
     if path is None:
-        return False
+        return None
     names = ", ".join(name.upper() for name in view.unique_key)
-    stage_table_file(
+    return stage_table_file(
         engine, path, view.columns, into, display_name=f"{SOURCE_FOLDER}/{path.name}",
         window=("START_TIME", *window) if window and view.has_start_time else None,
         rules=[Rule(f"{column} < 0", f"column {column.upper()!r} must not be negative") for column in view.non_negative],
         unique_key=UniqueKey(view.unique_key, f"duplicate ({names}): already on an earlier row") if view.unique_key else None)
-    return True
 
 
 def check_usage_export(folder: Path, view: UsageView) -> bool:
     """Validate a whole export in a throwaway DuckDB (``costattr validate``); False when absent."""
     engine = duckdb.connect()
     try:
-        return stage_usage_export(engine, folder, view, "staged")
+        return stage_usage_export(engine, folder, view, "staged") is not None
     finally:
         engine.close()
 
@@ -141,7 +141,7 @@ def read_usage_export(folder: Path, view: UsageView) -> pa.Table | None:
     """The whole validated export as Arrow; None when absent."""
     engine = duckdb.connect()
     try:
-        if not stage_usage_export(engine, folder, view, "staged"):
+        if stage_usage_export(engine, folder, view, "staged") is None:
             return None
         return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
     finally:

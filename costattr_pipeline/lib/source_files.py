@@ -89,8 +89,11 @@ class UniqueKey:
 
 def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, columns: Sequence[Column], into: str,
                      display_name: str | None = None, window: tuple[str, str, str] | None = None,
-                     rules: Sequence[Rule] = (), unique_key: UniqueKey | None = None) -> None:
+                     rules: Sequence[Rule] = (), unique_key: UniqueKey | None = None) -> str:
     """Validate one source table and make it readable, typed, as the temp view ``into`` of ``engine``.
+
+    Returns a ``SELECT`` of the typed columns (lower case) of the whole source, straight from
+    the file or relation: what a persistent view over the source can be (no window, no row number).
 
     ``engine`` may be the DuckDB warehouse itself, so a large export never passes through
     Python and is never copied before it lands: ``into`` reads the file (``source_row``, the
@@ -148,6 +151,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
         typed = next(t for c, r, t in selected if c.name.lower() == window_column.lower())
         keep = f"({typed} IS NULL OR ({typed} >= {window_start} AND {typed} < {window_end}))"
     projection = ", ".join(f"{typed} AS {column.name.lower()}" for column, _, typed in selected)
+    source = path if relation else f"read_parquet('{quoted}')" if parquet else _reader(path)
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT source_row, {projection} FROM {raw} WHERE {keep}")
 
     # One pass over the file: per rule, the first row that breaks it.
@@ -186,6 +190,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
                     FROM {into}) AS copies
                 WHERE copy > 1""").fetchall()[0][0]
             _raise_for_row(engine, into, row, unique_key.message.format_map, name, f"{unit} {row + offset}")
+    return f"SELECT {projection} FROM {source}"
 
 
 def _type_message(column: Column, value_column: str, values: dict[str, Any]) -> str:

@@ -134,6 +134,8 @@ class DuckDBWarehouse(Warehouse):
             config["threads"] = self.threads
         connection = duckdb.connect(self.path, config=config)
         try:
+            # A day is a UTC day everywhere (and views over exports cast timestamps in this zone).
+            connection.execute("SET TimeZone = 'UTC'")
             yield DuckDBSession(connection)
         finally:
             connection.close()

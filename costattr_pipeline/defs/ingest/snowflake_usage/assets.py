@@ -1,8 +1,8 @@
 """``landing/snowflake_account_usage``: the run's days of the three ACCOUNT_USAGE views, readable once.
 
 The credits asset and both query-cost reports read the same three relations. Landing them in
-one upstream asset means a run validates and copies each export once, whatever reads it
-(a yearly backfill used to stage the query history three times).
+one upstream asset means a run validates each export once, whatever reads it (a yearly
+backfill used to stage the query history three times).
 """
 
 
@@ -28,9 +28,10 @@ def build_defs(project: Project) -> dg.Definitions:
             "Snowflake `WAREHOUSE_METERING_HISTORY`, `QUERY_ATTRIBUTION_HISTORY` (the run's days, by "
             "START_TIME) and `TAG_REFERENCES` (whole), as the credits and the query-cost reports read them. "
             "Locally the exports under `<source>/snowflake/` are validated in one pass each (types, required "
-            "values, no negative credits, QUERY_ID unique) and replace those days in `landing.snowflake_*` in "
-            "one transaction, read by DuckDB inside the warehouse. In production the views are read in place "
-            "(nothing is copied out of Snowflake) and this asset records what the window holds."
+            "values, no negative credits, QUERY_ID unique), read by DuckDB inside the warehouse; then a Parquet "
+            "export is read in place (`landing.snowflake_*` is a view over the file) and a CSV export replaces "
+            "those days in the table `landing.snowflake_*`, in one transaction. In production the views are read "
+            "in place (nothing is copied out of Snowflake) and this asset records what the window holds."
         ),
         check_specs=[dg.AssetCheckSpec(
             CHECK_SOURCES_PRESENT, asset=SNOWFLAKE_ACCOUNT_USAGE,
