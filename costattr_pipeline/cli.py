@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--work-dir", default="bench", help="generated data, warehouses and results (default bench/)")
     bench.add_argument("--docs", default="docs/benchmarks.md",
                        help="markdown report to update (default docs/benchmarks.md; '' for none)")
-    bench.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit of every phase (default 4GB)")
+    bench.add_argument("--memory-limit", default="3GB",
+                       help="DuckDB memory_limit of every phase (default 3GB: with Python and Dagster, under 4 GiB)")
     bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
     return parser
 

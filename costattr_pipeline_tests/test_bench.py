@@ -25,7 +25,7 @@ def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
     page = pages[0]
     assert page["GroupDefinitions"] == [{"Type": "TAG", "Key": "tenant_id"}, {"Type": "DIMENSION", "Key": "SERVICE"}]
     assert {"TimePeriod", "Groups", "Estimated"} <= set(page["ResultsByTime"][0])
-    assert "warehouse: {memory_limit: 4GB, threads: 2}" in (source / "config" / "settings.yaml").read_text()
+    assert "warehouse: {memory_limit: 3GB, threads: 2}" in (source / "config" / "settings.yaml").read_text()
 
 
 def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):

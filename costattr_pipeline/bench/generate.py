@@ -306,7 +306,7 @@ def _usage(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, incr
 
 
 def generate_bench_data(source_dir: Path, scale: float = 1.0, days: int = 365, start: dt.date = dt.date(2025, 1, 1),
-                        memory_limit: str = "4GB", threads: int = 2) -> BenchData:
+                        memory_limit: str = "3GB", threads: int = 2) -> BenchData:
     """Write the benchmark's sources and config under ``source_dir`` (replacing what is there)."""
     source_dir = Path(source_dir)
     end = start + dt.timedelta(days=days)

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--source-rows", default="{}", help="JSON: rows per source file, for rows in")
     parser.add_argument("--threshold", default="0.02")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args(argv)

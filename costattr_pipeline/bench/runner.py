@@ -176,7 +176,7 @@ def report_markdown(results: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit: str = "4GB", threads: int = 2,
+def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit: str = "3GB", threads: int = 2,
               docs: Path | None = None, log=print) -> dict[str, object]:
     """Generate the data under ``work_dir``, measure (a), (b), (c), compare, write the results."""
     work_dir = Path(work_dir).absolute()
@@ -245,7 +245,7 @@ costattr bench --scale 0.1 --work-dir /tmp/b   # smaller; data and results under
 Options: `--scale` (row counts and tenants, 1 = the default year), `--days` (365), `--work-dir`
 (`bench/`, git-ignored: generated sources, the two warehouses, `bench-results.json` and `.md`),
 `--docs` (the markdown report, default `docs/benchmarks.md`; `--docs ''` writes none), and the DuckDB
-limits `--memory-limit` / `--threads` (default 4GB and 2, written into the generated `settings.yaml` as
+limits `--memory-limit` / `--threads` (default 3GB and 2, written into the generated `settings.yaml` as
 `warehouse: {memory_limit, threads}`).
 
 """
