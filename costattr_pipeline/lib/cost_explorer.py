@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from pathlib import Path
 
 import duckdb
@@ -57,6 +58,7 @@ def _where(row: dict) -> str:
     return f"page {row['page_no']}, ResultsByTime[{row['period_no'] - 1}].Groups[{row['group_no'] - 1}]"
 
 
+T = TypeVar("T")
 PARSED_TABLE = "cost_explorer_parsed"
 NUMBERED_TABLE = "cost_explorer_numbered"
 PAGES_TABLE = "cost_explorer_pages"
@@ -236,16 +238,28 @@ def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: st
     """:func:`stage_fetches` for one fetch, on a connection outside any transaction: read errors are
     explained as a :class:`SourceError`, and a response object over the limit is read again."""
     file = FetchFile(path, display_name or str(path))
-    try:
-        stage_fetches(engine, [file], tenant_tag=tenant_tag, module_tag=module_tag, metric=metric)
-    except UnreadableFetches as unreadable:
-        if not unreadable.object_too_large:
-            raise unreadable.explain() from None
+    with_object_limit(lambda object_size: stage_fetches(engine, [file], tenant_tag=tenant_tag, module_tag=module_tag,
+                                                        metric=metric, object_size=object_size))
+
+
+def with_object_limit(attempt: Callable[[int | None], T], *, tenant_tag: str = "tenant_id",
+                      module_tag: str = "module_id", metric: str = "UnblendedCost",
+                      on_retry: Callable[[int], None] | None = None) -> T:
+    """``attempt(object_size)`` with the default read limit (None); once more with the limit the files
+    need when a response object is over it. Any other read error becomes the :class:`SourceError`
+    that names its file. ``attempt`` must start afresh each time: on a connection outside any
+    transaction, or as a whole transaction (a failed read aborts it)."""
+    object_size = None
+    while True:
         try:
-            stage_fetches(engine, [file], tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
-                          object_size=unreadable.object_size_needed)
-        except UnreadableFetches as again:
-            raise again.explain() from None
+            return attempt(object_size)
+        except UnreadableFetches as unreadable:
+            if unreadable.object_too_large and (object_size or 0) < unreadable.object_size_needed:
+                object_size = unreadable.object_size_needed
+                if on_retry is not None:
+                    on_retry(object_size)
+                continue
+            raise unreadable.explain(tenant_tag=tenant_tag, module_tag=module_tag, metric=metric) from None
 
 
 def _validate_numbered(engine: duckdb.DuckDBPyConnection, file: FetchFile, tenant_tag: str, module_tag: str,

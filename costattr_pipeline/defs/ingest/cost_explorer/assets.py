@@ -11,8 +11,8 @@ import pyarrow as pa
 from costattr_pipeline.defs.metadata import table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.config import AwsSettings
-from costattr_pipeline.lib.cost_explorer import (Fetch, FetchFile, UnreadableFetches, batches, fetch_days_sql,
-                                                  landing_rows_sql, stage_fetches)
+from costattr_pipeline.lib.cost_explorer import (Fetch, FetchFile, batches, fetch_days_sql, landing_rows_sql,
+                                                  stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import literal, sql_file
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -58,18 +58,14 @@ def _land_atomically(session: WarehouseSession, fetches: list[Fetch], aws: AwsSe
     of its batch is read alone), or, when a fetch is one response object over read_json's object
     limit, the landing runs again with the limit raised to the fetch's size.
     """
-    object_size = None  # read_json's default of costattr: PAGE_SIZE_LIMIT
-    while True:
-        try:
-            with session.transaction():
-                return _land(session, fetches, aws, start, end, log, object_size)
-        except UnreadableFetches as unreadable:
-            if unreadable.object_too_large and (object_size or 0) < unreadable.object_size_needed:
-                object_size = unreadable.object_size_needed
-                log.info(f"A Cost Explorer response object is over the read limit: reading again with a limit "
-                         f"of {object_size} bytes")
-                continue
-            raise unreadable.explain(tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric) from None
+    def attempt(object_size: int | None) -> int:
+        with session.transaction():
+            return _land(session, fetches, aws, start, end, log, object_size)
+
+    return with_object_limit(
+        attempt, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
+        on_retry=lambda size: log.info(f"A Cost Explorer response object is over the read limit: reading again "
+                                       f"with a limit of {size} bytes"))
 
 
 def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date, end: dt.date,
@@ -110,15 +106,14 @@ def _land(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, sta
     engine = session.connection if in_warehouse else duckdb.connect()
     try:
         width = int(engine.execute("SELECT current_setting('threads')").fetchall()[0][0])
-        load_of = {fetch.path: load_id for load_id, fetch in to_parse.items()}
-        fetch_of = {fetch.path: fetch for fetch in to_parse.values()}
+        by_path = {fetch.path: (load_id, fetch) for load_id, fetch in to_parse.items()}
         files = [FetchFile(fetch.path, f"aws_cost_explorer/{fetch.source_name}") for fetch in to_parse.values()]
         for batch in batches(files, width):
             stage_fetches(engine, batch, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
                           object_size=object_size)
             for file in batch:
-                load_id = load_of[file.path]
-                days = _append_fetch(session, engine, fetch_of[file.path], load_id, start, end, loaded_at, aws)
+                load_id, fetch = by_path[file.path]
+                days = _append_fetch(session, engine, fetch, load_id, start, end, loaded_at, aws)
                 if load_id not in load_days:
                     session.insert_arrow("metering.aws_cost_fetch_days", days.append_column(
                         "load_id", pa.array([load_id] * days.num_rows, pa.string())).select(
