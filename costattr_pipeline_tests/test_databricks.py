@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from costattr_pipeline.defs.ingest.databricks.assets import (
     AMBIGUOUS_PRICES_SQL, COST_ITEM, COST_ITEMS_SQL, PRICED_USAGE_SQL, TABLES_SQL, recompute_days)
@@ -159,6 +161,68 @@ def test_two_equally_good_prices_are_reported_not_guessed(tmp_path: Path) -> Non
           price("2026-01-01T00:00:00", None, {"default": "0.9"}, currency="EUR")])
     ambiguous = session.rows(AMBIGUOUS_PRICES_SQL, MARCH)
     assert [(row["record_id"], row["prices"]) for row in ambiguous] == [("r1", 2)]
+
+
+
+CLOUDS = ["AWS", "AZURE", ""]
+ACCOUNTS = ["acc", "other", ""]
+price_specs = st.lists(st.tuples(st.sampled_from(["JOBS", "SQL"]), st.sampled_from(CLOUDS), st.sampled_from(ACCOUNTS),
+                                 st.sampled_from(["USD", "EUR"]), st.integers(0, 5), st.none() | st.integers(1, 4)),
+                       max_size=8)
+usage_specs = st.lists(st.tuples(st.sampled_from(["JOBS", "SQL"]), st.sampled_from(CLOUDS), st.sampled_from(ACCOUNTS),
+                                 st.integers(0, 13)), min_size=1, max_size=12)
+
+
+def expected_prices(prices: list[dict], records: list[dict]) -> tuple[dict[str, Decimal | None], dict[str, int]]:
+    """The contract's pricing rule, record by record: the candidates in force, the best match rank, ties."""
+    chosen: dict[str, Decimal | None] = {}
+    tied: dict[str, int] = {}
+    for record in records:
+        candidates = [
+            (int(record["cloud"] != p["cloud"] or not p["cloud"]) + 2 * int(record["account_id"] != p["account_id"]
+                                                                             or not p["account_id"]), p)
+            for p in prices
+            if p["sku_name"] == record["sku_name"]
+            and (not record["cloud"] or not p["cloud"] or p["cloud"] == record["cloud"])
+            and (not record["account_id"] or not p["account_id"] or p["account_id"] == record["account_id"])
+            and p["price_start_time"] <= record["usage_start_time"]
+            and (not p["price_end_time"] or record["usage_start_time"] < p["price_end_time"])]
+        best = [p for rank, p in candidates if rank == min((r for r, _ in candidates), default=None)]
+        if len(best) > 1:
+            tied[record["record_id"]] = len(best)
+        chosen[record["record_id"]] = Decimal(json.loads(best[0]["pricing"])["default"]) if best else None
+    return chosen, tied
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(price_specs, usage_specs)
+def test_price_segments_price_every_record_as_the_rule_says(tmp_path: Path, price_list, usage_list) -> None:
+    """Pricing by time segments (tables.sql) equals ranking every record's candidates, ties included."""
+    prices: list[dict] = []
+    for index, (sku, cloud, account, currency, start, length) in enumerate(price_list):
+        row = price(f"2026-03-10T{2 * start:02d}:00:00",
+                    f"2026-03-10T{2 * (start + length):02d}:00:00" if length else None,
+                    {"default": f"0.{index + 1:02d}"}, sku=sku, cloud=cloud, currency=currency)
+        row["account_id"] = account
+        if not any(other["sku_name"] == sku and other["cloud"] == cloud and other["account_id"] == account
+                   and other["currency_code"] == currency
+                   and (not other["price_end_time"] or row["price_start_time"] < other["price_end_time"])
+                   and (not row["price_end_time"] or other["price_start_time"] < row["price_end_time"])
+                   for other in prices):  # overlapping windows of one key are rejected on landing
+            prices.append(row)
+    records = []
+    for index, (sku, cloud, account, hour) in enumerate(usage_list):
+        row = usage(f"r{index:02d}", f"2026-03-10T{hour:02d}:00:00", "1", sku=sku, cloud=cloud)
+        row["account_id"] = account
+        records.append(row)
+    session = DuckDBSession(duckdb.connect())
+    land(session, tmp_path, records, prices)
+    chosen, tied = expected_prices(prices, records)
+    ambiguous = session.rows(AMBIGUOUS_PRICES_SQL, MARCH)
+    assert [(row["record_id"], row["prices"]) for row in ambiguous] == sorted(tied.items())[:5]
+    result = priced(session)
+    assert {record_id: result[record_id][0] for record_id in chosen if record_id not in tied} == {
+        record_id: price_ for record_id, price_ in chosen.items() if record_id not in tied}
 
 
 # --- cost items --------------------------------------------------------------------------------------

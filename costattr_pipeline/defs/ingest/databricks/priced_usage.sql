@@ -1,7 +1,7 @@
 -- Databricks priced usage (contract section 4), replacing the run's window.
--- Unit price = pricing.effective_list.default, else pricing.default, of the best list price
--- candidate; cost = usage_quantity x unit price, exact. A record without a price keeps NULL
--- price and cost (never zero) and fails the asset check. Retractions (negative quantities)
+-- Unit price = pricing.effective_list.default, else pricing.default, of the best list price in
+-- force at usage_start_time; cost = usage_quantity x unit price, exact. A record without a price
+-- keeps NULL price and cost (never zero) and fails the asset check. Retractions (negative quantities)
 -- are kept as records, so every sum nets them out.
 DELETE FROM metering.databricks_priced_usage
 WHERE usage_date >= :start_date AND usage_date < :end_date;
@@ -13,13 +13,18 @@ WITH usage_rows AS (
     WHERE usage_date >= :start_date AND usage_date < :end_date
 ),
 prices AS (
-    SELECT record_id,
+    -- the best price of each segment (tables.sql: metering.databricks_price_segments)
+    SELECT sku_name,
+           cloud,
+           account_id,
+           segment_start,
+           segment_end,
            currency_code,
            COALESCE(effective_list_price, default_price) AS unit_price,
            CASE WHEN effective_list_price IS NOT NULL THEN 'effective_list' ELSE 'default' END AS price_source
-    FROM metering.databricks_price_candidates
-    WHERE usage_date >= :start_date AND usage_date < :end_date
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY match_rank, currency_code) = 1
+    FROM metering.databricks_price_segments
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY sku_name, cloud, account_id, segment_start
+                               ORDER BY match_rank, currency_code) = 1
 )
 SELECT u.usage_date,
        NULLIF(TRIM(JSON_EXTRACT_STRING(u.custom_tags, :product_path)), '') AS product_id,
@@ -38,4 +43,9 @@ SELECT u.usage_date,
        u.record_type,
        u.usage_start_time
 FROM usage_rows AS u
-LEFT JOIN prices AS p ON p.record_id = u.record_id;
+LEFT JOIN prices AS p
+  ON p.sku_name = u.sku_name
+ AND p.cloud IS NOT DISTINCT FROM u.cloud
+ AND p.account_id IS NOT DISTINCT FROM u.account_id
+ AND p.segment_start <= u.usage_start_time
+ AND (p.segment_end IS NULL OR u.usage_start_time < p.segment_end);

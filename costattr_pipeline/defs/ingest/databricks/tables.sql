@@ -81,28 +81,66 @@ CREATE TABLE IF NOT EXISTS app.cost_items_staging (
     amount       DECIMAL(38, 18) NOT NULL      -- the exact total the cents were rounded from
 );
 
--- Every list price that can price a usage record (contract section 4): the same SKU, the same
--- cloud and account when both sides carry one, and a window [price_start_time, price_end_time)
--- holding usage_start_time, so usage exactly at a price change takes the new price.
--- Exact cloud and account matches are preferred over a price that carries none.
-CREATE OR REPLACE VIEW metering.databricks_price_candidates AS
-SELECT u.record_id,
-       u.usage_date,
-       u.sku_name,
-       u.cloud,
-       u.account_id,
-       u.usage_start_time,
-       p.price_start_time,
-       p.price_end_time,
-       p.currency_code,
-       p.default_price,
-       p.effective_list_price,
-       CASE WHEN u.cloud = p.cloud THEN 0 ELSE 1 END
-           + CASE WHEN u.account_id = p.account_id THEN 0 ELSE 2 END AS match_rank
-FROM metering.databricks_usage AS u
-JOIN metering.databricks_list_prices AS p
-  ON p.sku_name = u.sku_name
- AND (u.cloud IS NULL OR p.cloud IS NULL OR p.cloud = u.cloud)
- AND (u.account_id IS NULL OR p.account_id IS NULL OR p.account_id = u.account_id)
- AND p.price_start_time <= u.usage_start_time
- AND (p.price_end_time IS NULL OR u.usage_start_time < p.price_end_time);
+-- The best list prices, by stretches of time (contract section 4). A price can price a usage record
+-- of the same SKU, the same cloud and account when both sides carry one, and a window
+-- [price_start_time, price_end_time) holding usage_start_time, so usage exactly at a price change
+-- takes the new price; exact cloud and account matches are preferred (match_rank 0 is best).
+-- Which prices apply changes only at a price's start or end, so for each (sku_name, cloud,
+-- account_id) of the landed usage the time line is cut at those boundaries into segments
+-- [segment_start, segment_end) and each segment lists the prices in force over all of it. Pricing a
+-- record is then an equality join on its key and a range test on a few segments, instead of ranking
+-- the candidate prices of every one of millions of records.
+DROP VIEW IF EXISTS metering.databricks_price_candidates;
+CREATE OR REPLACE VIEW metering.databricks_price_segments AS
+WITH usage_keys AS (
+    SELECT DISTINCT sku_name, cloud, account_id
+    FROM metering.databricks_usage
+),
+key_prices AS (
+    SELECT k.sku_name,
+           k.cloud,
+           k.account_id,
+           p.price_start_time,
+           p.price_end_time,
+           p.currency_code,
+           p.default_price,
+           p.effective_list_price,
+           CASE WHEN k.cloud = p.cloud THEN 0 ELSE 1 END
+               + CASE WHEN k.account_id = p.account_id THEN 0 ELSE 2 END AS match_rank
+    FROM usage_keys AS k
+    JOIN metering.databricks_list_prices AS p
+      ON p.sku_name = k.sku_name
+     AND (k.cloud IS NULL OR p.cloud IS NULL OR p.cloud = k.cloud)
+     AND (k.account_id IS NULL OR p.account_id IS NULL OR p.account_id = k.account_id)
+),
+boundaries AS (
+    SELECT sku_name, cloud, account_id, price_start_time AS boundary FROM key_prices
+    UNION
+    SELECT sku_name, cloud, account_id, price_end_time FROM key_prices WHERE price_end_time IS NOT NULL
+),
+segments AS (
+    SELECT sku_name,
+           cloud,
+           account_id,
+           boundary AS segment_start,
+           LEAD(boundary) OVER (PARTITION BY sku_name, cloud, account_id ORDER BY boundary) AS segment_end
+    FROM boundaries
+)
+SELECT s.sku_name,
+       s.cloud,
+       s.account_id,
+       s.segment_start,
+       s.segment_end,                    -- NULL: open
+       kp.price_start_time,
+       kp.price_end_time,
+       kp.currency_code,
+       kp.default_price,
+       kp.effective_list_price,
+       kp.match_rank
+FROM segments AS s
+JOIN key_prices AS kp
+  ON kp.sku_name = s.sku_name
+ AND kp.cloud IS NOT DISTINCT FROM s.cloud
+ AND kp.account_id IS NOT DISTINCT FROM s.account_id
+ AND kp.price_start_time <= s.segment_start
+ AND (kp.price_end_time IS NULL OR s.segment_start < kp.price_end_time);
