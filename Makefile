@@ -7,10 +7,13 @@ DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
 
 .PHONY: install demo test ui bench lock clean
 
+# --compile-bytecode: Python never has to compile the dependencies at import time. Where
+# PYTHONDONTWRITEBYTECODE is set (as on CI machines), it otherwise compiles them again in every
+# process: 10 s instead of 4.5 s to import dagster and the clients, in every command and test worker.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 

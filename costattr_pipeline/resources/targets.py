@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 import dagster as dg
-from dagster_snowflake import SnowflakeResource
 
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
@@ -16,7 +15,7 @@ from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, SnowflakeUsageExports
 from costattr_pipeline.resources.usage import UsageExports
-from costattr_pipeline.resources.warehouse import DuckDBWarehouse, SnowflakeWarehouse
+from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.target import Target
 
 
@@ -37,6 +36,11 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
             "usage_exports": UsageExports(source_dir=str(target.source_dir)),
         }
+    # Imported here: dagster-snowflake costs 2 s to import, which only the production target needs.
+    from dagster_snowflake import SnowflakeResource
+
+    from costattr_pipeline.resources.snowflake_warehouse import SnowflakeWarehouse
+
     snowflake = SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
         user=dg.EnvVar("SNOWFLAKE_USER"),

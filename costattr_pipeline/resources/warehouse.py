@@ -15,7 +15,6 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pyarrow as pa
-from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from costattr_pipeline.lib import sql as sqltext
@@ -139,14 +138,3 @@ class DuckDBWarehouse(Warehouse):
             yield DuckDBSession(connection)
         finally:
             connection.close()
-
-
-class SnowflakeWarehouse(Warehouse):
-    """Production: the same SQL, transpiled, runs inside Snowflake where the data lives."""
-
-    snowflake: SnowflakeResource
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
-        with self.snowflake.get_connection() as connection:
-            yield SnowflakeSession(connection)
