@@ -126,6 +126,29 @@ def _groups_sql(pages: str, tenant_tag: str, module_tag: str, metric: str) -> st
         "{{metric}}", _metric_field(metric)).replace("{{pages}}", pages)
 
 
+def _staged_sql(pages: str, tenant_tag: str, module_tag: str, metric: str, broken: str) -> str:
+    """The flattened groups as staged for landing: the landing columns, plus the screen's flags.
+
+    Only what landing and the screen need is kept (``group_broken`` stands for every group rule):
+    the staged rows of a whole run stay in memory until its transaction ends, and the group keys,
+    texts and positions that name a problem are only read again for a fetch that fails the screen.
+    """
+    return f"""
+        SELECT filename,
+               page_ok,
+               is_group,
+               coalesce(is_group AND ({broken}), FALSE) AS group_broken,
+               cost_date,
+               grouped_by,
+               NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
+               NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
+               service,
+               amount_text,
+               unit AS currency,
+               estimated
+        FROM ({_groups_sql(pages, tenant_tag, module_tag, metric)})"""
+
+
 class UnreadableFetches(Exception):
     """DuckDB could not read a batch of fetches (malformed JSON, a page over the object limit...).
 
@@ -219,14 +242,14 @@ def stage_fetches(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile],
         raise ValueError("no fetch to stage")
     object_size = object_size or PAGE_SIZE_LIMIT
     checks = _group_checks(tenant_tag, module_tag, metric)
-    _create_from_files(engine, files, PARSED_TABLE, metric, False, object_size,
-                       lambda pages: _groups_sql(pages, tenant_tag, module_tag, metric))
     broken = " OR ".join(f"({condition})" for condition, _ in checks)
+    _create_from_files(engine, files, PARSED_TABLE, metric, False, object_size,
+                       lambda pages: _staged_sql(pages, tenant_tag, module_tag, metric, broken))
     cleared = {row[0] for row in engine.execute(f"""
         SELECT filename
         FROM {PARSED_TABLE}
         GROUP BY filename
-        HAVING COUNT(*) FILTER (WHERE NOT page_ok OR (is_group AND ({broken}))) = 0
+        HAVING COUNT(*) FILTER (WHERE NOT page_ok OR group_broken) = 0
            AND COUNT(*) FILTER (WHERE is_group) > 0""").fetchall()}
     for file in files:
         if str(file.path) not in cleared:
@@ -280,8 +303,7 @@ def _only(path: Path | None) -> str:
     return "TRUE" if path is None else f"filename = {literal(str(path))}"
 
 
-def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id",
-                     start: dt.date | None = None, end: dt.date | None = None, path: Path | None = None) -> str:
+def landing_rows_sql(start: dt.date | None = None, end: dt.date | None = None, path: Path | None = None) -> str:
     """The landing columns of the staged fetches (of ``path`` only, when given), for the days ``[start, end)``."""
     window = " AND ".join(
         [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
@@ -289,11 +311,11 @@ def landing_rows_sql(tenant_tag: str = "tenant_id", module_tag: str = "module_id
     return f"""
         SELECT cost_date,
                grouped_by,
-               NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
-               NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
+               tenant_id,
+               module_id,
                service,
                CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
-               unit AS currency,
+               currency,
                estimated
         FROM {PARSED_TABLE}
         WHERE is_group AND {_only(path)} AND {window}"""
@@ -313,7 +335,7 @@ def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = 
     try:
         stage_fetch(engine, path, tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
                     display_name=display_name)
-        return engine.sql(landing_rows_sql(tenant_tag, module_tag, start, end)).to_arrow_table()
+        return engine.sql(landing_rows_sql(start, end)).to_arrow_table()
     finally:
         engine.close()
 

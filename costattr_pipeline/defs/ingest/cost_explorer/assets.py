@@ -42,7 +42,7 @@ def _append_fetch(session: WarehouseSession, engine: duckdb.DuckDBPyConnection, 
     skip = f"cost_date NOT IN ({', '.join(literal(day) for day in landed)})" if landed else "TRUE"
     rows = f"""SELECT *, {literal(load_id)} AS load_id, {literal(fetch.source_name)} AS source_name,
                       {literal(loaded_at)} AS loaded_at
-               FROM ({landing_rows_sql(aws.tenant_tag, aws.module_tag, start, end, fetch.path)}) WHERE {skip}"""
+               FROM ({landing_rows_sql(start, end, fetch.path)}) WHERE {skip}"""
     if isinstance(session, DuckDBSession):
         engine.execute(f"INSERT INTO metering.aws_cost_daily {rows}")
     else:
