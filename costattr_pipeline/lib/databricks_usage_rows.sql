@@ -1,5 +1,7 @@
 -- Validated usage rows (the staged relation `{{incoming}}`) in the landing shape of metering.databricks_usage.
 -- An empty record_type is an original record; empty texts become NULL.
+-- No ORDER BY: DuckDB keeps the file's order (preserve_insertion_order), and sorting a year of
+-- records by source_row before appending them cost 1.3 s of the 4 s landing.
 SELECT trim(record_id) AS record_id,
        NULLIF(trim(account_id), '') AS account_id,
        NULLIF(trim(workspace_id), '') AS workspace_id,
@@ -15,4 +17,3 @@ SELECT trim(record_id) AS record_id,
        COALESCE(NULLIF(upper(trim(record_type)), ''), 'ORIGINAL') AS record_type,
        :source_name AS source_name
 FROM {{incoming}}
-ORDER BY source_row
