@@ -11,6 +11,7 @@ import pytest
 
 from costattr_pipeline.defs.attribution.tenant_summary.assets import (SUMMARY_SQL, TABLES_SQL, present_sources,
                                                                        with_source_rows)
+from costattr_pipeline.defs.ingest.usage.assets import CONFLICTS_SQL
 from costattr_pipeline.defs.ingest.usage.assets import TABLES_SQL as USAGE_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
@@ -161,6 +162,33 @@ def test_malformed_usage_file_names_file_line_and_column(target: Target) -> None
     (usage / "usage_events.csv").write_text(USAGE_EVENTS.replace("1300", "-5"), encoding="utf-8")
     with pytest.raises(RunFailed, match=r"usage/usage_events.csv: line 3: column 'quantity' must not be negative"):
         run_range(target, FEB, MAR, selection=["metering/usage_events"])
+
+
+def _conflicts(session: WarehouseSession) -> list[tuple]:
+    """e1 is a plain retry; e2 and e4 repeat with another quantity or module; e3's second copy, with
+    another tenant, was delivered on a day outside the window; e9 conflicts outside the window only."""
+    session.execute(USAGE_TABLES_SQL)
+    session.execute("""
+        INSERT INTO metering.usage_events VALUES
+         ('e1', 'acme', 'risk-engine', 'api_calls', 10, CAST('2026-02-02 10:00:00' AS TIMESTAMP), CAST('2026-02-02' AS DATE)),
+         ('e1', 'acme', 'risk-engine', 'api_calls', 10, CAST('2026-02-02 10:00:05' AS TIMESTAMP), CAST('2026-02-02' AS DATE)),
+         ('e2', 'acme', 'risk-engine', 'api_calls', 10, CAST('2026-02-03 10:00:00' AS TIMESTAMP), CAST('2026-02-03' AS DATE)),
+         ('e2', 'acme', 'risk-engine', 'api_calls', 11, CAST('2026-02-03 10:00:00' AS TIMESTAMP), CAST('2026-02-03' AS DATE)),
+         ('e3', 'acme', NULL, 'api_calls', 1, CAST('2026-02-28 23:59:59' AS TIMESTAMP), CAST('2026-02-28' AS DATE)),
+         ('e3', 'globex', NULL, 'api_calls', 1, CAST('2026-03-01 00:00:01' AS TIMESTAMP), CAST('2026-03-01' AS DATE)),
+         ('e4', 'acme', NULL, 'api_calls', 1, CAST('2026-02-04 10:00:00' AS TIMESTAMP), CAST('2026-02-04' AS DATE)),
+         ('e4', 'acme', 'reporting', 'api_calls', 1, CAST('2026-02-04 10:00:00' AS TIMESTAMP), CAST('2026-02-04' AS DATE)),
+         ('e4', 'acme', 'reporting', 'api_calls', 1, CAST('2026-02-04 10:00:00' AS TIMESTAMP), CAST('2026-02-04' AS DATE)),
+         ('e9', 'acme', NULL, 'api_calls', 1, CAST('2026-03-02 10:00:00' AS TIMESTAMP), CAST('2026-03-02' AS DATE)),
+         ('e9', 'acme', NULL, 'api_calls', 2, CAST('2026-03-02 10:00:00' AS TIMESTAMP), CAST('2026-03-02' AS DATE))""")
+    return [(row["event_id"], int(row["copies"]))
+            for row in session.rows(CONFLICTS_SQL, {"start_date": FEB, "end_date": MAR})]
+
+
+def test_conflicting_copies_of_an_event_are_reported_on_both_engines(fakesnow_connection) -> None:
+    expected = [("e2", 2), ("e3", 2), ("e4", 3)]
+    assert _conflicts(DuckDBSession(duckdb.connect())) == expected
+    assert _conflicts(SnowflakeSession(fakesnow_connection)) == expected
 
 
 # --- the summary SQL on both engines, with the Snowflake and Databricks contract tables -------------
