@@ -207,11 +207,13 @@ def _raise_for_row(engine: duckdb.DuckDBPyConnection, relation: str, row: int,
     raise SourceError(name, where, message(values))
 
 
-def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None) -> pa.Table:
-    """Read, validate and type one whole source table; return it with lower-case column names."""
+def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None,
+                    rules: Sequence[Rule] = ()) -> pa.Table:
+    """Read, validate (types, then ``rules``) and type one whole source table; return it with
+    lower-case column names."""
     engine = duckdb.connect()
     try:
-        stage_table_file(engine, path, columns, "staged", display_name)
+        stage_table_file(engine, path, columns, "staged", display_name, rules=rules)
         return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
     finally:
         engine.close()

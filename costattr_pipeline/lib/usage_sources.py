@@ -11,8 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.source_files import Column, find_table_file, read_table_file
+from costattr_pipeline.lib.source_files import Column, Rule, find_table_file, read_table_file
 
 USAGE_FOLDER = "usage"
 USAGE_EVENTS = "usage_events"
@@ -37,46 +36,36 @@ EXTERNAL_API_COST_COLUMNS = (
 )
 
 
-def _position(path: Path, index: int) -> str:
-    # read_table_file keeps the file's row order; CSV line 1 is the header.
-    return f"line {index + 2}" if path.suffix.lower() == ".csv" else f"row {index + 1}"
+# Row rules beyond types, checked by the shared one-pass validation (file, line or row, and rule named).
+NON_NEGATIVE_QUANTITY = Rule("quantity < 0", "column 'quantity' must not be negative, got {quantity}")
+USD_ONLY = Rule(f"NULLIF(upper(trim(currency)), '') <> '{COST_CURRENCY}'",
+                f"column 'currency' must be {COST_CURRENCY} (there are no exchange rates), got {{currency!r}}")
 
 
-def _first(mask: pa.ChunkedArray) -> int | None:
-    positions = pc.indices_nonzero(pc.fill_null(mask, False))
-    return positions[0].as_py() if len(positions) else None
+def _read(source_dir: Path, name: str, columns: tuple[Column, ...], rules: list[Rule]) -> tuple[pa.Table | None, str]:
+    """``usage/<name>`` (CSV or Parquet) typed and validated, or None when absent; with its display name."""
+    path = find_table_file(Path(source_dir) / USAGE_FOLDER, name)
+    if path is None:
+        return None, f"{USAGE_FOLDER}/{name}"
+    display_name = f"{USAGE_FOLDER}/{path.name}"
+    return read_table_file(path, columns, display_name, rules), display_name
 
 
 def read_usage_events(source_dir: Path) -> tuple[pa.Table | None, str]:
-    """The usage events file typed and validated, or None when absent; with its display name."""
-    name = f"{USAGE_FOLDER}/{USAGE_EVENTS}"
-    path = find_table_file(Path(source_dir) / USAGE_FOLDER, USAGE_EVENTS)
-    if path is None:
-        return None, name
-    name = f"{USAGE_FOLDER}/{path.name}"
-    events = read_table_file(path, USAGE_EVENT_COLUMNS, display_name=name)
-    negative = _first(pc.less(events["quantity"], pa.scalar(0, events.schema.field("quantity").type)))
-    if negative is not None:
-        raise SourceError(name, _position(path, negative),
-                          f"column 'quantity' must not be negative, got {events['quantity'][negative].as_py()}")
-    return events, name
+    """The usage events file typed and validated (no negative quantity), or None when absent."""
+    return _read(source_dir, USAGE_EVENTS, USAGE_EVENT_COLUMNS, [NON_NEGATIVE_QUANTITY])
 
 
 def read_external_api_costs(source_dir: Path) -> tuple[pa.Table | None, str]:
-    """The external API costs file typed and validated (USD only), or None when absent."""
-    name = f"{USAGE_FOLDER}/{EXTERNAL_API_COSTS}"
-    path = find_table_file(Path(source_dir) / USAGE_FOLDER, EXTERNAL_API_COSTS)
-    if path is None:
+    """The external API costs file typed and validated (USD only), or None when absent.
+
+    An empty currency is USD; an empty tenant_id is NULL (a cost no tenant caused).
+    """
+    costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [USD_ONLY])
+    if costs is None:
         return None, name
-    name = f"{USAGE_FOLDER}/{path.name}"
-    costs = read_table_file(path, EXTERNAL_API_COST_COLUMNS, display_name=name)
     currency = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(costs["currency"], COST_CURRENCY)))
     currency = pc.if_else(pc.equal(currency, ""), COST_CURRENCY, currency)
-    other = _first(pc.not_equal(currency, COST_CURRENCY))
-    if other is not None:
-        raise SourceError(name, _position(path, other),
-                          f"column 'currency' must be {COST_CURRENCY} (there are no exchange rates), "
-                          f"got {costs['currency'][other].as_py()!r}")
     tenant = pc.utf8_trim_whitespace(costs["tenant_id"])
     tenant = pc.if_else(pc.equal(tenant, ""), pa.scalar(None, pa.string()), tenant)
     costs = costs.set_column(costs.schema.get_field_index("currency"), "currency", currency)

@@ -13,8 +13,7 @@ from costattr_pipeline.defs.attribution.tenant_summary.assets import TABLES_SQL 
 from costattr_pipeline.defs.metadata import markdown_table, table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.money import round_cents, split_cents, to_cents
-from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.source_files import Column, read_table_file
+from costattr_pipeline.lib.source_files import Column, Rule, read_table_file
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.unit_costs import (UnitType, category, driver_shares, in_force_on, load_unit_costs,
                                               tag_string)
@@ -45,11 +44,8 @@ def read_unit_drivers(path: Path | None) -> pa.Table | None:
     """``usage/unit_drivers`` (CSV or Parquet), validated; None when absent. Negative values are errors."""
     if path is None:
         return None
-    table = read_table_file(path, DRIVER_COLUMNS, f"usage/{path.name}")
-    negative = [index for index, value in enumerate(table.column("driver_value").to_pylist()) if value < 0]
-    if negative:
-        offset = 2 if path.suffix == ".csv" else 1
-        raise SourceError(f"usage/{path.name}", f"line {negative[0] + offset}", "driver_value must not be negative")
+    table = read_table_file(path, DRIVER_COLUMNS, f"usage/{path.name}",
+                            [Rule("driver_value < 0", "driver_value must not be negative")])
     return table.rename_columns(["driver_date", "unit_type", "unit_item", "driver_value"])
 
 
