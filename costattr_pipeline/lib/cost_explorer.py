@@ -23,8 +23,6 @@ from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import literal, render, sql_file
 
 AMOUNT_SCALE = 12
-LANDING_COLUMNS = ("cost_date", "grouped_by", "tenant_id", "module_id", "service", "amount_usd", "currency",
-                   "estimated")
 
 
 @dataclass(frozen=True)
