@@ -9,7 +9,7 @@ from costattr_pipeline.defs.metadata import markdown_table, table_metadata
 from costattr_pipeline.defs.project import Project, window_dates
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.resources.usage import UsageExports
-from costattr_pipeline.resources.warehouse import Warehouse
+from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
 USAGE_EVENTS = dg.AssetKey(["metering", "usage_events"])
 EXTERNAL_API_COSTS = dg.AssetKey(["metering", "external_api_costs"])
@@ -44,6 +44,17 @@ ORDER BY event_id
 LIMIT 20"""
 
 
+def _replace_window(session: WarehouseSession, staging: str, rows: pa.Table | None, land_sql: str,
+                    params: dict) -> None:
+    """Stage the validated rows (none: the file is absent) and replace the window's rows from them,
+    in one transaction: a failure leaves the landed days as they were."""
+    with session.transaction():
+        session.execute(f"DELETE FROM {staging}")
+        if rows is not None:
+            session.insert_arrow(staging, rows)
+        session.execute(land_sql, params)
+
+
 def build_defs(project: Project) -> dg.Definitions:
     @dg.asset(
         key=USAGE_EVENTS,
@@ -71,12 +82,9 @@ def build_defs(project: Project) -> dg.Definitions:
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
             session.execute(TABLES_SQL)
-            with session.transaction():
-                session.execute("DELETE FROM metering.usage_events_staging")
-                if events is not None:
-                    staged = events.append_column("usage_date", pc.cast(events["event_time"], pa.date32()))
-                    session.insert_arrow("metering.usage_events_staging", staged)
-                session.execute(LAND_USAGE_SQL, params)
+            staged = (None if events is None
+                      else events.append_column("usage_date", pc.cast(events["event_time"], pa.date32())))
+            _replace_window(session, "metering.usage_events_staging", staged, LAND_USAGE_SQL, params)
             conflicts = session.rows(CONFLICTS_SQL, params)
             metadata = table_metadata(
                 session, "metering.usage_events", USAGE_WINDOW, params,
@@ -123,11 +131,7 @@ def build_defs(project: Project) -> dg.Definitions:
         params = {"start_date": start, "end_date": end}
         with warehouse.session() as session:
             session.execute(TABLES_SQL)
-            with session.transaction():
-                session.execute("DELETE FROM metering.external_api_costs_staging")
-                if costs is not None:
-                    session.insert_arrow("metering.external_api_costs_staging", costs)
-                session.execute(LAND_EXTERNAL_SQL, params)
+            _replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params)
             metadata = table_metadata(
                 session, "metering.external_api_costs", COST_WINDOW, params,
                 totals={"total_usd": "SUM(CAST(amount AS DECIMAL(38, 12)))"},
