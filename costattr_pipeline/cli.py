@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_summary(summary) -> None:
+    for note in summary.notes:
+        print(f"  note: {note}")
     for asset in summary.assets:
         shown = ", ".join(f"{name.removeprefix('dagster/')}={value}" for name, value in asset.metadata.items()
                           if name not in ("table",))

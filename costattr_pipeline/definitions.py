@@ -1,22 +1,19 @@
-"""The code location: assembles every concern's definitions and the resources of the target.
+"""The code location: every definition under ``defs/``, with the resources of the target.
 
-No logic and no I/O at import: settings are read when Dagster loads the location.
+Nothing here lists assets, checks, schedules or sensors: each concern's module under ``defs/``
+contributes its own, and Dagster finds them (``load_from_defs_folder``). This module only names
+the project being loaded (its settings decide the partitions) and picks the resources.
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 
-from costattr_pipeline.defs import billing
-from costattr_pipeline.defs import schedules
-from costattr_pipeline.defs.alerts import sensors as alert_sensors
-from costattr_pipeline.defs.attribution import snowflake_credits, unattributed
-from costattr_pipeline.defs.ingest import cost_explorer, databricks, snowflake_usage
-from costattr_pipeline.defs.project import Project
-from costattr_pipeline.defs import unit_costs
 from costattr_pipeline.lib.config import load_settings
+from costattr_pipeline.project import Project, loading
 from costattr_pipeline.resources.targets import resources_for
 from costattr_pipeline.target import Target
 
@@ -26,21 +23,14 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 
 
 def build_definitions(target: Target) -> dg.Definitions:
-    project = Project(load_settings(target.config_dir))
-    return dg.Definitions.merge(
-        cost_explorer.build_defs(project),
-        unattributed.build_defs(project),
-        databricks.build_defs(project),
-        billing.build_defs(project),
-        schedules.build_defs(project),
-        alert_sensors.build_defs(),
-        unit_costs.build_defs(project),
-        snowflake_usage.build_defs(project),
-        snowflake_credits.build_defs(project),
-        dg.Definitions(resources=resources_for(target, project.settings)),
-    )
+    """The definitions for ``target``: its settings shape the partitions, its resources run the assets."""
+    settings = load_settings(target.config_dir)
+    with loading(Project(settings)):
+        concerns = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return dg.Definitions.merge(concerns, dg.Definitions(resources=resources_for(target, settings)))
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(Target.resolve())
+    """What Dagster loads (``dg``, ``dagster dev``, the daemon): the target named by the environment."""
+    return build_definitions(Target.from_environment())

@@ -1,25 +1,26 @@
 """``costattr run``: every asset over a day range, as single-run backfills, in-process.
 
-Daily assets run as one run over ``[start, end)``; monthly assets then run as one
-run over every calendar month those days touch. The same Definitions, checks
-and resources as the UI are used; nothing is started in a subprocess per day.
+A thin layer over Dagster: the definitions are built for the target it is given, the daily assets
+run as one run over the partition-key range of ``[start, end)`` and the monthly assets as one more
+run over the months those days touch (the partitions definitions give the ranges), through the
+global asset job the UI uses. What each run materialized and checked is read from its result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from costattr_pipeline.definitions import build_definitions
 from costattr_pipeline.target import Target
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+SKIPPED_METADATA = ("preview", "dagster/column_schema")
 
 
 class RunFailed(RuntimeError):
@@ -37,34 +38,63 @@ class RunSummary:
     assets: list[AssetSummary] = field(default_factory=list)
     checks: list[tuple[str, str, bool, str]] = field(default_factory=list)  # asset, check, passed, severity
     run_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run did not cover, and why
 
 
-def _partition_groups(defs: dg.Definitions) -> list[tuple[dg.PartitionsDefinition, list[dg.AssetKey]]]:
-    """Assets grouped by partitions definition, daily before monthly (dependencies flow that way)."""
+def partition_groups(defs: dg.Definitions) -> list[tuple[dg.TimeWindowPartitionsDefinition, list[dg.AssetKey]]]:
+    """The materializable assets grouped by partitions definition, finest first (daily feeds monthly)."""
     graph = defs.resolve_asset_graph()
-    groups: dict[str, tuple[dg.PartitionsDefinition, list[dg.AssetKey]]] = {}
+    groups: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
     for key in sorted(graph.materializable_asset_keys):
         partitions = graph.get(key).partitions_def
-        if partitions is None:
-            continue
-        groups.setdefault(type(partitions).__name__ + str(partitions), (partitions, []))[1].append(key)
-    order = {"DailyPartitionsDefinition": 0, "MonthlyPartitionsDefinition": 1}
-    return sorted(groups.values(), key=lambda group: order.get(type(group[0]).__name__, 2))
+        if isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+            groups.setdefault(partitions, []).append(key)
+    return sorted(groups.items(), key=lambda group: _partition_length(group[0]))
 
 
-def _range_keys(partitions: dg.PartitionsDefinition, start: dt.date, end: dt.date) -> tuple[str, str] | None:
-    """First and last partition keys overlapping the day window ``[start, end)``."""
-    assert isinstance(partitions, dg.TimeWindowPartitionsDefinition)
-    window_start = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
-    window_end = dt.datetime.combine(end, dt.time(), dt.timezone.utc)
-    keys = [key for key in partitions.get_partition_keys()
-            if partitions.time_window_for_partition_key(key).start < window_end
-            and partitions.time_window_for_partition_key(key).end > window_start]
-    return (keys[0], keys[-1]) if keys else None
+def _partition_length(partitions: dg.TimeWindowPartitionsDefinition) -> dt.timedelta:
+    first = partitions.get_first_partition_window()
+    return first.end - first.start if first else dt.timedelta(0)
+
+
+def key_range(partitions: dg.TimeWindowPartitionsDefinition, start: dt.date, end: dt.date
+              ) -> dg.PartitionKeyRange | None:
+    """The partitions that overlap the day window ``[start, end)`` (a month touched by one day is in)."""
+    first_day = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
+    last_day = dt.datetime.combine(end - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    first_key = partitions.get_partition_key_for_timestamp(max(first_day, _first_start(partitions)).timestamp())
+    last_existing = partitions.get_last_partition_key()
+    if last_existing is None:
+        return None
+    last_key = partitions.get_partition_key_for_timestamp(last_day.timestamp())
+    last_key = min(last_key, last_existing, key=lambda key: partitions.time_window_for_partition_key(key).start)
+    if partitions.time_window_for_partition_key(first_key).start > partitions.time_window_for_partition_key(
+            last_key).start:
+        return None
+    return dg.PartitionKeyRange(first_key, last_key)
+
+
+def _first_start(partitions: dg.TimeWindowPartitionsDefinition) -> dt.datetime:
+    window = partitions.get_first_partition_window()
+    assert window is not None
+    return window.start
+
+
+def uncovered_days(partitions: dg.TimeWindowPartitionsDefinition, start: dt.date, end: dt.date) -> list[str]:
+    """What of ``[start, end)`` has no partition: days before the partitions start, or after today's."""
+    notes = []
+    first = _first_start(partitions).date()
+    last_window = partitions.get_last_partition_window()
+    if start < first:
+        notes.append(f"days before {first} (partitions_start in settings.yaml) are skipped: "
+                     f"[{start}, {min(end, first)})")
+    if last_window is not None and end > last_window.end.date():
+        notes.append(f"days after today's partition are skipped: [{max(start, last_window.end.date())}, {end})")
+    return notes
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
+    for event in result.all_node_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             while error.cause is not None and "costattr" not in error.cls_name.lower():
@@ -81,45 +111,49 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def _summarize(result: dg.ExecuteInProcessResult, summary: RunSummary) -> None:
+    """The first materialization of each asset (a range run records one per partition) and every check."""
+    seen = {known.asset for known in summary.assets}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        asset = materialization.asset_key.to_user_string()
+        if asset not in seen:
+            seen.add(asset)
+            summary.assets.append(AssetSummary(asset, {
+                name: str(value.value) for name, value in materialization.metadata.items()
+                if name not in SKIPPED_METADATA}))
+    for evaluation in result.get_asset_check_evaluations():
+        summary.checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name,
+                               evaluation.passed, evaluation.severity.value))
+
+
 def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None,
               selection: Sequence[str] | None = None, log_level: str = "WARNING") -> RunSummary:
     """Materialize every asset for ``[start, end)`` and the months it touches; raise RunFailed on failure."""
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
-    target.export()
     defs = build_definitions(target)
+    job = defs.resolve_implicit_global_asset_job_def()
     summary = RunSummary()
     owned_instance = instance is None
     instance = instance or _instance()
+    groups = partition_groups(defs)
+    if groups:
+        summary.notes += uncovered_days(groups[0][0], start, end)
     try:
-        for index, (partitions, keys) in enumerate(_partition_groups(defs)):
+        for partitions, keys in groups:
             if selection:
                 keys = [key for key in keys if key.to_user_string() in selection]
-            bounds = _range_keys(partitions, start, end)
-            if not keys or bounds is None:
+            keys_range = key_range(partitions, start, end)
+            if not keys or keys_range is None:
                 continue
-            job_name = f"costattr_run_{index}"
-            job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
-            job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(job_name)
-            result = job_def.execute_in_process(
-                instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {
-                    "log_level": log_level}}}},
-                tags={RANGE_START_TAG: bounds[0], RANGE_END_TAG: bounds[1]},
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, asset_selection=keys,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={ASSET_PARTITION_RANGE_START_TAG: keys_range.start, ASSET_PARTITION_RANGE_END_TAG: keys_range.end},
             )
             summary.run_ids.append(result.run_id)
-            for event in result.all_events:
-                if event.is_step_materialization:
-                    materialization = event.step_materialization_data.materialization
-                    # A range run reports one materialization per partition with the same metadata.
-                    asset = materialization.asset_key.to_user_string()
-                    if asset not in {known.asset for known in summary.assets}:
-                        summary.assets.append(AssetSummary(asset, {
-                            name: str(value.value) for name, value in materialization.metadata.items()
-                            if name not in ("preview", "dagster/column_schema")}))
-                if event.event_type_value == "ASSET_CHECK_EVALUATION":
-                    evaluation = event.event_specific_data
-                    summary.checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name,
-                                           evaluation.passed, evaluation.severity.value))
+            _summarize(result, summary)
             if not result.success:
                 raise RunFailed(_first_error(result))
     finally:

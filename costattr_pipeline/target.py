@@ -19,6 +19,11 @@ class Target:
     warehouse: Path = Path(DEFAULT_WAREHOUSE)
 
     @classmethod
+    def from_environment(cls) -> Target:
+        """The target the environment names (what Dagster's own processes load)."""
+        return cls.resolve()
+
+    @classmethod
     def resolve(cls, name: str | None = None, source_dir: str | None = None, config_dir: str | None = None,
                 warehouse: str | None = None) -> Target:
         """Flags win over environment variables, which win over the defaults."""
@@ -29,10 +34,3 @@ class Target:
         config = Path(config_dir or os.environ.get("COSTATTR_CONFIG_DIR") or source / "config")
         database = Path(warehouse or os.environ.get("COSTATTR_WAREHOUSE") or DEFAULT_WAREHOUSE)
         return cls(name, source.absolute(), config.absolute(), database.absolute())
-
-    def export(self) -> None:
-        """Publish the target to the environment, so in-process Dagster loads see the same one."""
-        os.environ["COSTATTR_TARGET"] = self.name
-        os.environ["COSTATTR_SOURCE_DIR"] = str(self.source_dir)
-        os.environ["COSTATTR_CONFIG_DIR"] = str(self.config_dir)
-        os.environ["COSTATTR_WAREHOUSE"] = str(self.warehouse)

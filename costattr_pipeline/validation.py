@@ -10,9 +10,8 @@ from costattr_pipeline.lib.billing_config import load_billing_config
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
 from costattr_pipeline.lib.errors import CostattrInputError
-from costattr_pipeline.lib.source_files import find_table_file
 from costattr_pipeline.lib.unit_costs import load_unit_costs
-from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_usage_events
+from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_unit_drivers, read_usage_events
 from costattr_pipeline.target import Target
 
 
@@ -29,7 +28,7 @@ def validate_inputs(target: Target) -> list[str]:
     source_dir = Path(target.source_dir)
     checks: list[Callable[[], object]] = [
         lambda: load_unit_costs(target.config_dir),
-        lambda: _read_unit_drivers(source_dir),
+        lambda: read_unit_drivers(source_dir),
         # rate_card.yaml and tenants.yaml are validated together.
         lambda: load_billing_config(target.config_dir),
         lambda: read_usage_events(source_dir),
@@ -53,12 +52,6 @@ def _problems(checks: list[Callable[[], object]]) -> list[str]:
         except CostattrInputError as error:
             problems.append(str(error))
     return problems
-
-
-def _read_unit_drivers(source_dir: Path) -> object:
-    from costattr_pipeline.defs.unit_costs.assets import read_unit_drivers
-
-    return read_unit_drivers(find_table_file(source_dir / "usage", "unit_drivers"))
 
 
 def _cost_explorer_checks(source_dir: Path, settings: Settings) -> list[Callable[[], object]]:

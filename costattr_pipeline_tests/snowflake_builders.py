@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
-from costattr_pipeline.resources.snowflake_usage import LANDING_TABLES_SQL, UsageRelations
+from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import TABLES_SQL as LANDING_TABLES_SQL
+from costattr_pipeline.resources.snowflake_usage import UsageRelations
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 LANDED = UsageRelations("landing.snowflake_warehouse_metering_history",

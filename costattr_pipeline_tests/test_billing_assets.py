@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from costattr_pipeline.defs.attribution.tenant_summary.assets import (SUMMARY_SQL, TABLES_SQL, present_sources,
-                                                                       with_source_rows)
-from costattr_pipeline.defs.ingest.usage.assets import CONFLICTS_SQL
-from costattr_pipeline.defs.ingest.usage.assets import TABLES_SQL as USAGE_TABLES_SQL
+from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (SUMMARY_SQL, TABLES_SQL,
+                                                                                     present_sources, source_rows)
+from costattr_pipeline.defs.ingest.usage.external_api_costs import TABLES_SQL as EXTERNAL_TABLES_SQL
+from costattr_pipeline.defs.ingest.usage.usage_events import CONFLICTS_SQL
+from costattr_pipeline.defs.ingest.usage.usage_events import TABLES_SQL as USAGE_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
 from costattr_pipeline.target import Target
@@ -211,13 +212,13 @@ INSERT INTO metering.databricks_priced_usage VALUES
 
 
 def _summary_rows(session: WarehouseSession) -> list[tuple]:
-    session.execute(USAGE_TABLES_SQL)
+    session.execute(EXTERNAL_TABLES_SQL)
     session.execute(TABLES_SQL)
     session.execute(PARALLEL_TABLES)
     session.execute("INSERT INTO metering.external_api_costs VALUES "
                     "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD')")
     sources = present_sources(session)
-    session.execute(with_source_rows(SUMMARY_SQL, sources), {"start_date": FEB, "end_date": MAR})
+    session.execute(SUMMARY_SQL, {"start_date": FEB, "end_date": MAR}, source_rows(sources))
     rows = session.rows("SELECT tenant_id, resource_type, cost_usd FROM metering.daily_tenant_summary")
     return sorted(((row["tenant_id"] or "", row["resource_type"], D(str(row["cost_usd"])).normalize())
                    for row in rows), key=repr)

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from costattr_pipeline.defs.ingest import cost_explorer
-from costattr_pipeline.defs.project import Project
+from costattr_pipeline.defs.ingest.cost_explorer import aws_cost_daily
+from costattr_pipeline.project import Project, loading
 from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
 from costattr_pipeline.resources.config import CostattrConfig
@@ -83,7 +83,8 @@ def test_a_4xx_fails_fast(proxy: FaultProxy, tmp_path: Path) -> None:
 
 def test_landing_asset_with_the_live_reader(proxy: FaultProxy, tmp_path: Path) -> None:
     queue_cost_explorer_results(proxy, _two_pages())
-    defs = cost_explorer.build_defs(Project(Settings()))
+    with loading(Project(Settings())):
+        defs = aws_cost_daily.defs()
     warehouse = tmp_path / "w.duckdb"
     result = dg.materialize(
         list(defs.assets or []),

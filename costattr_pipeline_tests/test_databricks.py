@@ -17,13 +17,16 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costattr_pipeline.defs.ingest.databricks.assets import (
-    AMBIGUOUS_PRICES_SQL, COST_ITEM, COST_ITEMS_SQL, PRICED_USAGE_SQL, TABLES_SQL, recompute_days)
-from costattr_pipeline.defs.project import Project
+from costattr_pipeline.defs.ingest.databricks.cost_items import COST_ITEM, COST_ITEMS_SQL
+from costattr_pipeline.defs.ingest.databricks.cost_items import TABLES_SQL as COST_ITEMS_TABLES_SQL
+from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import AMBIGUOUS_PRICES_SQL, PRICED_USAGE_SQL
+from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import TABLES_SQL as PRICED_TABLES_SQL
+from costattr_pipeline.defs.ingest.databricks.databricks_usage import TABLES_SQL, recompute_days
+from costattr_pipeline.project import Project
 from costattr_pipeline.lib import databricks as billing
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.sql import render
+from costattr_pipeline.lib.sql import bind_script
 from costattr_pipeline.resources.databricks import DatabricksSqlBilling
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
@@ -74,7 +77,8 @@ def land(session: WarehouseSession, folder: Path, usage_rows: list[dict[str, str
          price_rows: list[dict[str, str]]) -> None:
     """Read exports through the real reader and put them in the landing tables."""
     write_exports(folder, usage_rows, price_rows)
-    session.execute(TABLES_SQL)
+    for tables in (TABLES_SQL, PRICED_TABLES_SQL, COST_ITEMS_TABLES_SQL):
+        session.execute(tables)
     session.insert_arrow("metering.databricks_usage", billing.read_usage_export(folder))
     session.insert_arrow("metering.databricks_list_prices", billing.read_list_prices_export(folder))
 
@@ -359,7 +363,8 @@ def system_tables() -> Iterator[duckdb.DuckDBPyConnection]:
 
 def run_databricks_sql(connection: duckdb.DuckDBPyConnection, text: str, params: dict[str, object]) -> pa.Table:
     """What the SQL warehouse does with the query: bind the named parameters, run it (here on DuckDB)."""
-    statement = sqlglot.parse_one(render(text, params), read="databricks")
+    statement = sqlglot.parse_one(bind_script(text, params, read="databricks", dialect="databricks"),
+                                  read="databricks")
     for table in statement.find_all(sqlglot.exp.Table):
         if table.catalog == "system":
             table.set("catalog", sqlglot.exp.to_identifier(STAND_IN_CATALOG))
@@ -410,8 +415,8 @@ class _DuckDBAsDatabricksSql:
     def cursor(self) -> _DuckDBAsDatabricksSql:
         return self
 
-    def execute(self, text: str, parameters: dict[str, object]) -> None:
-        self.result = run_databricks_sql(self.connection, text, parameters)
+    def execute(self, text: str, parameters: dict[str, object] | None = None) -> None:
+        self.result = run_databricks_sql(self.connection, text, parameters or {})
 
     def fetchall_arrow(self) -> pa.Table:
         assert self.result is not None
@@ -500,9 +505,9 @@ def test_unpriced_sku_fails_the_blocking_check_and_no_cost_item_is_written(targe
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 3), selection=SELECTION)
     assert query(target, "SELECT record_id, unit_price, cost FROM metering.databricks_priced_usage "
                          "WHERE unit_price IS NULL") == [("x1", None, None)]
+    # The blocking check stopped the run before app/cost_items: its table was never even created.
     assert query(target, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'cost_items' "
-                         "AND table_schema = 'app'")[0][0] == 1
-    assert query(target, "SELECT COUNT(*) FROM app.cost_items")[0][0] == 0
+                         "AND table_schema = 'app'")[0][0] == 0
 
 
 def test_demo_generates_databricks_exports_and_shows_the_assets(tmp_path: Path, capsys, monkeypatch) -> None:

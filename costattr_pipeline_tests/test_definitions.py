@@ -13,7 +13,6 @@ from costattr_pipeline.target import Target
 
 
 def test_definitions_load_and_validate(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    target.export()
     loaded = build_definitions(target)
     dg.Definitions.validate_loadable(loaded)
     keys = {key.to_user_string() for key in loaded.resolve_asset_graph().get_all_asset_keys()}

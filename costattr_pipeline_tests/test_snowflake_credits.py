@@ -12,14 +12,15 @@ import pytest
 import yaml
 
 from costattr_pipeline.definitions import build_definitions
-from costattr_pipeline.defs.attribution.snowflake_credits.assets import (
+from costattr_pipeline.defs.attribution.snowflake_credits.query_cost_reports import report_months
+from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import (
     TABLES_SQL,
     attribute_credits,
     credit_mismatches,
+    provisional_range,
     untagged_users,
 )
-from costattr_pipeline.defs.attribution.snowflake_credits.schedules import provisional_range, report_months
-from costattr_pipeline.defs.project import Project
+from costattr_pipeline.project import Project
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings, parse_settings
 from costattr_pipeline.lib.errors import ConfigError, SourceError
 from costattr_pipeline.lib.snowflake_usage import query_tag_tenant
@@ -367,7 +368,7 @@ def test_duplicate_query_in_export_is_an_error(target) -> None:
 def test_every_4_hours_over_a_trailing_window_including_today(target) -> None:
     project = Project(Settings(partitions_start=dt.date(2026, 1, 1)))
     tick = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)
-    assert provisional_range(tick, project) == ("2026-02-28", "2026-03-02")
+    assert provisional_range(tick, project) == (dt.date(2026, 2, 28), dt.date(2026, 3, 2))
     assert report_months(tick, project) == ("2026-02-01", "2026-03-01")
     defs = build_definitions(target)
     schedule = defs.resolve_schedule_def("snowflake_credits_every_4_hours")

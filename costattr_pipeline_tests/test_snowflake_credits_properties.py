@@ -9,7 +9,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costattr_pipeline.defs.attribution.snowflake_credits.assets import TABLES_SQL, attribute_credits
+from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import TABLES_SQL, attribute_credits
 from costattr_pipeline.lib.config import SnowflakeSettings
 from costattr_pipeline.lib.snowflake_usage import query_tag_tenant
 from costattr_pipeline.resources.warehouse import DuckDBSession

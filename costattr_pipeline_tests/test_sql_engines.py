@@ -8,8 +8,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from costattr_pipeline.defs.attribution.unattributed.assets import TABLES_SQL, UNATTRIBUTED_SQL
-from costattr_pipeline.defs.ingest.cost_explorer.assets import TABLES_SQL as LANDING_TABLES_SQL
+from costattr_pipeline.defs.attribution.unattributed.unattributed_costs import TABLES_SQL, UNATTRIBUTED_SQL
+from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import TABLES_SQL as LANDING_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 
 THRESHOLD_ROWS = "INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, 0.02)"

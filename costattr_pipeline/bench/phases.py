@@ -18,22 +18,22 @@ from pathlib import Path
 
 import duckdb
 
-from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS, bind_views
-from costattr_pipeline.lib.sql import render, sql_file
+from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
+from costattr_pipeline.lib.sql import bind_script, sql_file
 
 BASELINE_SQL = sql_file(__file__, "baseline.sql")
 BASELINE_SUMMARY_SQL = sql_file(__file__, "baseline_summary.sql")
 # The project's own Snowflake SQL (the exact largest-remainder split and the two monthly reports),
 # run on views over the exports.
 SNOWFLAKE_SQL_DIR = Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
-CREDIT_DAILY_SQL, REPORT_TABLES_SQL, RECURRING_QUERY_COST_SQL, HIERARCHICAL_QUERY_COST_SQL = (
+(CREDIT_DAILY_SQL, REPORT_TABLES_SQL, PRICED_QUERIES_SQL, RECURRING_QUERY_COST_SQL,
+ HIERARCHICAL_QUERY_COST_SQL) = (
     (SNOWFLAKE_SQL_DIR / name).read_text(encoding="utf-8")
-    for name in ("snowflake_credit_daily.sql", "tables.sql", "recurring_query_cost.sql", "hierarchical_query_cost.sql"))
-
-
-def _on_export_views(sql: str) -> str:
-    """The project's Snowflake SQL bound to the baseline's views ``metering.<view>`` over the exports."""
-    return bind_views(sql, {view.name: f"metering.{view.name}" for view in USAGE_VIEWS})
+    for name in ("snowflake_credit_daily.sql", "query_cost_reports__tables.sql", "snowflake_priced_queries.sql",
+                 "snowflake_recurring_query_cost.sql", "snowflake_hierarchical_query_cost.sql"))
+# The project's Snowflake SQL reads the baseline's views ``metering.<view>`` over the exports.
+EXPORT_VIEWS = {**{view.relation: f"metering.{view.name}" for view in USAGE_VIEWS},
+                "priced_queries": PRICED_QUERIES_SQL}
 
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {
@@ -136,18 +136,19 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
             "tags_file": str(source_dir / "snowflake" / "tag_references.parquet"),
         }
         step = time.perf_counter()
-        engine.execute(render(BASELINE_SQL, {**window, **files, "threshold": threshold}))
+        engine.execute(bind_script(BASELINE_SQL, {**window, **files, "threshold": threshold}))
         timings["sources, unattributed_costs, databricks_priced_usage"] = time.perf_counter() - step
         step = time.perf_counter()
         snowflake = settings.snowflake
-        engine.execute(render(_on_export_views(CREDIT_DAILY_SQL), {
+        engine.execute(bind_script(CREDIT_DAILY_SQL, {
             **window, "tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
-            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}))
+            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy},
+            EXPORT_VIEWS))
         timings["snowflake_credit_daily"] = time.perf_counter() - step
         step = time.perf_counter()
         engine.execute(REPORT_TABLES_SQL)
-        engine.execute(render(_on_export_views(RECURRING_QUERY_COST_SQL), {**window, "top_n": TOP_RECURRING_QUERIES}))
-        engine.execute(render(_on_export_views(HIERARCHICAL_QUERY_COST_SQL), window))
+        engine.execute(bind_script(RECURRING_QUERY_COST_SQL, {**window, "top_n": TOP_RECURRING_QUERIES}, EXPORT_VIEWS))
+        engine.execute(bind_script(HIERARCHICAL_QUERY_COST_SQL, window, EXPORT_VIEWS))
         timings["snowflake query-cost reports"] = time.perf_counter() - step
         step = time.perf_counter()
         engine.execute(BASELINE_SUMMARY_SQL)

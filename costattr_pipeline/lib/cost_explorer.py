@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import SourceError
-from costattr_pipeline.lib.sql import literal, render, sql_file
+from costattr_pipeline.lib.sql import bind_script, sql_file
 
 AMOUNT_SCALE = 12
 
@@ -58,9 +58,9 @@ def _where(row: dict) -> str:
 
 T = TypeVar("T")
 PARSED_TABLE = "cost_explorer_parsed"
-NUMBERED_TABLE = "cost_explorer_numbered"
-PAGES_TABLE = "cost_explorer_pages"
-GROUPS_SQL = sql_file(__file__, "cost_explorer_pages.sql")
+NUMBERED_TABLE = "cost_explorer_numbered_groups"
+PAGES_TABLE = "cost_explorer_numbered_pages"
+GROUPS_SQL = sql_file(__file__, "cost_explorer_groups.sql")
 # read_json sizes its buffers by the largest object it may meet, and big buffers slow every read
 # (1 GiB made a 170 MB file of pages twice as slow as DuckDB's default of 16 MiB). A page is far
 # smaller; a fetch saved as one response object bigger than this is read again with its file size
@@ -93,38 +93,39 @@ def batches(files: Sequence[FetchFile], width: int) -> list[list[FetchFile]]:
     return cut
 
 
-def _metric_field(metric: str) -> str:
-    """The metric's name as a quoted identifier (a struct field of each group's Metrics)."""
-    return '"' + metric.replace('"', '""') + '"'
-
-
-def _pages_sql(paths: Sequence[Path], metric: str, object_size: int, numbered: bool) -> str:
-    """Read fetches' pages, typed: only the configured metric of each group is read.
+def _pages_sql(numbered: bool) -> str:
+    """Read fetches' pages (:files), typed: only the configured metric of each group is read.
 
     ``numbered`` gives each page its position (``page_no``), which needs the pages materialized in
     order; the fast path leaves it NULL and streams. ``filename`` is the path of a page's file.
     """
-    results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
-               f"Metrics STRUCT({_metric_field(metric)} STRUCT(Amount VARCHAR, Unit VARCHAR)))[], "
-               "Estimated BOOLEAN)[]").replace("'", "''")
     page_no = "row_number() OVER ()" if numbered else "CAST(NULL AS BIGINT)"
-    files = "[" + ", ".join(literal(str(path)) for path in paths) + "]"
     return f"""
         SELECT {page_no} AS page_no,
                filename,
                GroupDefinitions AS definitions,
                ResultsByTime AS results
-        FROM read_json({files}, columns = {{'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
-                                           'ResultsByTime': '{results}'}},
-                       format = 'auto', maximum_object_size = {object_size}, filename = true)"""
+        FROM read_json(:files, columns = {{'GroupDefinitions': :definitions_type, 'ResultsByTime': :results_type}},
+                       format = 'auto', maximum_object_size = :object_size, filename = true)"""
 
 
-def _groups_sql(pages: str, tenant_tag: str, module_tag: str, metric: str) -> str:
-    return render(GROUPS_SQL, {"tenant_tag": tenant_tag, "module_tag": module_tag}).replace(
-        "{{metric}}", _metric_field(metric)).replace("{{pages}}", pages)
+def _page_params(paths: Sequence[Path], metric: str, object_size: int) -> dict[str, object]:
+    """The values :func:`_pages_sql` reads with: the files, the JSON shape (with the metric's field), the limit."""
+    quoted_metric = '"' + metric.replace('"', '""') + '"'
+    results = ("STRUCT(TimePeriod STRUCT(\"Start\" VARCHAR, \"End\" VARCHAR), Groups STRUCT(Keys VARCHAR[], "
+               f"Metrics STRUCT({quoted_metric} STRUCT(Amount VARCHAR, Unit VARCHAR)))[], Estimated BOOLEAN)[]")
+    return {"files": [str(path) for path in paths], "definitions_type": 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
+            "results_type": results, "object_size": object_size}
 
 
-def _staged_sql(pages: str, tenant_tag: str, module_tag: str, metric: str, broken: str) -> str:
+def _tag_params(tenant_tag: str, module_tag: str, metric: str) -> dict[str, object]:
+    """The values the group SQL and the group rules read with."""
+    return {"tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric,
+            "tenant_prefix": f"{tenant_tag}$", "module_prefix": f"{module_tag}$",
+            "amount_pattern": r"-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?"}
+
+
+def _staged_sql(broken: str) -> str:
     """The flattened groups as staged for landing: the landing columns, plus the screen's flags.
 
     Only what landing and the screen need is kept (``group_broken`` stands for every group rule):
@@ -138,13 +139,13 @@ def _staged_sql(pages: str, tenant_tag: str, module_tag: str, metric: str, broke
                coalesce(is_group AND ({broken}), FALSE) AS group_broken,
                cost_date,
                grouped_by,
-               NULLIF(substr(tenant_key, {len(tenant_tag) + 2}), '') AS tenant_id,
-               NULLIF(substr(module_key, {len(module_tag) + 2}), '') AS module_id,
+               NULLIF(substr(tenant_key, length(:tenant_prefix) + 1), '') AS tenant_id,
+               NULLIF(substr(module_key, length(:module_prefix) + 1), '') AS module_id,
                service,
                amount_text,
                unit AS currency,
                estimated
-        FROM ({_groups_sql(pages, tenant_tag, module_tag, metric)})"""
+        FROM cost_explorer_groups"""
 
 
 class UnreadableFetches(Exception):
@@ -190,27 +191,32 @@ class UnreadableFetches(Exception):
                            f"cannot be read together: {self.message}")
 
 
-def _create_from_files(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile], table: str, metric: str,
-                       numbered: bool, object_size: int, as_select: Callable[[str], str]) -> None:
-    """``CREATE TEMP TABLE table AS as_select(<pages of the files>)``; raises :class:`UnreadableFetches`."""
-    pages = f"({_pages_sql([file.path for file in files], metric, object_size, numbered)})"
+def _create_from_files(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile], table: str, select: str,
+                       params: dict[str, object], numbered: bool, object_size: int) -> None:
+    """``CREATE TEMP TABLE table AS select``, ``select`` reading the files' pages as ``cost_explorer_pages``
+    (and their groups as ``cost_explorer_groups``); raises :class:`UnreadableFetches`."""
+    pages = _pages_sql(numbered)
+    relations = {"cost_explorer_pages": pages, "cost_explorer_groups": GROUPS_SQL}
+    statement = bind_script(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}",
+                            {**params, **_page_params([file.path for file in files], params["metric"], object_size)},
+                            relations)
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {as_select(pages)}")
+        engine.execute(statement)
     except duckdb.Error as error:
         raise UnreadableFetches(files, str(error).splitlines()[0]) from None
 
 
-def _group_checks(tenant_tag: str, module_tag: str, metric: str) -> list[tuple[str, Callable[[dict], str]]]:
-    """Each rule a group must meet: (condition that breaks it, message from the group's row)."""
+def _group_checks(metric: str) -> list[tuple[str, Callable[[dict], str]]]:
+    """Each rule a group must meet: (condition that breaks it, over the :func:`_tag_params`; message from the row)."""
     return [
         ("NOT keys_match_definitions", lambda r: f"group Keys {r['group_keys']} do not match GroupDefinitions"),
-        (f"NOT starts_with(tenant_key, '{tenant_tag}$')",
-         lambda r: f"unknown group key {r['tenant_key']!r} (expected '{tenant_tag}$<value>')"),
-        (f"module_key IS NOT NULL AND NOT starts_with(module_key, '{module_tag}$')",
-         lambda r: f"unknown group key {r['module_key']!r} (expected '{module_tag}$<value>')"),
+        ("NOT starts_with(tenant_key, :tenant_prefix)",
+         lambda r: f"unknown group key {r['tenant_key']!r} (expected '{r['tenant_prefix']}<value>')"),
+        ("module_key IS NOT NULL AND NOT starts_with(module_key, :module_prefix)",
+         lambda r: f"unknown group key {r['module_key']!r} (expected '{r['module_prefix']}<value>')"),
         ("cost_date IS NULL", lambda r: f"TimePeriod.Start {r['period_start']!r} is not a date"),
         ("amount_text IS NULL", lambda r: f"Metrics.{metric}.Amount is missing"),
-        (r"NOT regexp_full_match(amount_text, '-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?')",
+        ("NOT regexp_full_match(amount_text, :amount_pattern)",
          lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
                    f"{AMOUNT_SCALE} places"),
     ]
@@ -239,10 +245,10 @@ def stage_fetches(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile],
     if not files:
         raise ValueError("no fetch to stage")
     object_size = object_size or PAGE_SIZE_LIMIT
-    checks = _group_checks(tenant_tag, module_tag, metric)
+    params = _tag_params(tenant_tag, module_tag, metric)
+    checks = _group_checks(metric)
     broken = " OR ".join(f"({condition})" for condition, _ in checks)
-    _create_from_files(engine, files, PARSED_TABLE, metric, False, object_size,
-                       lambda pages: _staged_sql(pages, tenant_tag, module_tag, metric, broken))
+    _create_from_files(engine, files, PARSED_TABLE, _staged_sql(broken), params, False, object_size)
     cleared = {row[0] for row in engine.execute(f"""
         SELECT filename
         FROM {PARSED_TABLE}
@@ -251,7 +257,7 @@ def stage_fetches(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile],
            AND COUNT(*) FILTER (WHERE is_group) > 0""").fetchall()}
     for file in files:
         if str(file.path) not in cleared:
-            _validate_numbered(engine, file, tenant_tag, module_tag, metric, checks, object_size)
+            _validate_numbered(engine, file, params, checks, object_size)
 
 
 def stage_fetch(engine: duckdb.DuckDBPyConnection, path: Path, *, tenant_tag: str = "tenant_id",
@@ -283,46 +289,52 @@ def with_object_limit(attempt: Callable[[int | None], T], *, tenant_tag: str = "
             raise unreadable.explain(tenant_tag=tenant_tag, module_tag=module_tag, metric=metric) from None
 
 
-def _validate_numbered(engine: duckdb.DuckDBPyConnection, file: FetchFile, tenant_tag: str, module_tag: str,
-                       metric: str, checks: list[tuple[str, Callable[[dict], str]]], object_size: int) -> None:
+def _validate_numbered(engine: duckdb.DuckDBPyConnection, file: FetchFile, params: dict[str, object],
+                       checks: list[tuple[str, Callable[[dict], str]]], object_size: int) -> None:
     """Read one fetch again with numbered pages; raise naming the first page or group at fault."""
-    _create_from_files(engine, [file], PAGES_TABLE, metric, True, object_size, lambda pages: pages)
+    _create_from_files(engine, [file], PAGES_TABLE, "SELECT * FROM cost_explorer_pages", params, True, object_size)
     try:
-        _validate_pages(engine, file.display_name, tenant_tag, module_tag)
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {NUMBERED_TABLE} AS "
-                       f"{_groups_sql(PAGES_TABLE, tenant_tag, module_tag, metric)}")
-        _validate_groups(engine, file.display_name, checks)
+        _validate_pages(engine, file.display_name, str(params["tenant_tag"]), str(params["module_tag"]))
+        engine.execute(bind_script(f"CREATE OR REPLACE TEMP TABLE {NUMBERED_TABLE} AS "
+                                   "SELECT *, :tenant_prefix AS tenant_prefix, :module_prefix AS module_prefix "
+                                   "FROM cost_explorer_groups", params,
+                                   {"cost_explorer_groups": GROUPS_SQL, "cost_explorer_pages": PAGES_TABLE}))
+        _validate_groups(engine, file.display_name, checks, params)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")
         engine.execute(f"DROP TABLE IF EXISTS {NUMBERED_TABLE}")
 
 
-def _only(path: Path | None) -> str:
-    return "TRUE" if path is None else f"filename = {literal(str(path))}"
+LANDING_ROWS_SQL = f"""
+    SELECT cost_date,
+           grouped_by,
+           tenant_id,
+           module_id,
+           service,
+           CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
+           currency,
+           estimated
+    FROM {PARSED_TABLE}
+    WHERE is_group
+      AND (CAST(:filename AS VARCHAR) IS NULL OR filename = :filename)
+      AND (CAST(:start_date AS DATE) IS NULL OR cost_date >= :start_date)
+      AND (CAST(:end_date AS DATE) IS NULL OR cost_date < :end_date)"""
+"""The landing columns of the staged fetches (of :filename only, unless NULL) for the days
+[:start_date, :end_date) (either end open when NULL)."""
+
+FETCH_DAYS_SQL = f"""
+    SELECT cost_date, COUNT(*) AS row_count
+    FROM {PARSED_TABLE}
+    WHERE is_group AND filename = :filename
+    GROUP BY cost_date
+    ORDER BY cost_date"""
+"""Per day of one staged fetch (:filename), its row count."""
 
 
-def landing_rows_sql(start: dt.date | None = None, end: dt.date | None = None, path: Path | None = None) -> str:
-    """The landing columns of the staged fetches (of ``path`` only, when given), for the days ``[start, end)``."""
-    window = " AND ".join(
-        [f"cost_date >= DATE '{start}'"] * (start is not None) + [f"cost_date < DATE '{end}'"] * (end is not None)
-    ) or "TRUE"
-    return f"""
-        SELECT cost_date,
-               grouped_by,
-               tenant_id,
-               module_id,
-               service,
-               CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
-               currency,
-               estimated
-        FROM {PARSED_TABLE}
-        WHERE is_group AND {_only(path)} AND {window}"""
-
-
-def fetch_days_sql(path: Path | None = None) -> str:
-    """Per day of the staged fetches (of ``path`` only, when given), its row count."""
-    return (f"SELECT cost_date, COUNT(*) AS row_count FROM {PARSED_TABLE} WHERE is_group AND {_only(path)} "
-            "GROUP BY cost_date ORDER BY cost_date")
+def landing_params(path: Path | None = None, start: dt.date | None = None, end: dt.date | None = None
+                   ) -> dict[str, object]:
+    """The values of :data:`LANDING_ROWS_SQL`: one fetch's file (None: all staged) and the day window."""
+    return {"filename": None if path is None else str(path), "start_date": start, "end_date": end}
 
 
 def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = "module_id",
@@ -333,7 +345,7 @@ def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = 
     try:
         stage_fetch(engine, path, tenant_tag=tenant_tag, module_tag=module_tag, metric=metric,
                     display_name=display_name)
-        return engine.sql(landing_rows_sql(start, end)).to_arrow_table()
+        return engine.sql(bind_script(LANDING_ROWS_SQL, landing_params(None, start, end))).to_arrow_table()
     finally:
         engine.close()
 
@@ -362,12 +374,14 @@ def _validate_pages(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: st
 
 
 def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str,
-                     checks: list[tuple[str, Callable[[dict], str]]]) -> None:
-    firsts = engine.execute("SELECT " + ", ".join(
+                     checks: list[tuple[str, Callable[[dict], str]]], params: dict[str, object]) -> None:
+    firsts = engine.execute(bind_script("SELECT " + ", ".join(
         f"MIN(CASE WHEN is_group AND ({condition}) THEN [page_no, period_no, group_no] END)" for condition, _ in checks)
-        + f" FROM {NUMBERED_TABLE}").fetchall()[0]
+        + f" FROM {NUMBERED_TABLE}", params)).fetchall()[0]
     for (_, describe), first in zip(checks, firsts):
         if first is not None:
-            found = engine.sql(f"SELECT * FROM {NUMBERED_TABLE} WHERE page_no = {first[0]} AND period_no = {first[1]} "
-                               f"AND group_no = {first[2]}").to_arrow_table().to_pylist()
+            found = engine.sql(bind_script(
+                f"SELECT * FROM {NUMBERED_TABLE} WHERE page_no = :page_no AND period_no = :period_no "
+                "AND group_no = :group_no", {"page_no": first[0], "period_no": first[1], "group_no": first[2]})
+            ).to_arrow_table().to_pylist()
             raise SourceError(name, _where(found[0]), describe(found[0]))

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, read_table_file, stage_table_file
-from costattr_pipeline.lib.sql import literal, render, sql_file
+from costattr_pipeline.lib.sql import bind_script, sql_file
 
 FOLDER = "databricks"
 USAGE = "usage"
@@ -89,10 +89,10 @@ def _locator(display_name: str) -> tuple[str, int]:
 def _first_problem(engine: duckdb.DuckDBPyConnection, checks: list[tuple[str, str]], display_name: str) -> None:
     unit, offset = _locator(display_name)
     for condition, rule in checks:
-        found = engine.execute(f"SELECT {_ROW}, * FROM incoming WHERE {condition} ORDER BY {_ROW} LIMIT 1")
-        row = found.fetchone()
-        if row:
-            values = dict(zip([column[0] for column in found.description], row))
+        found = engine.sql(f"SELECT {_ROW}, * FROM incoming WHERE {condition} ORDER BY {_ROW} LIMIT 1"
+                           ).to_arrow_table().to_pylist()
+        if found:
+            values = found[0]
             raise SourceError(display_name, f"{unit} {values[_ROW] + offset}", rule.format(**values))
 
 
@@ -116,11 +116,11 @@ def _engine(rows: pa.Table, columns: tuple[Column, ...]) -> duckdb.DuckDBPyConne
 
 
 def stage_usage(engine: duckdb.DuckDBPyConnection, source: Path | pa.Table, display_name: str, into: str,
-                start: dt.date | None = None, end: dt.date | None = None) -> str:
+                start: dt.date | None = None, end: dt.date | None = None, source_name: str | None = None) -> str:
     """Validate usage rows (a CSV/Parquet export, or Arrow from the live reader) of ``[start, end)``.
 
-    Returns SELECT SQL giving them in the landing shape of ``metering.databricks_usage``, to
-    run on ``engine``: on the DuckDB warehouse an export is validated and landed without a
+    Returns SELECT SQL (bound, ``source_name`` the landing rows' source, default ``display_name``)
+    giving them in the landing shape of ``metering.databricks_usage``, to run on ``engine``: on the DuckDB warehouse an export is validated and landed without a
     copy through Python. Rules: the required values are present and typed, ``record_id`` is
     unique, ``custom_tags`` is empty or a JSON object, ``record_type`` is one of ORIGINAL,
     RETRACTION, RESTATEMENT (empty means ORIGINAL), ``usage_date`` is the UTC day of
@@ -131,18 +131,18 @@ def stage_usage(engine: duckdb.DuckDBPyConnection, source: Path | pa.Table, disp
         source = f"{into}_arrow"
     window = None
     if start is not None and end is not None:
-        window = ("usage_date", literal(start), literal(end))
+        window = ("usage_date", start, end)
     stage_table_file(engine, source, USAGE_COLUMNS, into, display_name, window=window, rules=USAGE_RULES,
                      unique_key=USAGE_UNIQUE)
-    return USAGE_ROWS_SQL.replace("{{incoming}}", into)
+    return bind_script(USAGE_ROWS_SQL, {"source_name": source_name or display_name}, {"staged_usage": into})
 
 
 def usage_landing_rows(rows: pa.Table, display_name: str, source_name: str) -> pa.Table:
     """Validate usage rows and return them, as Arrow, in the landing shape of ``metering.databricks_usage``."""
     engine = duckdb.connect()
     try:
-        select = stage_usage(engine, rows, display_name, "incoming")
-        return engine.sql(render(select, {"source_name": source_name})).to_arrow_table()
+        select = stage_usage(engine, rows, display_name, "incoming", source_name=source_name)
+        return engine.sql(select).to_arrow_table()
     finally:
         engine.close()
 
@@ -203,8 +203,7 @@ def read_usage_export(source_dir: Path, start: dt.date | None = None, end: dt.da
     display_name = f"{FOLDER}/{path.name}"
     engine = duckdb.connect()
     try:
-        select = stage_usage(engine, path, display_name, "incoming", start, end)
-        return engine.sql(render(select, {"source_name": display_name})).to_arrow_table()
+        return engine.sql(stage_usage(engine, path, display_name, "incoming", start, end)).to_arrow_table()
     finally:
         engine.close()
 

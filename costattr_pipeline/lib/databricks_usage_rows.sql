@@ -1,4 +1,4 @@
--- Validated usage rows (the staged relation `{{incoming}}`) in the landing shape of metering.databricks_usage.
+-- Validated usage rows (the staged relation `staged_usage`) in the landing shape of metering.databricks_usage.
 -- An empty record_type is an original record; empty texts become NULL.
 -- No ORDER BY: DuckDB keeps the file's order (preserve_insertion_order), and sorting a year of
 -- records by source_row before appending them cost 1.3 s of the 4 s landing.
@@ -16,4 +16,4 @@ SELECT trim(record_id) AS record_id,
        NULLIF(trim(usage_metadata), '') AS usage_metadata,
        COALESCE(NULLIF(upper(trim(record_type)), ''), 'ORIGINAL') AS record_type,
        :source_name AS source_name
-FROM {{incoming}}
+FROM staged_usage

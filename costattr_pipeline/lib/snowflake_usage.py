@@ -10,7 +10,6 @@ tests can compare both.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,11 @@ class UsageView:
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...]
     non_negative: tuple[str, ...]
+
+    @property
+    def relation(self) -> str:
+        """The name the SQL reads the view by (``account_usage.<view>``), bound to where it lives at run time."""
+        return f"account_usage.{self.name}"
 
     @property
     def has_start_time(self) -> bool:
@@ -95,21 +99,8 @@ TAG_REFERENCES = UsageView(
 USAGE_VIEWS = (WAREHOUSE_METERING_HISTORY, QUERY_ATTRIBUTION_HISTORY, TAG_REFERENCES)
 
 
-def bind_views(sql: str, relations: Mapping[str, str]) -> str:
-    """Put relation names into SQL written with ``{{query_attribution_history}}``-style placeholders.
-
-    ``relations`` maps each view's name to the relation that holds it; a placeholder left over
-    is an error, not SQL sent to the engine.
-    """
-    for view in USAGE_VIEWS:
-        sql = sql.replace("{{" + view.name + "}}", relations[view.name])
-    if "{{" in sql:
-        raise KeyError(f"unknown relation placeholder in SQL: {sql[sql.index('{{'):][:60]}")
-    return sql
-
-
 def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: UsageView, into: str,
-                       window: tuple[str, str] | None = None) -> str | None:
+                       window: tuple[object, object] | None = None) -> str | None:
     """Validate ``<folder>/<view>.csv|parquet`` into the temp view ``into`` of ``engine``; None when absent.
 
     Beyond types: credits must not be negative, and the view's key must be unique (an export

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from costattr_pipeline.lib.errors import SourceError
+from costattr_pipeline.lib.sql import bind_script
 
 EXTENSIONS = (".csv", ".parquet")
 
@@ -50,11 +51,11 @@ def find_table_file(folder: Path, name: str) -> Path | None:
 
 
 def _reader(path: Path) -> str:
-    quoted = str(path).replace("'", "''")
+    """The table function that reads the file :path (bound as a parameter)."""
     if path.suffix.lower() == ".parquet":
-        return f"read_parquet('{quoted}')"
+        return "read_parquet(:path)"
     # Everything as text first: types are checked below, so a bad value is reported, not guessed.
-    return f"read_csv('{quoted}', header = true, all_varchar = true, auto_detect = true)"
+    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true)"
 
 
 def _cast(expression: str, column: Column, source_type: str | None = None) -> str:
@@ -88,17 +89,18 @@ class UniqueKey:
 
 
 def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, columns: Sequence[Column], into: str,
-                     display_name: str | None = None, window: tuple[str, str, str] | None = None,
+                     display_name: str | None = None, window: tuple[str, object, object] | None = None,
                      rules: Sequence[Rule] = (), unique_key: UniqueKey | None = None) -> str:
     """Validate one source table and make it readable, typed, as the temp view ``into`` of ``engine``.
 
     Returns a ``SELECT`` of the typed columns (lower case) of the whole source, straight from
-    the file or relation: what a persistent view over the source can be (no window, no row number).
+    the file or relation (bound, ready to run on ``engine``): what a persistent view over the
+    source can be (no window, no row number).
 
     ``engine`` may be the DuckDB warehouse itself, so a large export never passes through
     Python and is never copied before it lands: ``into`` reads the file (``source_row``, the
     file's line or row, then the columns, lower case). ``window`` = (column, start, end literal
-    SQL) keeps the rows whose typed column is in ``[start, end)`` (rows where it does not parse
+    values) keeps the rows whose typed column is in ``[start, end)`` (rows where it does not parse
     are kept, so they are reported): a run validates and lands the days it covers. A Parquet
     column that already has the wanted type is compared as it is (no parse), so DuckDB can use the
     file's row-group statistics.
@@ -115,18 +117,20 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
     engine.execute("SET TimeZone = 'UTC'")
     relation = isinstance(path, str)
     parquet = relation or path.suffix.lower() == ".parquet"
+    params: dict[str, object] = {} if relation else {"path": str(path)}
+    relations = {"source_relation": path} if relation else {}
+
+    def run(text: str) -> duckdb.DuckDBPyConnection:
+        return engine.execute(bind_script(text, params, relations))
+
     try:
         if relation:
-            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
-                           f"SELECT row_number() OVER () AS source_row, * FROM {path}")
+            run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT row_number() OVER () AS source_row, * FROM source_relation")
         elif parquet:  # the reader numbers rows itself: no window over the whole file
-            quoted = str(path).replace("'", "''")
-            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
-                           f"SELECT file_row_number + 1 AS source_row, * EXCLUDE (file_row_number) "
-                           f"FROM read_parquet('{quoted}', file_row_number = true)")
+            run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT file_row_number + 1 AS source_row, "
+                "* EXCLUDE (file_row_number) FROM read_parquet(:path, file_row_number = true)")
         else:
-            engine.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS "
-                           f"SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
+            run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
         described = engine.execute(f"DESCRIBE {raw}").fetchall()[1:]
     except duckdb.Error as error:
         raise SourceError(name, None, f"cannot be read: {str(error).splitlines()[0]}") from None
@@ -147,12 +151,12 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
 
     keep = "TRUE"
     if window is not None:
-        window_column, window_start, window_end = window
+        window_column, params["window_start"], params["window_end"] = window
         typed = next(t for c, r, t in selected if c.name.lower() == window_column.lower())
-        keep = f"({typed} IS NULL OR ({typed} >= {window_start} AND {typed} < {window_end}))"
+        keep = f"({typed} IS NULL OR ({typed} >= :window_start AND {typed} < :window_end))"
     projection = ", ".join(f"{typed} AS {column.name.lower()}" for column, _, typed in selected)
-    source = path if relation else f"read_parquet('{quoted}')" if parquet else _reader(path)
-    engine.execute(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT source_row, {projection} FROM {raw} WHERE {keep}")
+    source = "source_relation" if relation else _reader(path)
+    run(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT source_row, {projection} FROM {raw} WHERE {keep}")
 
     # One pass over the file: per rule, the first row that breaks it.
     problems: list[tuple[str, Callable[[dict[str, Any]], str]]] = []  # (condition over `checked`, message)
@@ -173,12 +177,13 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
     checked = f"(SELECT source_row, {projection}, {', '.join(raw_values)} FROM {raw} WHERE {keep}) AS checked"
     unit, offset = ("row", 0) if parquet else ("line", 1)  # a relation's rows are numbered from 1
     if problems:
-        firsts = engine.execute("SELECT " + ", ".join(
+        firsts = run("SELECT " + ", ".join(
             f"MIN(CASE WHEN {condition} THEN source_row END)" for condition, _ in problems)
             + f" FROM {checked}").fetchall()[0]
         for (_, message), row in zip(problems, firsts):
             if row is not None:
-                _raise_for_row(engine, checked, row, message, name, f"{unit} {row + offset}")
+                _raise_for_row(engine, bind_script(checked, params, relations), row, message, name,
+                               f"{unit} {row + offset}")
 
     if unique_key is not None:
         key = ", ".join(unique_key.columns)
@@ -190,7 +195,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
                     FROM {into}) AS copies
                 WHERE copy > 1""").fetchall()[0][0]
             _raise_for_row(engine, into, row, unique_key.message.format_map, name, f"{unit} {row + offset}")
-    return f"SELECT {projection} FROM {source}"
+    return bind_script(f"SELECT {projection} FROM {source}", {"path": str(path)} if not relation else {}, relations)
 
 
 def _type_message(column: Column, value_column: str, values: dict[str, Any]) -> str:
@@ -202,8 +207,8 @@ def _type_message(column: Column, value_column: str, values: dict[str, Any]) -> 
 
 def _raise_for_row(engine: duckdb.DuckDBPyConnection, relation: str, row: int,
                    message: Callable[[dict[str, Any]], str], name: str, where: str) -> None:
-    found = engine.execute(f"SELECT * FROM {relation} WHERE source_row = {int(row)}")
-    values = dict(zip([column[0] for column in found.description], found.fetchall()[0]))
+    values = engine.sql(bind_script(f"SELECT * FROM {relation} WHERE source_row = :row",
+                                    {"row": int(row)})).to_arrow_table().to_pylist()[0]
     raise SourceError(name, where, message(values))
 
 

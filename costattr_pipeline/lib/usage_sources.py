@@ -16,6 +16,7 @@ from costattr_pipeline.lib.source_files import Column, Rule, find_table_file, re
 USAGE_FOLDER = "usage"
 USAGE_EVENTS = "usage_events"
 EXTERNAL_API_COSTS = "external_api_costs"
+UNIT_DRIVERS = "unit_drivers"
 COST_CURRENCY = "USD"
 
 USAGE_EVENT_COLUMNS = (
@@ -34,9 +35,16 @@ EXTERNAL_API_COST_COLUMNS = (
     Column("amount", "DECIMAL(38, 12)", nullable=False),
     Column("currency", "VARCHAR"),           # empty: USD
 )
+UNIT_DRIVER_COLUMNS = (
+    Column("date", "DATE", nullable=False),
+    Column("unit_type", nullable=False),
+    Column("unit_item", nullable=False),
+    Column("driver_value", "DECIMAL(38, 12)", nullable=False),
+)
 
 
 # Row rules beyond types, checked by the shared one-pass validation (file, line or row, and rule named).
+NON_NEGATIVE_DRIVER = Rule("driver_value < 0", "driver_value must not be negative")
 NON_NEGATIVE_QUANTITY = Rule("quantity < 0", "column 'quantity' must not be negative, got {quantity}")
 USD_ONLY = Rule(f"NULLIF(upper(trim(currency)), '') <> '{COST_CURRENCY}'",
                 f"column 'currency' must be {COST_CURRENCY} (there are no exchange rates), got {{currency!r}}")
@@ -70,3 +78,14 @@ def read_external_api_costs(source_dir: Path) -> tuple[pa.Table | None, str]:
     tenant = pc.if_else(pc.equal(tenant, ""), pa.scalar(None, pa.string()), tenant)
     costs = costs.set_column(costs.schema.get_field_index("currency"), "currency", currency)
     return costs.set_column(costs.schema.get_field_index("tenant_id"), "tenant_id", tenant), name
+
+
+def read_unit_drivers(source_dir: Path) -> pa.Table | None:
+    """``usage/unit_drivers`` (CSV or Parquet) typed and validated (no negative value), or None when absent.
+
+    The ``date`` column is returned as ``driver_date``.
+    """
+    drivers, _ = _read(source_dir, UNIT_DRIVERS, UNIT_DRIVER_COLUMNS, [NON_NEGATIVE_DRIVER])
+    if drivers is None:
+        return None
+    return drivers.rename_columns(["driver_date", "unit_type", "unit_item", "driver_value"])

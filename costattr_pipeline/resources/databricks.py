@@ -1,8 +1,8 @@
 """Databricks billing readers: local exports, or the live system tables through Databricks SQL.
 
-Both append validated landing rows for the landing asset (see :mod:`costattr_pipeline.lib.databricks`):
-the live reader fetches Arrow from the SQL warehouse and runs it through the same
-validation and projection as the exports.
+Both stage validated landing rows in the warehouse's local engine for the landing asset to write
+(see :mod:`costattr_pipeline.lib.databricks`): the live reader fetches Arrow from the SQL warehouse
+and runs it through the same validation and projection as the exports.
 """
 
 from __future__ import annotations
@@ -12,16 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 from pydantic import Field
 
 from costattr_pipeline.lib import databricks as billing
-from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
+from costattr_pipeline.lib.sql import bind_script
+
+
+USAGE_RELATION = "databricks_landing_usage"
+LIST_PRICES_RELATION = "databricks_landing_list_prices"
 
 
 @dataclass(frozen=True)
-class BillingLoad:
-    """What one landing run found: whether each source was there, and where it was read."""
+class StagedBilling:
+    """What one landing run found, validated in the local engine as the relations ``databricks_landing_usage``
+    and ``databricks_landing_list_prices`` (landing shape), and where it was read."""
 
     usage_found: bool
     list_prices_found: bool
@@ -31,11 +37,10 @@ class BillingLoad:
 class DatabricksBillingSource(dg.ConfigurableResource):
     """Where ``system.billing.usage`` and ``system.billing.list_prices`` rows come from."""
 
-    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
-             log: Any) -> BillingLoad:
-        """Validate the usage of ``[start, end)`` and the list prices, then append them to the two tables.
+    def stage(self, engine: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, log: Any) -> StagedBilling:
+        """Validate the usage of ``[start, end)`` and the list prices into the local ``engine``.
 
-        Call inside the landing transaction: a bad row raises before anything is appended.
+        A bad row raises before anything is written; the landing asset then copies the two relations.
         """
         raise NotImplementedError
 
@@ -43,29 +48,29 @@ class DatabricksBillingSource(dg.ConfigurableResource):
 class DatabricksBillingExports(DatabricksBillingSource):
     """Local target: ``<source dir>/databricks/usage`` and ``list_prices`` (CSV or Parquet).
 
-    On the DuckDB warehouse the usage export is validated and appended by DuckDB inside the
-    warehouse connection, for the run's days only: a 5-million-row export never passes
-    through Python.
+    On the DuckDB warehouse the usage export is validated by DuckDB inside the warehouse
+    connection, for the run's days only, and landed from the file: a 5-million-row export never
+    passes through Python.
     """
 
     source_dir: str = Field(description="Source exports folder")
 
-    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
-             log: Any) -> BillingLoad:
+    def stage(self, engine: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, log: Any) -> StagedBilling:
         prices = billing.read_list_prices_export(self.source_dir)
         path = billing.usage_export(self.source_dir)
         if path is not None:
-            display_name = f"{billing.FOLDER}/{path.name}"
-            if isinstance(session, DuckDBSession):
-                select = billing.stage_usage(session.connection, path, display_name, "databricks_staged_usage",
-                                             start, end)
-                session.execute(f"INSERT INTO {usage_table} BY NAME {select}", {"source_name": display_name})
-            else:
-                session.insert_arrow(usage_table, billing.read_usage_export(self.source_dir, start, end))
+            select = billing.stage_usage(engine, path, f"{billing.FOLDER}/{path.name}", "databricks_staged_usage",
+                                         start, end)
+            engine.execute(f"CREATE OR REPLACE TEMP VIEW {USAGE_RELATION} AS {select}")
         if prices is not None:
-            session.insert_arrow(prices_table, prices)
-        return BillingLoad(usage_found=path is not None, list_prices_found=prices is not None,
-                           source=f"{self.source_dir}/{billing.FOLDER}")
+            _register(engine, LIST_PRICES_RELATION, prices)
+        return StagedBilling(usage_found=path is not None, list_prices_found=prices is not None,
+                             source=f"{self.source_dir}/{billing.FOLDER}")
+
+
+def _register(engine: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    engine.register(f"{name}_arrow", rows)
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_arrow")
 
 
 class DatabricksSqlBilling(DatabricksBillingSource):
@@ -73,7 +78,7 @@ class DatabricksSqlBilling(DatabricksBillingSource):
 
     Usage is read incrementally: only the rows whose ``usage_date`` lies in the run's window,
     with the list prices whose window overlaps it. The queries are the ``.sql`` files in
-    ``costattr_pipeline/lib`` and run as written (Databricks SQL, native named parameters).
+    ``costattr_pipeline/lib``, in Databricks SQL, bound like every other statement of costattr.
     """
 
     server_hostname: str = Field(description="Workspace host, e.g. dbc-1234.cloud.databricks.com")
@@ -92,9 +97,9 @@ class DatabricksSqlBilling(DatabricksBillingSource):
         """The window's usage and the list prices, validated, as landing rows; and where they were read."""
         params = {"start_date": start, "end_date": end}
         with self._connect() as connection, connection.cursor() as cursor:
-            cursor.execute(billing.LIVE_USAGE_SQL, params)
+            cursor.execute(bind_script(billing.LIVE_USAGE_SQL, params, dialect="databricks", read="databricks"))
             usage = cursor.fetchall_arrow()
-            cursor.execute(billing.LIVE_LIST_PRICES_SQL, params)
+            cursor.execute(bind_script(billing.LIVE_LIST_PRICES_SQL, params, dialect="databricks", read="databricks"))
             prices = cursor.fetchall_arrow()
         source = f"databricks://{self.server_hostname}{self.http_path}"
         log.info(f"Read {usage.num_rows} usage row(s) for [{start}, {end}) and {prices.num_rows} list price(s) "
@@ -103,9 +108,8 @@ class DatabricksSqlBilling(DatabricksBillingSource):
         return (billing.usage_landing_rows(usage, name, name),
                 billing.list_price_landing_rows(prices, "system.billing.list_prices"), source)
 
-    def load(self, session: WarehouseSession, start: dt.date, end: dt.date, usage_table: str, prices_table: str,
-             log: Any) -> BillingLoad:
+    def stage(self, engine: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, log: Any) -> StagedBilling:
         usage, prices, source = self.fetch(start, end, log)
-        session.insert_arrow(usage_table, usage)
-        session.insert_arrow(prices_table, prices)
-        return BillingLoad(usage_found=True, list_prices_found=True, source=source)
+        _register(engine, USAGE_RELATION, usage)
+        _register(engine, LIST_PRICES_RELATION, prices)
+        return StagedBilling(usage_found=True, list_prices_found=True, source=source)

@@ -13,5 +13,9 @@ class SourceFiles(dg.ConfigurableResource):
 
     source_dir: str = Field(description="Source exports folder")
 
+    @property
+    def path(self) -> Path:
+        return Path(self.source_dir)
+
     def table_file(self, folder: str, name: str) -> Path | None:
         return find_table_file(Path(self.source_dir) / folder, name)

@@ -1,8 +1,17 @@
 """The warehouse resource: DuckDB locally, Snowflake in production, one interface.
 
-Assets hand it SQL written once (see :mod:`costattr_pipeline.lib.sql`); the
-session binds parameters, transpiles for Snowflake, and wraps a partition's
-delete-and-insert in one transaction so a failed run changes nothing.
+Assets hand it SQL written once (see :mod:`costattr_pipeline.lib.sql`) with its parameters and
+relations; the session binds them, writes the statement for its engine and wraps a window's
+delete-and-insert in one transaction, so a failed run changes nothing. Everything that differs
+between the engines lives here, so no asset ever asks which engine it runs on:
+
+- source files (exports) are parsed and validated by DuckDB in a *local engine*: on the DuckDB
+  warehouse that is the warehouse connection itself (a large export never passes through
+  Python), on Snowflake an in-memory DuckDB whose validated rows are then sent as Arrow
+  (:meth:`WarehouseSession.insert_from_local`);
+- only a warehouse that can read the machine's files (DuckDB) can keep a view over an export
+  instead of a copy (:attr:`WarehouseSession.reads_local_files`);
+- a warehouse that is held by another process raises :class:`WarehouseBusy`.
 """
 
 from __future__ import annotations
@@ -19,20 +28,42 @@ from pydantic import Field
 
 from costattr_pipeline.lib import sql as sqltext
 
+Params = Mapping[str, object] | None
+Relations = Mapping[str, str] | None
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse (DuckDB allows one writer): try again later."""
+
 
 class WarehouseSession:
     """An open connection with the operations assets need; engine-specific parts are overridden."""
 
     dialect: str = sqltext.SOURCE_DIALECT
+    #: Whether the warehouse can read files of this machine (a view over a Parquet export).
+    reads_local_files: bool = False
 
-    def execute(self, text: str, params: Mapping[str, object] | None = None) -> None:
+    def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         raise NotImplementedError
 
-    def query(self, text: str, params: Mapping[str, object] | None = None) -> pa.Table:
+    def query(self, text: str, params: Params = None, relations: Relations = None) -> pa.Table:
         raise NotImplementedError
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def local_engine(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection to parse and validate source files in (see the module docstring)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def insert_from_local(self, engine: duckdb.DuckDBPyConnection, table_name: str, select: str,
+                          params: Params = None, relations: Relations = None) -> None:
+        """Append the rows of ``select`` (run on the local ``engine``) to ``table_name``, matched by column name."""
+        rows = engine.sql(sqltext.bind_script(select, params, relations)).to_arrow_table()
+        if rows.num_rows:
+            self.insert_arrow(table_name, rows)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -44,35 +75,56 @@ class WarehouseSession:
             raise
         self.execute("COMMIT")
 
-    def rows(self, text: str, params: Mapping[str, object] | None = None) -> list[dict[str, Any]]:
-        return self.query(text, params).to_pylist()
+    def rows(self, text: str, params: Params = None, relations: Relations = None) -> list[dict[str, Any]]:
+        return self.query(text, params, relations).to_pylist()
 
-    def scalar(self, text: str, params: Mapping[str, object] | None = None) -> Any:
-        table = self.query(text, params)
+    def scalar(self, text: str, params: Params = None, relations: Relations = None) -> Any:
+        table = self.query(text, params, relations)
         return table.column(0)[0].as_py() if table.num_rows else None
+
+    def relations_in(self, schema: str) -> dict[str, str]:
+        """The tables and views of ``schema`` (lower-case name -> ``BASE TABLE`` or ``VIEW``)."""
+        return {str(row["name"]).lower(): str(row["kind"]).upper() for row in self.rows(
+            "SELECT table_name AS name, table_type AS kind FROM information_schema.tables "
+            "WHERE UPPER(table_schema) = UPPER(:schema)", {"schema": schema})}
 
 
 class DuckDBSession(WarehouseSession):
+    reads_local_files = True
+
     def __init__(self, connection: duckdb.DuckDBPyConnection):
         self.connection = connection
 
-    def execute(self, text: str, params: Mapping[str, object] | None = None) -> None:
+    def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         # DuckDB runs a multi-statement script in one call; the result is drained so
         # the connection is free for the next statement.
-        self.connection.execute(sqltext.render(text, params)).fetchall()
+        self.connection.execute(sqltext.bind_script(text, params, relations)).fetchall()
 
-    def query(self, text: str, params: Mapping[str, object] | None = None) -> pa.Table:
-        return self.connection.sql(sqltext.render(text, params)).to_arrow_table()
+    def query(self, text: str, params: Params = None, relations: Relations = None) -> pa.Table:
+        *before, last = sqltext.bind(text, params, relations)
+        for statement in before:
+            self.connection.execute(statement).fetchall()
+        return self.connection.sql(last).to_arrow_table()
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         self.connection.register("_costattr_incoming", rows)
         try:
-            columns = ", ".join(rows.column_names)
             self.connection.execute(
-                f"INSERT INTO {table_name} ({columns}) SELECT {columns} FROM _costattr_incoming"
-            ).fetchall()
+                f"INSERT INTO {table_name} BY NAME SELECT * FROM _costattr_incoming").fetchall()
         finally:
             self.connection.unregister("_costattr_incoming")
+
+    @contextlib.contextmanager
+    def local_engine(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.connection  # the warehouse itself: files are read where the rows will land
+
+    def insert_from_local(self, engine: duckdb.DuckDBPyConnection, table_name: str, select: str,
+                          params: Params = None, relations: Relations = None) -> None:
+        if engine is not self.connection:
+            super().insert_from_local(engine, table_name, select, params, relations)
+            return
+        query = sqltext.bind_script(select, params, relations)
+        self.connection.execute(f"INSERT INTO {table_name} BY NAME ({query})").fetchall()
 
 
 class SnowflakeSession(WarehouseSession):
@@ -81,17 +133,17 @@ class SnowflakeSession(WarehouseSession):
     def __init__(self, connection: Any):
         self.connection = connection
 
-    def _run(self, text: str, params: Mapping[str, object] | None) -> Any:
+    def _run(self, text: str, params: Params, relations: Relations) -> Any:
         cursor = self.connection.cursor()
-        for statement in sqltext.statements(sqltext.render(text, params), self.dialect):
+        for statement in sqltext.bind(text, params, relations, dialect=self.dialect):
             cursor.execute(statement)
         return cursor
 
-    def execute(self, text: str, params: Mapping[str, object] | None = None) -> None:
-        self._run(text, params)
+    def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
+        self._run(text, params, relations)
 
-    def query(self, text: str, params: Mapping[str, object] | None = None) -> pa.Table:
-        cursor = self._run(text, params)
+    def query(self, text: str, params: Params = None, relations: Relations = None) -> pa.Table:
+        cursor = self._run(text, params, relations)
         names = [column[0].lower() for column in cursor.description]
         fetched = cursor.fetchall()
         return pa.table({name: [row[index] for row in fetched] for index, name in enumerate(names)})
@@ -105,6 +157,15 @@ class SnowflakeSession(WarehouseSession):
         # executemany is batched into multi-row INSERTs by the connector.
         cursor.executemany(f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})",
                            [tuple(row.values()) for row in rows.to_pylist()])
+
+    @contextlib.contextmanager
+    def local_engine(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        engine = duckdb.connect()
+        try:
+            engine.execute("SET TimeZone = 'UTC'")
+            yield engine
+        finally:
+            engine.close()
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -131,7 +192,10 @@ class DuckDBWarehouse(Warehouse):
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        connection = duckdb.connect(self.path, config=config)
+        try:
+            connection = duckdb.connect(self.path, config=config)
+        except duckdb.IOException as error:  # the file is locked by another process
+            raise WarehouseBusy(f"{self.path}: {str(error).splitlines()[0]}") from None
         try:
             # A day is a UTC day everywhere (and views over exports cast timestamps in this zone).
             connection.execute("SET TimeZone = 'UTC'")

@@ -20,7 +20,7 @@ from costattr_pipeline.resources.warehouse import WarehouseSession
 
 ALERT_NAMESPACE = uuid.UUID("6f1c2b7e-6d1e-4c43-9d8e-2f6a7c0e9b11")
 LOG_CHANNEL = "log"
-TABLES_SQL = sql_file(__file__, "tables.sql")
+TABLES_SQL = sql_file(__file__, "alerts__tables.sql")
 
 
 def alert_id(check_name: str, subject_date: dt.date) -> str:

@@ -1,14 +1,17 @@
-"""Sensors that reach people: alert delivery (EventBridge, Slack) and failed runs to Slack."""
+"""Sensors that reach people: alert delivery (EventBridge, Slack) and failed runs to Slack.
+
+They depend on no setting, so they are plain module-level definitions that the defs folder loads.
+"""
 
 import datetime as dt
 
 import dagster as dg
-import duckdb
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from costattr_pipeline.defs.alerts.delivery import deliver_pending
 from costattr_pipeline.lib.alert_messages import FIRST_RETRY
 from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
-from costattr_pipeline.resources.warehouse import Warehouse
+from costattr_pipeline.resources.warehouse import Warehouse, WarehouseBusy
 
 ALERT_DELIVERY_SENSOR = "alert_delivery"
 RUN_FAILURE_SENSOR = "run_failure_to_slack"
@@ -39,7 +42,7 @@ def build_alert_delivery_sensor(first_retry: dt.timedelta = FIRST_RETRY) -> dg.S
         try:
             with warehouse.session() as session:
                 report = deliver_pending(session, channels, now, first_retry)
-        except duckdb.IOException as error:  # a run holds the DuckDB file; try on the next tick
+        except WarehouseBusy as error:  # a run holds the warehouse; try on the next tick
             return dg.SkipReason(f"Warehouse busy, retrying next tick: {error}")
         for alert_id, channel in report.sent:
             context.log.info(f"Delivered alert {alert_id} to {channel}")
@@ -73,8 +76,8 @@ def run_failure_to_slack(context: dg.RunFailureSensorContext, slack: SlackChanne
         return
     run = context.dagster_run
     tags = run.tags
-    partitions = (f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"
-                  if "dagster/asset_partition_range_start" in tags else tags.get("dagster/partition", "none"))
+    partitions = (f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
+                  if ASSET_PARTITION_RANGE_START_TAG in tags else tags.get("dagster/partition", "none"))
     text = (f":x: costattr run failed: job `{run.job_name}`, partitions {partitions}, run {run.run_id[:8]}. "
             f"Error: {_error_summary(context)}")
     if slack.ui_base_url:
@@ -82,5 +85,4 @@ def run_failure_to_slack(context: dg.RunFailureSensorContext, slack: SlackChanne
     slack.post(text)
 
 
-def build_defs() -> dg.Definitions:
-    return dg.Definitions(sensors=[build_alert_delivery_sensor(), run_failure_to_slack])
+alert_delivery = build_alert_delivery_sensor()

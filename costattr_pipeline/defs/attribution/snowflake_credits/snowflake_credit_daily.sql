@@ -11,14 +11,14 @@ WITH metered AS (
     SELECT CAST(start_time AS DATE) AS cost_date,
            warehouse_name,
            SUM(CAST(credits_used_compute AS DECIMAL(38, 12))) AS metered_credits
-    FROM {{warehouse_metering_history}}
+    FROM account_usage.warehouse_metering_history
     WHERE start_time >= :start_date AND start_time < :end_date
     GROUP BY CAST(start_time AS DATE), warehouse_name
 ),
 tenant_tags AS (
     -- The tenant object tag on warehouses and users; dropped tags and objects (OBJECT_DELETED) are ignored.
     SELECT UPPER(domain) AS domain, object_name, MIN(TRIM(tag_value)) AS tenant_id
-    FROM {{tag_references}}
+    FROM account_usage.tag_references
     WHERE UPPER(tag_name) = UPPER(:tenant_tag)
       AND UPPER(domain) IN ('WAREHOUSE', 'USER')
       AND object_deleted IS NULL
@@ -35,7 +35,7 @@ queries AS (
                     ELSE NULLIF(TRIM(regexp_extract(q.query_tag, :pair_tag_pattern, 2)), '') END,
                u.tenant_id) AS tenant_id,
            CAST(q.credits_attributed_compute AS DECIMAL(38, 12)) AS credits
-    FROM {{query_attribution_history}} AS q
+    FROM account_usage.query_attribution_history AS q
     LEFT JOIN tenant_tags AS u ON u.domain = 'USER' AND u.object_name = q.user_name
     WHERE q.start_time >= :start_date AND q.start_time < :end_date
 ),

@@ -18,7 +18,7 @@ WITH month_totals AS (
       AND cost IS NOT NULL
     GROUP BY product_id, CAST(DATE_TRUNC('month', usage_date) AS DATE), currency
 )
-SELECT :entity_type, product_id, :cost_center, :title, start_month, start_month,
+SELECT CAST(:entity_type AS VARCHAR), product_id, :cost_center, :title, start_month, start_month,
        CAST(SIGN(amount) * FLOOR(ABS(amount) * 100 + 0.5) AS BIGINT),
        currency, amount
 FROM month_totals

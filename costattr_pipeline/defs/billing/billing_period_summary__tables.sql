@@ -94,14 +94,3 @@ CREATE TABLE IF NOT EXISTS metering.billing_period_usage (
     billable_quantity DECIMAL(38, 12) NOT NULL,
     amount            DECIMAL(38, 12)          -- NULL: the binding version does not price the metric
 );
-
-CREATE TABLE IF NOT EXISTS metering.unit_economics (
-    tenant_id        VARCHAR NOT NULL,
-    period_start     DATE NOT NULL,
-    revenue          DECIMAL(18, 2) NOT NULL,
-    attributed_cost  DECIMAL(38, 18) NOT NULL,
-    gross_margin     DECIMAL(38, 18) NOT NULL,
-    gross_margin_pct DECIMAL(18, 4),          -- percent; NULL when revenue is 0
-    currency         VARCHAR NOT NULL,
-    provisional      BOOLEAN NOT NULL
-);

@@ -1,9 +1,9 @@
 -- Flatten Cost Explorer fetches (each a GetCostAndUsage response, or the array of its pages) into one
--- row per (file, page, period, group). {{pages}} is the pages (page_no, filename, definitions,
--- results): read straight from the files (page_no NULL, the fast path) or from the numbered pages
--- table of one file, which names the place of a problem. Group keys are read through GroupDefinitions: the position of the
--- tenant tag, the module tag and the SERVICE dimension is looked up per page, never assumed.
--- {{metric}} is the configured metric, a quoted identifier.
+-- row per (file, page, period, group). The relation cost_explorer_pages is the pages (page_no,
+-- filename, definitions, results): read straight from the files (page_no NULL, the fast path) or
+-- from the numbered pages table of one file, which names the place of a problem. Group keys are
+-- read through GroupDefinitions: the position of the tenant tag, the module tag and the SERVICE
+-- dimension is looked up per page, never assumed. :metric is the configured metric's name.
 --
 -- A page that breaks a page rule (no ResultsByTime, no GroupDefinitions, no tenant tag, an unknown
 -- grouping) keeps one marker row (page_ok FALSE, is_group FALSE), so that one pass over this table
@@ -18,7 +18,7 @@ WITH positioned AS (
                     AND len(list_filter(definition_names, lambda name: name NOT IN (
                         'TAG:' || :tenant_tag, 'TAG:' || :module_tag, 'DIMENSION:SERVICE'))) = 0,
                     FALSE) AS page_ok
-    FROM {{pages}}
+    FROM cost_explorer_pages
 ),
 periods AS (
     SELECT page_no, filename, page_ok, definition_names, tenant_position, module_position, service_position,
@@ -44,7 +44,7 @@ SELECT filename, page_no, period_no, group_no, page_ok,
        grp.Keys[tenant_position] AS tenant_key,
        CASE WHEN module_position > 0 THEN grp.Keys[module_position] END AS module_key,
        CASE WHEN service_position > 0 THEN grp.Keys[service_position] END AS service,
-       grp.Metrics.{{metric}}.Amount AS amount_text,
-       grp.Metrics.{{metric}}.Unit AS unit,
+       struct_extract(struct_extract(grp.Metrics, :metric), 'Amount') AS amount_text,
+       struct_extract(struct_extract(grp.Metrics, :metric), 'Unit') AS unit,
        coalesce(estimated, FALSE) AS estimated
 FROM groups

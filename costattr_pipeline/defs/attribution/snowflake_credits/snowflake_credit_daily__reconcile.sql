@@ -5,7 +5,7 @@ WITH metered AS (
     SELECT CAST(start_time AS DATE) AS cost_date,
            warehouse_name,
            SUM(CAST(credits_used_compute AS DECIMAL(38, 12))) AS metered_credits
-    FROM {{warehouse_metering_history}}
+    FROM account_usage.warehouse_metering_history
     WHERE start_time >= :start_date AND start_time < :end_date
     GROUP BY CAST(start_time AS DATE), warehouse_name
 ),

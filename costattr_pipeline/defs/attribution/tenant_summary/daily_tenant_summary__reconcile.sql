@@ -2,7 +2,7 @@
 -- missing on either side, or a different amount. Empty when everything reconciles.
 WITH source_totals AS (
     SELECT cost_date, resource_type, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS source_usd
-    FROM (__SOURCE_ROWS__) AS source_rows
+    FROM cost_source_rows
     GROUP BY cost_date, resource_type
 ),
 summary_totals AS (

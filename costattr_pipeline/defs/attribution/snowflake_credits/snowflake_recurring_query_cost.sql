@@ -4,22 +4,8 @@ DELETE FROM metering.snowflake_recurring_query_cost
 WHERE month_start >= :start_date AND month_start < :end_date;
 
 INSERT INTO metering.snowflake_recurring_query_cost
-WITH priced_queries AS (
-    SELECT CAST(DATE_TRUNC('month', CAST(q.start_time AS DATE)) AS DATE) AS month_start,
-           q.query_parameterized_hash, q.warehouse_name, q.user_name, q.start_time,
-           CAST(q.credits_attributed_compute AS DECIMAL(38, 12)) AS credits,
-           COALESCE(specific.price, general.price) AS price
-    FROM {{query_attribution_history}} AS q
-    LEFT JOIN config.snowflake_credit_price AS specific
-      ON UPPER(specific.warehouse_name) = UPPER(q.warehouse_name)
-     AND CAST(q.start_time AS DATE) >= specific.effective_from
-     AND (specific.effective_to IS NULL OR CAST(q.start_time AS DATE) < specific.effective_to)
-    LEFT JOIN config.snowflake_credit_price AS general
-      ON general.warehouse_name IS NULL
-     AND CAST(q.start_time AS DATE) >= general.effective_from
-     AND (general.effective_to IS NULL OR CAST(q.start_time AS DATE) < general.effective_to)
-    WHERE q.start_time >= :start_date AND q.start_time < :end_date
-      AND q.query_parameterized_hash IS NOT NULL
+WITH priced AS (
+    SELECT * FROM priced_queries WHERE query_parameterized_hash IS NOT NULL
 ),
 per_hash AS (
     SELECT month_start, query_parameterized_hash,
@@ -32,7 +18,7 @@ per_hash AS (
                 THEN ROUND(SUM(CAST(credits * price AS DECIMAL(38, 18))), 6) END AS cost_usd,
            MIN(start_time) AS first_started_at,
            MAX(start_time) AS last_started_at
-    FROM priced_queries
+    FROM priced
     GROUP BY month_start, query_parameterized_hash
 ),
 ranked AS (

@@ -13,7 +13,7 @@ WITH usage_rows AS (
     WHERE usage_date >= :start_date AND usage_date < :end_date
 ),
 prices AS (
-    -- the best price of each segment (tables.sql: metering.databricks_price_segments)
+    -- the best price of each segment (metering.databricks_price_segments, databricks_priced_usage__tables.sql)
     SELECT sku_name,
            cloud,
            account_id,

@@ -1,26 +1,4 @@
 CREATE SCHEMA IF NOT EXISTS metering;
-CREATE SCHEMA IF NOT EXISTS config;
-
--- settings.yaml snowflake.credit_price_usd, replaced on each run. warehouse_name NULL: the general price.
-CREATE TABLE IF NOT EXISTS config.snowflake_credit_price (
-    effective_from DATE NOT NULL,
-    effective_to   DATE,                    -- NULL: open
-    warehouse_name VARCHAR,                 -- NULL: every warehouse without its own price
-    price          DECIMAL(18, 6) NOT NULL
-);
-
--- Contract section 4 (FR-394): per UTC day and warehouse, the metered compute credits split by tenant.
--- Per (cost_date, warehouse_name) the credits add up to the metered credits exactly, and cost_usd adds up
--- to ROUND(metered credits x price, 6) exactly.
-CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily (
-    cost_date        DATE NOT NULL,
-    warehouse_name   VARCHAR NOT NULL,
-    tenant_id        VARCHAR,                 -- NULL: no tenant (unattributed or idle)
-    attribution      VARCHAR NOT NULL,        -- dedicated, proportional, unattributed, idle
-    credits          DECIMAL(38, 12) NOT NULL,
-    credit_price_usd DECIMAL(18, 6),          -- NULL: no price in force (fails the price check)
-    cost_usd         DECIMAL(38, 6)
-);
 
 -- Snowflake's "cost of recurring queries": the top queries by QUERY_PARAMETERIZED_HASH per calendar month.
 CREATE TABLE IF NOT EXISTS metering.snowflake_recurring_query_cost (

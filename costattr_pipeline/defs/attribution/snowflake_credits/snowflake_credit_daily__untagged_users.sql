@@ -3,7 +3,7 @@
 -- tags named a tenant for (on shared warehouses it ends up `unattributed`).
 WITH user_tags AS (
     SELECT DISTINCT object_name
-    FROM {{tag_references}}
+    FROM account_usage.tag_references
     WHERE UPPER(tag_name) = UPPER(:tenant_tag)
       AND UPPER(domain) = 'USER'
       AND object_deleted IS NULL
@@ -15,7 +15,7 @@ queries AS (
                 THEN NULLIF(TRIM(regexp_extract(q.query_tag, :json_tag_pattern, 1)), '')
                 ELSE NULLIF(TRIM(regexp_extract(q.query_tag, :pair_tag_pattern, 2)), '') END AS tag_tenant,
            CAST(q.credits_attributed_compute AS DECIMAL(38, 12)) AS credits
-    FROM {{query_attribution_history}} AS q
+    FROM account_usage.query_attribution_history AS q
     WHERE q.start_time >= :start_date AND q.start_time < :end_date
 )
 SELECT COALESCE(q.user_name, '') AS user_name,

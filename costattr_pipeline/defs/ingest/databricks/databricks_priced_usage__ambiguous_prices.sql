@@ -1,6 +1,6 @@
 -- Usage records of the window with two equally good list prices (e.g. the same SKU listed in two
 -- currencies, or for two clouds while the record names none): pricing them would be a guess.
--- The ties are found per price segment (tables.sql), then the records in those segments listed.
+-- The ties are found per price segment (databricks_priced_usage__tables.sql), then the records in those segments listed.
 WITH best AS (
     SELECT sku_name, cloud, account_id, segment_start, segment_end
     FROM metering.databricks_price_segments

@@ -1,0 +1,196 @@
+"""``metering/snowflake_credit_daily``: Snowflake credits per day, warehouse and tenant, and its 4-hourly schedule."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+
+from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
+from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
+from costattr_pipeline.lib.config import Settings, SnowflakeSettings
+from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
+from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
+from costattr_pipeline.resources.config import CostattrConfig
+from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
+from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
+
+SNOWFLAKE_CREDIT_DAILY = dg.AssetKey(["metering", "snowflake_credit_daily"])
+CHECK_CREDITS_RECONCILE = "credits_reconcile_with_metering"
+CHECK_PRICE_FOUND = "credit_price_found"
+CHECK_UNATTRIBUTED_SHARE = "credits_without_tenant_within_threshold"
+CHECK_UNTAGGED_USERS = "no_untagged_users"
+# ACCOUNT_USAGE lags 1-3 h (QUERY_ATTRIBUTION_HISTORY up to 8 h): every tick recomputes today and the two days before.
+TRAILING_DAYS = 3
+
+TABLES_SQL = sql_file(__file__, "snowflake_credit_daily__tables.sql")
+CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
+RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
+UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
+DAY_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
+
+
+def provisional_range(tick: dt.datetime, project: Project, days: int = TRAILING_DAYS) -> DayRange:
+    """From ``days - 1`` days before the tick's UTC day to that day itself (inclusive), clipped to the start."""
+    last = tick.astimezone(dt.timezone.utc).date()
+    return project.clip((last - dt.timedelta(days=days - 1), last))
+
+
+def tag_parameters(snowflake: SnowflakeSettings) -> dict[str, object]:
+    """The SQL parameters of the tenant rule: tag name, query-tag patterns and idle policy."""
+    return {"tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
+            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}
+
+
+def attribute_credits(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
+                      start: dt.date, end: dt.date) -> None:
+    """Replace the days ``[start, end)`` of ``metering.snowflake_credit_daily`` (call inside a transaction)."""
+    load_credit_prices(session, snowflake)
+    session.execute(CREDIT_DAILY_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
+                    relations.mapping)
+
+
+def credit_mismatches(session: WarehouseSession, relations: UsageRelations, start: dt.date, end: dt.date
+                      ) -> list[dict[str, Any]]:
+    """(day, warehouse) pairs whose rows do not add up to the metered credits and their cost (empty: all good)."""
+    return session.rows(RECONCILE_SQL, {"start_date": start, "end_date": end}, relations.mapping)
+
+
+def untagged_users(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
+                   start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Users who ran queries in ``[start, end)`` without a tenant tag, most credits without a tenant first."""
+    return session.rows(UNTAGGED_USERS_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
+                        relations.mapping)
+
+
+def days_over_threshold(session: WarehouseSession, settings: Settings, start: dt.date, end: dt.date
+                        ) -> list[dict[str, Any]]:
+    """Days whose credits without a tenant (unattributed + idle) are strictly more than the threshold in force.
+
+    One row per day is read; the comparison is exact (no division): without > threshold x total.
+    """
+    days = session.rows(f"""
+        SELECT cost_date,
+               SUM(CAST(credits AS DECIMAL(38, 12))) AS total_credits,
+               SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END AS DECIMAL(38, 12))) AS credits_without_tenant
+        FROM metering.snowflake_credit_daily WHERE {DAY_WINDOW}
+        GROUP BY cost_date ORDER BY cost_date""", {"start_date": start, "end_date": end})
+    breaches = []
+    for day in days:
+        threshold = settings.threshold_on(day["cost_date"])
+        total, without = Decimal(day["total_credits"]), Decimal(day["credits_without_tenant"])
+        if total > 0 and without > threshold * total:
+            breaches.append({**day, "share": (without / total).quantize(Decimal("0.0001")), "threshold": threshold})
+    return breaches
+
+
+def price_check(session: WarehouseSession, where: str, params: dict[str, object], table: str,
+                label: str) -> dg.AssetCheckResult:
+    """The blocking check that every row of ``table`` in the window has a credit price (its cost is not NULL)."""
+    unpriced = session.rows(f"SELECT {label} FROM {table} WHERE {where} AND cost_usd IS NULL "
+                            f"GROUP BY {label} ORDER BY {label} LIMIT 20", params)
+    return dg.AssetCheckResult(
+        check_name=CHECK_PRICE_FOUND, passed=not unpriced, severity=dg.AssetCheckSeverity.ERROR,
+        description=("Rows without a credit price in force: add a snowflake.credit_price_usd entry" if unpriced
+                     else "Every row has a credit price"),
+        metadata={"unpriced": dg.MetadataValue.md(markdown_table(unpriced))},
+    )
+
+
+def price_check_spec(asset: dg.AssetKey, subject: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(CHECK_PRICE_FOUND, asset=asset, blocking=True,
+                             description=f"ERROR when {subject} has no credit price in force "
+                                         "(snowflake.credit_price_usd in settings.yaml): its cost is NULL, never 0.")
+
+
+def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, config_files: CostattrConfig,
+                           snowflake_usage: SnowflakeUsageSource) -> dg.MaterializeResult:
+    """Snowflake compute credits per UTC day, warehouse and tenant, and their cost in USD.
+
+    A warehouse carrying the tenant object tag is `dedicated`: the tag value gets all its credits. On a
+    shared warehouse each query's tenant comes from its query tag (`TENANT_ID=acme;...`,
+    `...,tenant_id=acme` or JSON `{"tenant_id": "acme"}`), else from its user's tag. With idle policy
+    `proportional` the metered credits are split in proportion to the queries' credits (queries without a
+    tenant: `unattributed`); with `separate` tenants get their queries' credits and the rest is `idle`. A
+    metered day without queries is all `idle`. Per day and warehouse the rows add up to the metered credits
+    exactly; cost_usd = credits x the price in force that day (the warehouse's own first). Today is
+    provisional and recomputed by the next run.
+    """
+    start, end = window_dates(context)
+    settings = config_files.settings()
+    params = {"start_date": start, "end_date": end}
+    with warehouse.session() as session:
+        relations = snowflake_usage.relations(session)
+        session.execute(TABLES_SQL)
+        with session.transaction():
+            attribute_credits(session, relations, settings.snowflake, start, end)
+        mismatches = credit_mismatches(session, relations, start, end)
+        breaches = days_over_threshold(session, settings, start, end)
+        users = untagged_users(session, relations, settings.snowflake, start, end)
+        priced = price_check(session, DAY_WINDOW, params, "metering.snowflake_credit_daily",
+                             "cost_date, warehouse_name")
+        metadata = table_metadata(
+            session, "metering.snowflake_credit_daily", DAY_WINDOW, params,
+            totals={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+                    "total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))",
+                    "credits_without_tenant": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END "
+                                              "AS DECIMAL(38, 12)))"},
+            order_by="cost_date, warehouse_name, tenant_id NULLS LAST, attribution",
+        )
+    metadata["idle_policy"] = dg.MetadataValue.text(settings.snowflake.idle_policy)
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            priced,
+            dg.AssetCheckResult(
+                check_name=CHECK_CREDITS_RECONCILE, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_UNATTRIBUTED_SHARE, passed=not breaches, severity=dg.AssetCheckSeverity.WARN,
+                description=(f"{len(breaches)} day(s) with more credits without a tenant than the threshold"
+                             if breaches else "Every day is within its threshold"),
+                metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
+                          "breaches": dg.MetadataValue.md(markdown_table(breaches))},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_UNTAGGED_USERS, passed=not users, severity=dg.AssetCheckSeverity.WARN,
+                description=(f"{len(users)} user(s) without a tenant tag ran queries" if users
+                             else "Every user who ran queries has a tenant tag"),
+                metadata={"untagged_users": dg.MetadataValue.md(markdown_table(users)),
+                          "user_names": dg.MetadataValue.json([user["user_name"] for user in users])},
+            ),
+        ],
+    )
+
+
+CHECKS = [
+    price_check_spec(SNOWFLAKE_CREDIT_DAILY, "a warehouse-day"),
+    dg.AssetCheckSpec(CHECK_CREDITS_RECONCILE, asset=SNOWFLAKE_CREDIT_DAILY, blocking=True,
+                      description="ERROR unless, per day and warehouse, the rows' credits add up to the metered "
+                                  "CREDITS_USED_COMPUTE, no part is negative and the costs add up to "
+                                  "ROUND(credits x price, 6)."),
+    dg.AssetCheckSpec(CHECK_UNATTRIBUTED_SHARE, asset=SNOWFLAKE_CREDIT_DAILY,
+                      description="WARN when a day's credits without a tenant (unattributed and idle) are strictly "
+                                  "more than the unattributed threshold in force."),
+    dg.AssetCheckSpec(CHECK_UNTAGGED_USERS, asset=SNOWFLAKE_CREDIT_DAILY,
+                      description="WARN when users without a tenant tag ran queries; the list is in the metadata "
+                                  "(tag them, or tag their queries)."),
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    project = current_project()
+    asset = dg.asset(key=SNOWFLAKE_CREDIT_DAILY, deps=[SNOWFLAKE_ACCOUNT_USAGE], group_name="attribution",
+                     kinds={"snowflake", "duckdb"}, partitions_def=project.daily,
+                     backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(snowflake_credit_daily)
+    job = dg.define_asset_job("snowflake_credits", selection=[SNOWFLAKE_ACCOUNT_USAGE, SNOWFLAKE_CREDIT_DAILY],
+                              description="Attribute Snowflake credits to tenants for a range of days.")
+    schedule = range_schedule(
+        "snowflake_credits_every_4_hours", "0 */4 * * *", job, lambda tick: provisional_range(tick, project),
+        "Every 4 hours: land ACCOUNT_USAGE again and recompute today's (provisional) credits and the two days "
+        "before, as one run: a late query or metering row lands in its day on a later tick.")
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])

@@ -1,0 +1,129 @@
+"""``metering/databricks_priced_usage``: every usage record at its list price, and the daily Databricks schedule."""
+
+import dagster as dg
+
+from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS_USAGE, recompute_days
+from costattr_pipeline.lib.databricks import tag_path
+from costattr_pipeline.lib.errors import SourceError
+from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.project import current_project, range_schedule, window_dates
+from costattr_pipeline.resources.config import CostattrConfig
+from costattr_pipeline.resources.warehouse import Warehouse
+
+DATABRICKS_PRICED_USAGE = dg.AssetKey(["metering", "databricks_priced_usage"])
+CHECK_USAGE_PRICED = "every_usage_row_priced"
+CHECK_RECONCILES = "reconciles_with_landing"
+CHECK_PRODUCT_TAG_COVERAGE = "untagged_cost_share_within_threshold"
+
+TABLES_SQL = sql_file(__file__, "databricks_priced_usage__tables.sql")
+AMBIGUOUS_PRICES_SQL = sql_file(__file__, "databricks_priced_usage__ambiguous_prices.sql")
+PRICED_USAGE_SQL = sql_file(__file__, "databricks_priced_usage.sql")
+RECONCILE_SQL = sql_file(__file__, "databricks_priced_usage__reconcile.sql")
+USAGE_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
+
+
+def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                            config_files: CostattrConfig) -> dg.MaterializeResult:
+    """Every Databricks usage record priced at list price.
+
+    The unit price is `pricing.effective_list.default` (else `pricing.default`) of the list price with the
+    same SKU (and cloud and account when both carry one) whose window [price_start_time, price_end_time)
+    holds usage_start_time, so usage exactly at a price change takes the new price. cost = usage_quantity x
+    unit_price in exact decimals, in the price's currency. Retractions are negative records, so every sum
+    nets them out. product_id and tenant_id come from the custom tags named in settings.yaml
+    (`databricks.product_tag`, `databricks.tenant_tag`); NULL means untagged. A record without a price keeps
+    NULL price and cost and fails the blocking check.
+    """
+    start, end = window_dates(context)
+    settings = config_files.settings()
+    params = {"start_date": start, "end_date": end,
+              "product_path": tag_path(settings.databricks.product_tag),
+              "tenant_path": tag_path(settings.databricks.tenant_tag)}
+    with warehouse.session() as session:
+        session.execute(TABLES_SQL)
+        ambiguous = session.rows(AMBIGUOUS_PRICES_SQL, params)
+        if ambiguous:
+            first = ambiguous[0]
+            raise SourceError(
+                "databricks/list_prices",
+                f"sku_name {first['sku_name']!r}, cloud {first['cloud']!r}, account {first['account_id']!r}",
+                f"{first['prices']} list prices (different currencies or clouds) apply equally to usage record "
+                f"{first['record_id']!r} at {first['usage_start_time']}: keep one per SKU, cloud and account")
+        with session.transaction():
+            session.execute(PRICED_USAGE_SQL, params)
+        unpriced = session.rows(f"""
+            SELECT sku_name, cloud, COUNT(*) AS usage_rows, MIN(usage_start_time) AS first_usage,
+                   MAX(usage_start_time) AS last_usage
+            FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND unit_price IS NULL
+            GROUP BY sku_name, cloud ORDER BY sku_name, cloud""", params)
+        mismatches = session.rows(RECONCILE_SQL, params)
+        day_shares = session.rows(f"""
+            SELECT usage_date, currency, SUM(CAST(cost AS DECIMAL(38, 18))) AS cost,
+                   SUM(CAST(CASE WHEN product_id IS NULL THEN cost ELSE 0 END AS DECIMAL(38, 18))) AS untagged
+            FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND cost IS NOT NULL
+            GROUP BY usage_date, currency ORDER BY usage_date, currency""", params)
+        metadata = table_metadata(
+            session, "metering.databricks_priced_usage", USAGE_WINDOW, params,
+            totals={"total_cost": "SUM(CAST(cost AS DECIMAL(38, 18)))",
+                    "untagged_cost": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost ELSE 0 END AS DECIMAL(38, 18)))",
+                    "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
+                    "data_products": "COUNT(DISTINCT product_id)"},
+            order_by="usage_date, product_id NULLS FIRST, record_id",
+        )
+    # Exact comparison, no division: untagged / cost > threshold <=> untagged > threshold x cost (cost > 0).
+    breaches = [dict(day, threshold=settings.threshold_on(day["usage_date"]))
+                for day in day_shares
+                if day["cost"] > 0 and day["untagged"] > settings.threshold_on(day["usage_date"]) * day["cost"]]
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHECK_USAGE_PRICED, passed=not unpriced, severity=dg.AssetCheckSeverity.ERROR,
+                description=(f"{sum(row['usage_rows'] for row in unpriced)} usage row(s) of "
+                             f"{len(unpriced)} SKU(s) have no list price" if unpriced
+                             else "Every usage row has a list price"),
+                metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced]),
+                          "unpriced": dg.MetadataValue.md(markdown_table(unpriced))},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_RECONCILES, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"mismatched_days": dg.MetadataValue.md(markdown_table(mismatches))},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_PRODUCT_TAG_COVERAGE, passed=not breaches, severity=dg.AssetCheckSeverity.WARN,
+                description=(f"{len(breaches)} day(s) with untagged cost over the threshold" if breaches
+                             else "Untagged cost is within the threshold every day"),
+                metadata={"breaches": dg.MetadataValue.md(
+                    markdown_table(breaches, ["usage_date", "currency", "cost", "untagged", "threshold"]))},
+            ),
+        ],
+    )
+
+
+CHECKS = [
+    dg.AssetCheckSpec(CHECK_USAGE_PRICED, asset=DATABRICKS_PRICED_USAGE, blocking=True,
+                      description="ERROR when a usage record has no list price in force: its cost is unknown. The "
+                                  "unpriced SKUs and their row counts are in the metadata."),
+    dg.AssetCheckSpec(CHECK_RECONCILES, asset=DATABRICKS_PRICED_USAGE, blocking=True,
+                      description="ERROR unless, per day, every landed record appears once with its quantity "
+                                  "(record counts and quantity totals equal)."),
+    dg.AssetCheckSpec(CHECK_PRODUCT_TAG_COVERAGE, asset=DATABRICKS_PRICED_USAGE,
+                      description="WARN when a day's share of priced cost without a data product tag is strictly "
+                                  "greater than the unattributed threshold in force (settings.yaml, default 2 %)."),
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    project = current_project()
+    asset = dg.asset(key=DATABRICKS_PRICED_USAGE, deps=[DATABRICKS_USAGE], group_name="attribution",
+                     kinds={"databricks", "duckdb", "snowflake"}, partitions_def=project.daily,
+                     backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(databricks_priced_usage)
+    job = dg.define_asset_job("databricks_priced_usage_job", selection=[DATABRICKS_USAGE, DATABRICKS_PRICED_USAGE],
+                              description="Land and price Databricks usage for a range of days.")
+    schedule = range_schedule(
+        "databricks_priced_usage_daily", "0 7 * * *", job, lambda tick: recompute_days(tick, project),
+        "07:00 UTC: land and price Databricks usage of the previous and the current month (Databricks delivers "
+        "within about 12 h and restates).")
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])

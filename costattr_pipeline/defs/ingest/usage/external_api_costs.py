@@ -1,0 +1,63 @@
+"""``metering/external_api_costs``: third-party API costs, landed per day (scheduled with the usage events)."""
+
+import dagster as dg
+
+from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
+from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.project import current_project, window_dates
+from costattr_pipeline.resources.usage import UsageExports
+from costattr_pipeline.resources.warehouse import Warehouse
+
+EXTERNAL_API_COSTS = dg.AssetKey(["metering", "external_api_costs"])
+CHECK_EXTERNAL_SOURCE_PRESENT = "external_api_costs_source_present"
+
+TABLES_SQL = sql_file(__file__, "external_api_costs__tables.sql")
+LAND_EXTERNAL_SQL = sql_file(__file__, "external_api_costs.sql")
+COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
+
+
+def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                       usage_exports: UsageExports) -> dg.MaterializeResult:
+    """Third-party API costs (USD) from `usage/external_api_costs`, landed per cost_date.
+
+    They are part of each tenant's cost (daily tenant summary, resource type `external_api`) and are
+    passed through to the tenant's bill with the rate card's markup. tenant_id NULL: no tenant caused
+    the cost.
+    """
+    start, end = window_dates(context)
+    costs, name = usage_exports.external_api_costs()
+    params = {"start_date": start, "end_date": end}
+    with warehouse.session() as session:
+        session.execute(TABLES_SQL)
+        replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params)
+        metadata = table_metadata(
+            session, "metering.external_api_costs", COST_WINDOW, params,
+            totals={"total_usd": "SUM(CAST(amount AS DECIMAL(38, 12)))"},
+            order_by="cost_date, tenant_id NULLS FIRST, provider",
+        )
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHECK_EXTERNAL_SOURCE_PRESENT, passed=costs is not None,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
+            ),
+        ],
+    )
+
+
+CHECKS = [
+    dg.AssetCheckSpec(CHECK_EXTERNAL_SOURCE_PRESENT, asset=EXTERNAL_API_COSTS,
+                      description="WARN when there is no external_api_costs file: pass-through is 0."),
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    project = current_project()
+    asset = dg.asset(key=EXTERNAL_API_COSTS, group_name="ingest", kinds={"duckdb", "snowflake"},
+                     partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
+                     check_specs=CHECKS)(external_api_costs)
+    return dg.Definitions(assets=[asset])

@@ -1,0 +1,93 @@
+"""``metering/usage_events``: product usage events, landed per day, and the 4-hourly usage ingest schedule."""
+
+import datetime as dt
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
+from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
+from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
+from costattr_pipeline.resources.usage import UsageExports
+from costattr_pipeline.resources.warehouse import Warehouse
+
+USAGE_EVENTS = dg.AssetKey(["metering", "usage_events"])
+CHECK_USAGE_SOURCE_PRESENT = "usage_events_source_present"
+CHECK_CONFLICTING_DUPLICATES = "no_conflicting_duplicate_events"
+
+TABLES_SQL = sql_file(__file__, "usage_events__tables.sql")
+LAND_USAGE_SQL = sql_file(__file__, "usage_events.sql")
+CONFLICTS_SQL = sql_file(__file__, "usage_events__conflicting_duplicates.sql")
+USAGE_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
+
+
+def month_to_date(tick: dt.datetime, project: Project) -> DayRange:
+    """From the first of the tick's month (or the partitions start) to the tick's day."""
+    last = tick.date()
+    return project.clip((last.replace(day=1), last))
+
+
+def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                 usage_exports: UsageExports) -> dg.MaterializeResult:
+    """Product usage events from `usage/usage_events` (CSV or Parquet), landed per UTC day of event_time.
+
+    Delivery is at-least-once, so an event_id may repeat: the view `metering.usage_events_unique`
+    counts each event_id once (its earliest copy), across all landed days. Billing reads the view.
+    """
+    start, end = window_dates(context)
+    events, name = usage_exports.usage_events()
+    params = {"start_date": start, "end_date": end}
+    with warehouse.session() as session:
+        session.execute(TABLES_SQL)
+        staged = (None if events is None
+                  else events.append_column("usage_date", pc.cast(events["event_time"], pa.date32())))
+        replace_window(session, "metering.usage_events_staging", staged, LAND_USAGE_SQL, params)
+        conflicts = session.rows(CONFLICTS_SQL, params)
+        metadata = table_metadata(
+            session, "metering.usage_events", USAGE_WINDOW, params,
+            totals={"distinct_events": "COUNT(DISTINCT event_id)",
+                    "repeated_deliveries": "COUNT(*) - COUNT(DISTINCT event_id)"},
+            order_by="event_time, event_id",
+        )
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHECK_USAGE_SOURCE_PRESENT, passed=events is not None,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=None if events is not None else f"No {name}.csv/.parquet: no usage is billed.",
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_CONFLICTING_DUPLICATES, passed=not conflicts,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"conflicting_event_ids": dg.MetadataValue.md(markdown_table(conflicts))},
+            ),
+        ],
+    )
+
+
+CHECKS = [
+    dg.AssetCheckSpec(CHECK_USAGE_SOURCE_PRESENT, asset=USAGE_EVENTS,
+                      description="WARN when there is no usage_events file: variable consumption is 0."),
+    dg.AssetCheckSpec(CHECK_CONFLICTING_DUPLICATES, asset=USAGE_EVENTS,
+                      description="WARN when one event_id was delivered with different content (tenant, module, "
+                                  "metric or quantity): only the earliest copy counts."),
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    project = current_project()
+    asset = dg.asset(key=USAGE_EVENTS, group_name="ingest", kinds={"duckdb", "snowflake"},
+                     partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
+                     check_specs=CHECKS)(usage_events)
+    job = dg.define_asset_job("usage_ingest", selection=[USAGE_EVENTS, EXTERNAL_API_COSTS],
+                              description="Land usage events and external API costs for a range of days.")
+    schedule = range_schedule(
+        "usage_ingest_4h", "30 3-23/4 * * *", job, lambda tick: month_to_date(tick, project),
+        "Every 4 hours (hh:30): land the month-to-date usage events and external API costs, before the "
+        "provisional billing run at the next hour.")
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])
