@@ -16,7 +16,7 @@ from costattr_pipeline.lib.alert_messages import EVENTBRIDGE_DETAIL_FIELDS, next
 from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.runner import RunFailed, run_range
-from costattr_pipeline_tests.aws_stand_ins import FaultProxy, moto_behind_proxy
+from costattr_pipeline_tests.aws_stand_ins import FaultProxy, moto_behind_proxy, shorten_botocore_backoff
 from costattr_pipeline_tests.builders import group, page, write_fetch
 from costattr_pipeline_tests.conftest import query
 from costattr_pipeline_tests.slack_stand_in import SlackStandIn, running_slack
@@ -27,10 +27,17 @@ PAYLOAD = {"alert_id": "a-1", "check_name": "unattributed_share_within_threshold
            "unattributed_share": "0.081001000000", "threshold": "0.020000"}
 
 
-@pytest.fixture
-def aws() -> Iterator[FaultProxy]:
+@pytest.fixture(scope="module")
+def running_moto() -> Iterator[FaultProxy]:
     with moto_behind_proxy() as proxy:
         yield proxy
+
+
+@pytest.fixture
+def aws(running_moto: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> FaultProxy:
+    shorten_botocore_backoff(monkeypatch)
+    running_moto.reset()
+    return running_moto
 
 
 @pytest.fixture
@@ -60,9 +67,9 @@ def _received_events(proxy: FaultProxy, queue_url: str) -> list[dict]:
     return [json.loads(message["Body"]) for message in messages]
 
 
-def _eventbridge(proxy: FaultProxy) -> EventBridgeChannel:
+def _eventbridge(proxy: FaultProxy, max_attempts: int = 5) -> EventBridgeChannel:
     return EventBridgeChannel(region_name="us-east-1", endpoint_url=proxy.url, aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
+                              aws_secret_access_key="testing", max_attempts=max_attempts)
 
 
 def _breach(target) -> None:
@@ -172,6 +179,39 @@ def test_partial_put_events_failure_keeps_the_alert_pending(target, aws: FaultPr
         assert _received_events(aws, queue_url) == []
         assert _tick(target, instance, _eventbridge(aws), SlackChannel(enabled=False)).startswith("1 delivered")
     assert len(_received_events(aws, queue_url)) == 1
+
+
+def test_put_events_throttled_then_5xx_is_retried_by_botocore_within_one_tick(target, aws: FaultProxy) -> None:
+    _breach(target)
+    queue_url = _queue_for_alerts(aws)
+    aws.calls = 0
+    aws.faults = [(400, "ThrottlingException"), (503, "ServiceUnavailable")]
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, _eventbridge(aws, max_attempts=3), SlackChannel(enabled=False)).startswith(
+            "1 delivered, 0 failed")
+    assert aws.calls == 3  # two failed PutEvents, then the one that went through
+    assert len(_received_events(aws, queue_url)) == 1
+    assert query(target, "SELECT status, attempts FROM metering.alerts WHERE sent_to = 'eventbridge'") == [("sent", 1)]
+
+
+@pytest.mark.parametrize(("faults", "calls", "error"), [
+    ([(503, "ServiceUnavailable")] * 3, 2, "ServiceUnavailable"),      # botocore's attempts run out
+    ([(400, "ValidationException")] * 3, 1, "ValidationException"),    # a 4xx is not retried
+])
+def test_put_events_still_failing_or_refused_keeps_the_alert_pending(target, aws: FaultProxy, faults, calls,
+                                                                     error) -> None:
+    _breach(target)
+    queue_url = _queue_for_alerts(aws)
+    aws.calls = 0
+    aws.faults = list(faults)
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, _eventbridge(aws, max_attempts=2), SlackChannel(enabled=False)).startswith(
+            "0 delivered, 1 failed")
+    assert aws.calls == calls
+    aws.faults = []
+    state = query(target, "SELECT status, attempts, last_error FROM metering.alerts WHERE sent_to = 'eventbridge'")
+    assert state[0][:2] == ("pending", 1) and error in state[0][2]
+    assert _received_events(aws, queue_url) == []
 
 
 def test_no_channel_configured_means_log_only(target) -> None:

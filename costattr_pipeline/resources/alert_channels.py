@@ -13,39 +13,29 @@ from typing import Any
 
 import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
-from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
 from costattr_pipeline.lib.alert_messages import eventbridge_detail, slack_text
+from costattr_pipeline.resources.aws import Boto3ClientResource
 
 
 class DeliveryFailed(RuntimeError):
     """The channel did not accept the message; the alert stays pending."""
 
 
-class EventBridgeChannel(ResourceWithBoto3Configuration):
-    """Publishes each alert as one event on a configurable bus."""
+class EventBridgeChannel(Boto3ClientResource):
+    """Publishes each alert as one event on a configurable bus (botocore retries a throttled or 5xx call)."""
 
     enabled: bool = Field(default=True, description="False: this channel is not configured")
     event_bus_name: str = Field(default="default")
     source: str = Field(default="bank.risk-platform")
     detail_type: str = Field(default="unattributed_cost_threshold_exceeded")
 
-    def _client(self) -> Any:
-        import boto3
-
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
-            "events", region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
-            endpoint_url=self.endpoint_url, aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key, aws_session_token=self.aws_session_token,
-        )
-
     def publish(self, payload: dict[str, Any]) -> str:
         """Put one event; a failed entry in the response is a failure. Returns the event id."""
         detail = eventbridge_detail(payload, trace_id=str(uuid.uuid4()), event_time=dt.datetime.now(dt.timezone.utc))
         try:
-            response = self._client().put_events(Entries=[{
+            response = self.boto3_client("events").put_events(Entries=[{
                 "Source": self.source, "DetailType": self.detail_type, "Detail": json.dumps(detail),
                 "EventBusName": self.event_bus_name,
             }])
