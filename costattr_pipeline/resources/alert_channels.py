@@ -1,4 +1,4 @@
-"""Alert channels: AWS EventBridge (dagster-aws boto3 configuration) and Slack (slack_sdk).
+"""Alert channels: AWS EventBridge (dagster-aws boto3 configuration) and Slack (dagster-slack).
 
 Each channel raises :class:`DeliveryFailed` when a message did not get through,
 so the delivery sensor can keep the alert pending and try again later.
@@ -13,7 +13,11 @@ from typing import Any
 
 import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
+from dagster_slack import SlackResource
 from pydantic import Field
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from costattr_pipeline.lib.alert_messages import eventbridge_detail, slack_text
 from costattr_pipeline.resources.aws import Boto3ClientResource
@@ -50,35 +54,51 @@ class EventBridgeChannel(Boto3ClientResource):
         return entries[0].get("EventId", "")
 
 
+class SlackWebApi(SlackResource):
+    """dagster-slack's resource (a bot token), with the Web API base URL configurable.
+
+    dagster-slack's client always talks to slack.com; the base URL lets the same resource
+    reach a local stand-in in tests, or a proxy in front of Slack.
+    """
+
+    base_url: str = Field(default=WebClient.BASE_URL, description="Slack Web API base URL")
+
+    def get_client(self) -> WebClient:
+        return WebClient(token=self.token, base_url=self.base_url, timeout=10)
+
+
 class SlackChannel(dg.ConfigurableResource):
-    """Posts to Slack with a bot token (chat.postMessage) or an incoming webhook."""
+    """Posts alerts and failed runs to Slack: chat.postMessage through dagster-slack, or an incoming webhook.
+
+    A webhook needs no app in the workspace, hence both; when both are set the webhook is used.
+    """
 
     enabled: bool = Field(default=True, description="False: this channel is not configured")
-    token: str | None = Field(default=None, description="Bot token (use EnvVar)")
+    web_api: SlackWebApi | None = Field(default=None, description="Bot token (use EnvVar) for chat.postMessage")
     channel: str | None = Field(default=None, description="Channel for chat.postMessage")
     webhook_url: str | None = Field(default=None, description="Incoming webhook URL (use EnvVar)")
-    api_base_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL")
     ui_base_url: str | None = Field(default=None, description="Dagster UI base URL for links")
 
     def post(self, text: str) -> None:
-        from slack_sdk import WebClient
-        from slack_sdk.errors import SlackApiError
-        from slack_sdk.webhook import WebhookClient
-
+        # The webhook URL is itself a secret: errors name the kind of endpoint, never that URL.
+        where = "Slack incoming webhook" if self.webhook_url else "Slack Web API"
         try:
             if self.webhook_url:
                 response = WebhookClient(self.webhook_url, timeout=10).send(text=text)
                 if response.status_code != 200:
-                    raise DeliveryFailed(f"Slack webhook answered {response.status_code}: {response.body}")
+                    raise DeliveryFailed(f"{where} answered {response.status_code}: {response.body}")
                 return
-            if not (self.token and self.channel):
-                raise DeliveryFailed("Slack needs either webhook_url, or token and channel")
-            WebClient(token=self.token, base_url=self.api_base_url, timeout=10).chat_postMessage(
-                channel=self.channel, text=text)
+            if not (self.web_api and self.channel):
+                raise DeliveryFailed("Slack needs either webhook_url, or web_api (a bot token) and channel")
+            where = f"Slack Web API at {self.web_api.base_url}"
+            self.web_api.get_client().chat_postMessage(channel=self.channel, text=text)
         except SlackApiError as error:
-            raise DeliveryFailed(f"Slack API error: {error.response.get('error', error)}") from error
+            raise DeliveryFailed(f"{where} answered chat.postMessage with HTTP {error.response.status_code}: "
+                                 f"{error.response.get('error') or error}") from error
+        except SlackClientError as error:
+            raise DeliveryFailed(f"{where}: request failed: {error}") from error
         except OSError as error:  # connection refused, timeouts, DNS
-            raise DeliveryFailed(f"Slack unreachable: {error}") from error
+            raise DeliveryFailed(f"{where} unreachable: {error}") from error
 
     def post_alert(self, payload: dict[str, Any]) -> None:
         self.post(slack_text(payload, self.ui_base_url))
