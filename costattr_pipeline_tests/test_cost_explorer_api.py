@@ -89,13 +89,14 @@ def test_a_throttled_call_is_retried_by_botocore_and_succeeds(proxy: FaultProxy,
         f"Cost Explorer at {proxy.url} answered after 1 retry (throttling or 5xx)"]
 
 
-def test_throttling_that_never_ends_is_unavailable(proxy: FaultProxy, tmp_path: Path) -> None:
-    proxy.faults = [(400, "ThrottlingException")] * 10
+@pytest.mark.parametrize("fault", [(400, "ThrottlingException"), (429, "SomethingNoModelKnows")])
+def test_throttling_that_never_ends_is_unavailable(proxy: FaultProxy, tmp_path: Path, fault) -> None:
+    proxy.faults = [fault] * 10
     with pytest.raises(CostExplorerError) as raised:
         _api(proxy, tmp_path, max_attempts=3).fetches(START, END, AwsSettings(), LOG)
     assert raised.value.code == "COST_EXPLORER_UNAVAILABLE"
     assert proxy.calls == 3
-    assert f"Cost Explorer at {proxy.url} still failing after 3 attempt(s) (ThrottlingException" in str(raised.value)
+    assert f"Cost Explorer at {proxy.url} still failing after 3 attempt(s) ({fault[1]}" in str(raised.value)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
