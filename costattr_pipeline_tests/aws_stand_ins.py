@@ -2,7 +2,7 @@
 
 moto answers Cost Explorer and EventBridge like AWS; the proxy in front of it
 lets a test make the next N calls fail (throttling, 5xx, 4xx) the way AWS does,
-so our retry policy is exercised over real HTTP through boto3.
+so botocore's retry modes are exercised over real HTTP through boto3.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 import requests
+from botocore.retries.standard import ExponentialBackoff
 from moto.server import ThreadedMotoServer
 
 
@@ -65,6 +67,22 @@ class FaultProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self) -> None:
+        """Forget moto's state, the queued faults and the call count: a fresh AWS for the next test."""
+        assert requests.post(f"{self.url}/moto-api/reset", timeout=10).status_code == 200
+        self.faults, self.calls = [], 0
+
+
+def shorten_botocore_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scale botocore's backoff (rand(0, 1) x 2^n s after a throttle, 50 ms x 2^n after a 5xx) down to 1 ms x 2^n.
+
+    Tests then take milliseconds, not seconds; which answers botocore retries, and how often,
+    is unchanged. (adaptive mode's client-side rate limiter is not scaled: tests of that mode
+    throttle no call.)
+    """
+    monkeypatch.setattr(ExponentialBackoff, "_DEFAULT_BACKOFF_CONFIG",
+                        {"throttling_base_scale": 0.001, "non_throttling_base_scale": 0.001})
 
 
 @contextmanager

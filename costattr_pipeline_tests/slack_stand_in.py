@@ -19,6 +19,7 @@ class SlackStandIn:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []   # {"path": ..., "body": {...}}
         self.down_for = 0                          # answer 503 to this many next calls
+        self.errors: list[str] = []                # the next Web API calls answer {"ok": false, "error": ...}
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,6 +40,9 @@ class SlackStandIn:
                                            "authorization": self.headers.get("Authorization")})
                 if self.path.startswith("/webhook"):
                     self._answer(200, "text/plain", b"ok")
+                elif stand_in.errors:  # Slack refuses with HTTP 200 and ok: false (e.g. channel_not_found)
+                    error = stand_in.errors.pop(0)
+                    self._answer(200, "application/json", json.dumps({"ok": False, "error": error}).encode())
                 else:
                     self._answer(200, "application/json", json.dumps({"ok": True, "ts": "1.0"}).encode())
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from collections.abc import Iterator
 from decimal import Decimal
 
 import boto3
 import dagster as dg
 import pytest
+from dagster_slack import SlackResource
 
 from costattr_pipeline.defs.alerts.sensors import build_alert_delivery_sensor, run_failure_to_slack
 from costattr_pipeline.lib.alert_messages import EVENTBRIDGE_DETAIL_FIELDS, next_attempt_after, slack_text
-from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
+from costattr_pipeline.lib.config import Settings
+from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel, SlackWebApi
+from costattr_pipeline.resources.targets import resources_for
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.runner import RunFailed, run_range
-from costattr_pipeline_tests.aws_stand_ins import FaultProxy, moto_behind_proxy
+from costattr_pipeline.target import Target
+from costattr_pipeline_tests.aws_stand_ins import FaultProxy, moto_behind_proxy, shorten_botocore_backoff
 from costattr_pipeline_tests.builders import group, page, write_fetch
 from costattr_pipeline_tests.conftest import query
 from costattr_pipeline_tests.slack_stand_in import SlackStandIn, running_slack
@@ -27,10 +32,17 @@ PAYLOAD = {"alert_id": "a-1", "check_name": "unattributed_share_within_threshold
            "unattributed_share": "0.081001000000", "threshold": "0.020000"}
 
 
-@pytest.fixture
-def aws() -> Iterator[FaultProxy]:
+@pytest.fixture(scope="module")
+def running_moto() -> Iterator[FaultProxy]:
     with moto_behind_proxy() as proxy:
         yield proxy
+
+
+@pytest.fixture
+def aws(running_moto: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> FaultProxy:
+    shorten_botocore_backoff(monkeypatch)
+    running_moto.reset()
+    return running_moto
 
 
 @pytest.fixture
@@ -60,9 +72,9 @@ def _received_events(proxy: FaultProxy, queue_url: str) -> list[dict]:
     return [json.loads(message["Body"]) for message in messages]
 
 
-def _eventbridge(proxy: FaultProxy) -> EventBridgeChannel:
+def _eventbridge(proxy: FaultProxy, max_attempts: int = 5) -> EventBridgeChannel:
     return EventBridgeChannel(region_name="us-east-1", endpoint_url=proxy.url, aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
+                              aws_secret_access_key="testing", max_attempts=max_attempts)
 
 
 def _breach(target) -> None:
@@ -74,10 +86,11 @@ def _breach(target) -> None:
 
 def _tick(target, instance, eventbridge, slack_channel, sensor=None) -> str:
     sensor = sensor or build_alert_delivery_sensor(first_retry=dt.timedelta(0))
-    context = dg.build_sensor_context(instance=instance, resources={
-        "warehouse": DuckDBWarehouse(path=str(target.warehouse)), "eventbridge": eventbridge,
-        "slack": slack_channel})
-    result = sensor.evaluate_tick(context)
+    # Entered, as the sensor daemon does: the Slack channel holds dagster-slack's resource, a nested resource.
+    with dg.build_sensor_context(instance=instance, resources={
+            "warehouse": DuckDBWarehouse(path=str(target.warehouse)), "eventbridge": eventbridge,
+            "slack": slack_channel}) as context:
+        result = sensor.evaluate_tick(context)
     assert not result.run_requests
     return result.skip_message or ""
 
@@ -174,6 +187,39 @@ def test_partial_put_events_failure_keeps_the_alert_pending(target, aws: FaultPr
     assert len(_received_events(aws, queue_url)) == 1
 
 
+def test_put_events_throttled_then_5xx_is_retried_by_botocore_within_one_tick(target, aws: FaultProxy) -> None:
+    _breach(target)
+    queue_url = _queue_for_alerts(aws)
+    aws.calls = 0
+    aws.faults = [(400, "ThrottlingException"), (503, "ServiceUnavailable")]
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, _eventbridge(aws, max_attempts=3), SlackChannel(enabled=False)).startswith(
+            "1 delivered, 0 failed")
+    assert aws.calls == 3  # two failed PutEvents, then the one that went through
+    assert len(_received_events(aws, queue_url)) == 1
+    assert query(target, "SELECT status, attempts FROM metering.alerts WHERE sent_to = 'eventbridge'") == [("sent", 1)]
+
+
+@pytest.mark.parametrize(("faults", "calls", "error"), [
+    ([(503, "ServiceUnavailable")] * 3, 2, "ServiceUnavailable"),      # botocore's attempts run out
+    ([(400, "ValidationException")] * 3, 1, "ValidationException"),    # a 4xx is not retried
+])
+def test_put_events_still_failing_or_refused_keeps_the_alert_pending(target, aws: FaultProxy, faults, calls,
+                                                                     error) -> None:
+    _breach(target)
+    queue_url = _queue_for_alerts(aws)
+    aws.calls = 0
+    aws.faults = list(faults)
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, _eventbridge(aws, max_attempts=2), SlackChannel(enabled=False)).startswith(
+            "0 delivered, 1 failed")
+    assert aws.calls == calls
+    aws.faults = []
+    state = query(target, "SELECT status, attempts, last_error FROM metering.alerts WHERE sent_to = 'eventbridge'")
+    assert state[0][:2] == ("pending", 1) and error in state[0][2]
+    assert _received_events(aws, queue_url) == []
+
+
 def test_no_channel_configured_means_log_only(target) -> None:
     _breach(target)
     with dg.instance_for_test() as instance:
@@ -183,7 +229,7 @@ def test_no_channel_configured_means_log_only(target) -> None:
 
 
 def test_slack_web_api_message_names_day_share_threshold_amounts_and_link(slack: SlackStandIn) -> None:
-    SlackChannel(token="xoxb-test", channel="#finops", api_base_url=slack.api_base_url,
+    SlackChannel(web_api=SlackWebApi(token="xoxb-test", base_url=slack.api_base_url), channel="#finops",
                  ui_base_url="http://dagster.example:3000/").post_alert(PAYLOAD)
     request = slack.received[0]
     assert request["path"] == "/api/chat.postMessage"
@@ -193,6 +239,74 @@ def test_slack_web_api_message_names_day_share_threshold_amounts_and_link(slack:
         ":rotating_light: Unattributed AWS cost on 2026-03-03 is 8.10 % of $1,234.56 (threshold 2.00 %): "
         "$100.00 has no tenant tag. <http://dagster.example:3000/assets/metering/unattributed_costs|Open in Dagster>")
     assert slack_text(PAYLOAD) == request["body"]["text"].split(" <")[0]
+
+
+def _slack_web_api(slack: SlackStandIn) -> SlackChannel:
+    """The production shape: dagster-slack's resource with the token from the environment."""
+    return SlackChannel(web_api=SlackWebApi(token=dg.EnvVar("SLACK_BOT_TOKEN"), base_url=slack.api_base_url),
+                        channel=dg.EnvVar("SLACK_CHANNEL"))
+
+
+def test_alert_reaches_slack_through_the_dagster_slack_resource(target, slack: SlackStandIn,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    monkeypatch.setenv("SLACK_CHANNEL", "#finops")
+    _breach(target)
+    channel = _slack_web_api(slack)
+    assert isinstance(channel.web_api, SlackResource)
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, EventBridgeChannel(enabled=False), channel).startswith("1 delivered, 0 failed")
+    assert [(r["path"], r["authorization"], r["body"]["channel"]) for r in slack.received] == [
+        ("/api/chat.postMessage", "Bearer xoxb-from-env", "#finops")]
+    assert slack.received[0]["body"]["text"].startswith(":rotating_light: Unattributed AWS cost on 2026-03-03")
+    assert _delivery_state(target) == [("log", "sent", 1, False, True), ("slack", "sent", 1, False, True)]
+
+
+@pytest.mark.parametrize(("refuse", "error"), [
+    pytest.param(lambda slack: slack.errors.append("channel_not_found"), "HTTP 200: channel_not_found",
+                 id="slack-refuses"),
+    pytest.param(lambda slack: setattr(slack, "down_for", 1), "HTTP 503", id="slack-down"),
+])
+def test_a_slack_web_api_error_keeps_the_alert_pending(target, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
+                                                       refuse, error: str) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    monkeypatch.setenv("SLACK_CHANNEL", "#finops")
+    _breach(target)
+    refuse(slack)
+    channel = _slack_web_api(slack)
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, EventBridgeChannel(enabled=False), channel).startswith("0 delivered, 1 failed")
+        state = query(target, "SELECT status, attempts, last_error FROM metering.alerts WHERE sent_to = 'slack'")
+        assert state[0][:2] == ("pending", 1)
+        assert state[0][2].startswith(f"Slack Web API at {slack.api_base_url} answered chat.postMessage with {error}")
+        assert "xoxb" not in state[0][2]
+        assert _tick(target, instance, EventBridgeChannel(enabled=False), channel).startswith("1 delivered, 0 failed")
+    assert query(target, "SELECT status, attempts, last_error FROM metering.alerts WHERE sent_to = 'slack'") == [
+        ("sent", 2, None)]
+
+
+def test_slack_unreachable_keeps_the_alert_pending(target) -> None:
+    _breach(target)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    channel = SlackChannel(web_api=SlackWebApi(token="xoxb-test", base_url=f"http://127.0.0.1:{closed_port}/api/"),
+                           channel="#finops")
+    with dg.instance_for_test() as instance:
+        assert _tick(target, instance, EventBridgeChannel(enabled=False), channel).startswith("0 delivered, 1 failed")
+    state = query(target, "SELECT status, attempts, last_error FROM metering.alerts WHERE sent_to = 'slack'")
+    assert state[0][:2] == ("pending", 1)
+    assert state[0][2].startswith(f"Slack Web API at http://127.0.0.1:{closed_port}/api/ unreachable")
+
+
+def test_prod_slack_is_the_dagster_slack_resource_unless_a_webhook_is_set(target, monkeypatch) -> None:
+    prod = Target.resolve("prod", str(target.source_dir), None, str(target.warehouse))
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    by_token = resources_for(prod, Settings())["slack"]
+    assert isinstance(by_token.web_api, SlackResource) and by_token.webhook_url is None
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.example/T/B/x")
+    by_webhook = resources_for(prod, Settings())["slack"]
+    assert by_webhook.web_api is None and by_webhook.webhook_url is not None
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -209,10 +323,10 @@ def test_run_failure_is_posted_to_slack(target, slack: SlackStandIn) -> None:
             run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 3), instance=instance)
         run = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))[0]
         failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
-        context = dg.build_run_status_sensor_context(
-            sensor_name="run_failure_to_slack", dagster_event=failure, dagster_instance=instance, dagster_run=run,
-            resources={"slack": SlackChannel(webhook_url=slack.webhook_url)})
-        run_failure_to_slack(context)
+        with dg.build_run_status_sensor_context(
+                sensor_name="run_failure_to_slack", dagster_event=failure, dagster_instance=instance, dagster_run=run,
+                resources={"slack": SlackChannel(webhook_url=slack.webhook_url)}) as context:
+            run_failure_to_slack(context)
     text = slack.received[0]["body"]["text"]
     assert text.startswith(f":x: costattr run failed: job `{run.job_name}`, partitions 2026-03-01..2026-03-02, ")
     assert "aws_cost_explorer/broken.json: malformed JSON" in text

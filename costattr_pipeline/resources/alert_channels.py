@@ -1,4 +1,4 @@
-"""Alert channels: AWS EventBridge (dagster-aws boto3 configuration) and Slack (slack_sdk).
+"""Alert channels: AWS EventBridge (dagster-aws boto3 configuration) and Slack (dagster-slack).
 
 Each channel raises :class:`DeliveryFailed` when a message did not get through,
 so the delivery sensor can keep the alert pending and try again later.
@@ -13,39 +13,33 @@ from typing import Any
 
 import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
-from dagster_aws.utils import ResourceWithBoto3Configuration
+from dagster_slack import SlackResource
 from pydantic import Field
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from costattr_pipeline.lib.alert_messages import eventbridge_detail, slack_text
+from costattr_pipeline.resources.aws import Boto3ClientResource
 
 
 class DeliveryFailed(RuntimeError):
     """The channel did not accept the message; the alert stays pending."""
 
 
-class EventBridgeChannel(ResourceWithBoto3Configuration):
-    """Publishes each alert as one event on a configurable bus."""
+class EventBridgeChannel(Boto3ClientResource):
+    """Publishes each alert as one event on a configurable bus (botocore retries a throttled or 5xx call)."""
 
     enabled: bool = Field(default=True, description="False: this channel is not configured")
     event_bus_name: str = Field(default="default")
     source: str = Field(default="bank.risk-platform")
     detail_type: str = Field(default="unattributed_cost_threshold_exceeded")
 
-    def _client(self) -> Any:
-        import boto3
-
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
-            "events", region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
-            endpoint_url=self.endpoint_url, aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key, aws_session_token=self.aws_session_token,
-        )
-
     def publish(self, payload: dict[str, Any]) -> str:
         """Put one event; a failed entry in the response is a failure. Returns the event id."""
         detail = eventbridge_detail(payload, trace_id=str(uuid.uuid4()), event_time=dt.datetime.now(dt.timezone.utc))
         try:
-            response = self._client().put_events(Entries=[{
+            response = self.boto3_client("events").put_events(Entries=[{
                 "Source": self.source, "DetailType": self.detail_type, "Detail": json.dumps(detail),
                 "EventBusName": self.event_bus_name,
             }])
@@ -60,35 +54,51 @@ class EventBridgeChannel(ResourceWithBoto3Configuration):
         return entries[0].get("EventId", "")
 
 
+class SlackWebApi(SlackResource):
+    """dagster-slack's resource (a bot token), with the Web API base URL configurable.
+
+    dagster-slack's client always talks to slack.com; the base URL lets the same resource
+    reach a local stand-in in tests, or a proxy in front of Slack.
+    """
+
+    base_url: str = Field(default=WebClient.BASE_URL, description="Slack Web API base URL")
+
+    def get_client(self) -> WebClient:
+        return WebClient(token=self.token, base_url=self.base_url, timeout=10)
+
+
 class SlackChannel(dg.ConfigurableResource):
-    """Posts to Slack with a bot token (chat.postMessage) or an incoming webhook."""
+    """Posts alerts and failed runs to Slack: chat.postMessage through dagster-slack, or an incoming webhook.
+
+    A webhook needs no app in the workspace, hence both; when both are set the webhook is used.
+    """
 
     enabled: bool = Field(default=True, description="False: this channel is not configured")
-    token: str | None = Field(default=None, description="Bot token (use EnvVar)")
+    web_api: SlackWebApi | None = Field(default=None, description="Bot token (use EnvVar) for chat.postMessage")
     channel: str | None = Field(default=None, description="Channel for chat.postMessage")
     webhook_url: str | None = Field(default=None, description="Incoming webhook URL (use EnvVar)")
-    api_base_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL")
     ui_base_url: str | None = Field(default=None, description="Dagster UI base URL for links")
 
     def post(self, text: str) -> None:
-        from slack_sdk import WebClient
-        from slack_sdk.errors import SlackApiError
-        from slack_sdk.webhook import WebhookClient
-
+        # The webhook URL is itself a secret: errors name the kind of endpoint, never that URL.
+        where = "Slack incoming webhook" if self.webhook_url else "Slack Web API"
         try:
             if self.webhook_url:
                 response = WebhookClient(self.webhook_url, timeout=10).send(text=text)
                 if response.status_code != 200:
-                    raise DeliveryFailed(f"Slack webhook answered {response.status_code}: {response.body}")
+                    raise DeliveryFailed(f"{where} answered {response.status_code}: {response.body}")
                 return
-            if not (self.token and self.channel):
-                raise DeliveryFailed("Slack needs either webhook_url, or token and channel")
-            WebClient(token=self.token, base_url=self.api_base_url, timeout=10).chat_postMessage(
-                channel=self.channel, text=text)
+            if not (self.web_api and self.channel):
+                raise DeliveryFailed("Slack needs either webhook_url, or web_api (a bot token) and channel")
+            where = f"Slack Web API at {self.web_api.base_url}"
+            self.web_api.get_client().chat_postMessage(channel=self.channel, text=text)
         except SlackApiError as error:
-            raise DeliveryFailed(f"Slack API error: {error.response.get('error', error)}") from error
+            raise DeliveryFailed(f"{where} answered chat.postMessage with HTTP {error.response.status_code}: "
+                                 f"{error.response.get('error') or error}") from error
+        except SlackClientError as error:
+            raise DeliveryFailed(f"{where}: request failed: {error}") from error
         except OSError as error:  # connection refused, timeouts, DNS
-            raise DeliveryFailed(f"Slack unreachable: {error}") from error
+            raise DeliveryFailed(f"{where} unreachable: {error}") from error
 
     def post_alert(self, payload: dict[str, Any]) -> None:
         self.post(slack_text(payload, self.ui_base_url))

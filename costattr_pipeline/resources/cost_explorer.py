@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
-import time
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError
-from dagster_aws.utils import ResourceWithBoto3Configuration
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.retries.standard import RetryContext, StandardRetryConditions
 from pydantic import Field
 
 from costattr_pipeline.lib.config import AwsSettings
 from costattr_pipeline.lib.cost_explorer import Fetch
-
-THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-                    "LimitExceededException"}
+from costattr_pipeline.resources.aws import Boto3ClientResource
 
 
 class CostExplorerError(RuntimeError):
@@ -53,59 +50,43 @@ class CostExplorerExports(CostExplorerSource):
         return [Fetch(source_name=path.name, path=path) for path in sorted(folder.glob("*.json"))]
 
 
-class CostExplorerApi(CostExplorerSource, ResourceWithBoto3Configuration):
+class CostExplorerApi(CostExplorerSource, Boto3ClientResource):
     """Production: ``GetCostAndUsage`` through boto3, configured the dagster-aws way.
 
-    Pages are followed through ``NextPageToken``. Throttling and 5xx answers are
-    retried with exponential backoff and jitter; any other 4xx fails at once
-    (``COST_EXPLORER_4XX``) because retrying a bad request cannot succeed.
-    botocore's own retries are switched off so this is the one retry policy.
+    Pages are followed through ``NextPageToken``. botocore's retry mode (``retry_mode``,
+    ``max_attempts``) is the one retry policy: it retries throttling and 5xx answers;
+    what still fails after that is ``COST_EXPLORER_UNAVAILABLE``. Any other 4xx is
+    ``COST_EXPLORER_4XX`` at once, because retrying a bad request cannot succeed.
     """
 
+    region_name: str | None = Field(default="us-east-1",
+                                    description="Cost Explorer's one endpoint is in us-east-1")
     archive_dir: str = Field(default=".costattr/cost_explorer_fetches",
                              description="Folder where each fetch's pages are kept as JSON (the raw record)")
-    retries: int = Field(default=5, description="Retries of a throttled or 5xx call before giving up")
-    backoff_seconds: float = Field(default=1.0, description="First backoff; doubles on each retry")
-
-    def _client(self) -> Any:
-        import boto3
-
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
-            "ce",
-            region_name=self.region_name or "us-east-1",
-            use_ssl=self.use_ssl,
-            verify=self.verify,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key,
-            aws_session_token=self.aws_session_token,
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-        )
 
     def _call(self, client: Any, request: dict[str, Any], log: Any) -> dict[str, Any]:
-        for attempt in range(self.retries + 1):
-            try:
-                return client.get_cost_and_usage(**request)
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                retryable = code in THROTTLING_CODES or status == 429 or status >= 500
-                if not retryable:
-                    raise CostExplorerError("COST_EXPLORER_4XX", f"{code or status}: {error}") from error
-                reason = f"{code or status}"
-            except EndpointConnectionError as error:
-                reason = str(error)
-            if attempt == self.retries:
-                raise CostExplorerError("COST_EXPLORER_UNAVAILABLE",
-                                        f"still failing after {self.retries + 1} attempts ({reason})")
-            delay = self.backoff_seconds * (2**attempt) * (0.5 + random.random() / 2)
-            log.warning(f"Cost Explorer call failed ({reason}); retrying in {delay:.2f}s")
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+        where = f"Cost Explorer at {client.meta.endpoint_url}"
+        try:
+            page = client.get_cost_and_usage(**request)
+        except ClientError as error:
+            metadata, answer = error.response.get("ResponseMetadata", {}), error.response.get("Error", {})
+            status = metadata.get("HTTPStatusCode", 0)
+            said = ": ".join(part for part in (answer.get("Code") or str(status), answer.get("Message")) if part)
+            if 400 <= status < 500 and not _botocore_retries(client, error):
+                raise CostExplorerError("COST_EXPLORER_4XX", f"{where} refused the request ({said})") from error
+            attempts = metadata.get("RetryAttempts", 0) + 1
+            raise CostExplorerError("COST_EXPLORER_UNAVAILABLE",
+                                    f"{where} still failing after {attempts} attempt(s) ({said})") from error
+        except (BotocoreConnectionError, HTTPClientError) as error:  # unreachable or timed out, after botocore retried
+            raise CostExplorerError("COST_EXPLORER_UNAVAILABLE",
+                                    f"{where} unreachable after {self.max_attempts} attempt(s) ({error})") from error
+        retries = page.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        if retries:
+            log.warning(f"{where} answered after {retries} retr{'y' if retries == 1 else 'ies'} (throttling or 5xx)")
+        return page
 
     def fetches(self, start: dt.date, end: dt.date, aws: AwsSettings, log: Any) -> list[Fetch]:
-        client = self._client()
+        client = self.boto3_client("ce")
         request: dict[str, Any] = {
             "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
             "Granularity": "DAILY",
@@ -128,3 +109,19 @@ class CostExplorerApi(CostExplorerSource, ResourceWithBoto3Configuration):
         path.write_text(json.dumps(pages, default=str), encoding="utf-8")
         log.info(f"Fetched {len(pages)} Cost Explorer page(s) for [{start}, {end}) into {path}")
         return [Fetch(source_name=f"api/{fetched_at}", path=path)]
+
+
+def _botocore_retries(client: Any, error: ClientError) -> bool:
+    """Whether botocore's retry conditions hold for this answer (throttling, 429, transient errors).
+
+    Asked of botocore itself, so the 4xx that fail at once are exactly those it would not retry,
+    in either retry mode (adaptive uses the standard conditions).
+    """
+    answer = RetryContext(
+        attempt_number=1,
+        operation_model=client.meta.service_model.operation_model(error.operation_name),
+        parsed_response=error.response,
+        http_response=AWSResponse(url="", status_code=error.response.get("ResponseMetadata", {}).get(
+            "HTTPStatusCode", 0), headers={}, raw=None),
+    )
+    return StandardRetryConditions(max_attempts=2).is_retryable(answer)

@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 
 from costattr_pipeline.lib.config import Settings
-from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
+from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel, SlackWebApi
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -67,8 +67,9 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
 
 
 def _slack_from_environment() -> SlackChannel:
-    """An incoming webhook when SLACK_WEBHOOK_URL is set, else a bot token and channel (all via EnvVar)."""
+    """An incoming webhook when SLACK_WEBHOOK_URL is set, else dagster-slack's bot token and a channel (via EnvVar)."""
     ui = dg.EnvVar("DAGSTER_UI_URL") if os.environ.get("DAGSTER_UI_URL") else None
     if os.environ.get("SLACK_WEBHOOK_URL"):
         return SlackChannel(webhook_url=dg.EnvVar("SLACK_WEBHOOK_URL"), ui_base_url=ui)
-    return SlackChannel(token=dg.EnvVar("SLACK_BOT_TOKEN"), channel=dg.EnvVar("SLACK_CHANNEL"), ui_base_url=ui)
+    return SlackChannel(web_api=SlackWebApi(token=dg.EnvVar("SLACK_BOT_TOKEN")), channel=dg.EnvVar("SLACK_CHANNEL"),
+                        ui_base_url=ui)
