@@ -58,3 +58,20 @@ def table_metadata(session: WarehouseSession, table: str, where: str, params: Ma
     for label, value in values.items():
         metadata[label] = dg.MetadataValue.text(_cell(value) or "0")
     return metadata
+
+
+def rows_check(check_name: str, rows: Sequence[Mapping[str, Any]], label: str, *,
+               severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR, failure: str | None = None,
+               success: str | None = None, columns: Sequence[str] | None = None, asset_key: dg.AssetKey | None = None,
+               metadata: Mapping[str, Any] | None = None) -> dg.AssetCheckResult:
+    """The result of a check that passes when ``rows``, the rows that break it, is empty.
+
+    The rows are shown as a table under ``label`` and counted under ``failing_rows`` (a number, so the
+    check's history plots in the UI); ``failure`` / ``success`` describe the outcome in a sentence.
+    """
+    return dg.AssetCheckResult(
+        asset_key=asset_key, check_name=check_name, passed=not rows, severity=severity,
+        description=(failure if rows else success),
+        metadata={"failing_rows": dg.MetadataValue.int(len(rows)),
+                  label: dg.MetadataValue.md(markdown_table(rows, columns)), **(metadata or {})},
+    )

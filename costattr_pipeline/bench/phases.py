@@ -26,14 +26,15 @@ BASELINE_SUMMARY_SQL = sql_file(__file__, "baseline_summary.sql")
 # The project's own Snowflake SQL (the exact largest-remainder split and the two monthly reports),
 # run on views over the exports.
 SNOWFLAKE_SQL_DIR = Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
-(CREDIT_DAILY_SQL, REPORT_TABLES_SQL, PRICED_QUERIES_SQL, RECURRING_QUERY_COST_SQL,
+(CREDIT_DAILY_SQL, METERED_CREDITS_SQL, REPORT_TABLES_SQL, PRICED_QUERIES_SQL, RECURRING_QUERY_COST_SQL,
  HIERARCHICAL_QUERY_COST_SQL) = (
     (SNOWFLAKE_SQL_DIR / name).read_text(encoding="utf-8")
-    for name in ("snowflake_credit_daily.sql", "query_cost_reports__tables.sql", "snowflake_priced_queries.sql",
-                 "snowflake_recurring_query_cost.sql", "snowflake_hierarchical_query_cost.sql"))
+    for name in ("snowflake_credit_daily.sql", "snowflake_metered_credits.sql", "query_cost_reports__tables.sql",
+                 "snowflake_priced_queries.sql", "snowflake_recurring_query_cost.sql",
+                 "snowflake_hierarchical_query_cost.sql"))
 # The project's Snowflake SQL reads the baseline's views ``metering.<view>`` over the exports.
 EXPORT_VIEWS = {**{view.relation: f"metering.{view.name}" for view in USAGE_VIEWS},
-                "priced_queries": PRICED_QUERIES_SQL}
+                "priced_queries": PRICED_QUERIES_SQL, "metered_credits": METERED_CREDITS_SQL}
 
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from costattr_pipeline.lib.errors import ConfigError, SourceError
+from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, stage_table_file
 
 SOURCE_FOLDER = "snowflake"

@@ -18,7 +18,7 @@ from costattr_pipeline.defs.ingest.usage.usage_events import USAGE_EVENTS
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -161,16 +161,10 @@ def billing_period_summary(context: dg.AssetExecutionContext, warehouse: Warehou
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(check_name=CHECK_TOTAL_IS_SUM, passed=not wrong_totals,
-                                severity=dg.AssetCheckSeverity.ERROR,
-                                metadata={"wrong": dg.MetadataValue.md(markdown_table(wrong_totals))}),
-            dg.AssetCheckResult(check_name=CHECK_ONE_BILL, passed=not duplicates,
-                                severity=dg.AssetCheckSeverity.ERROR,
-                                metadata={"duplicates": dg.MetadataValue.md(markdown_table(duplicates))}),
-            dg.AssetCheckResult(check_name=CHECK_ALL_USAGE_BILLED, passed=not unbilled,
-                                severity=dg.AssetCheckSeverity.WARN,
-                                description=f"{len(unbilled)} unbilled item(s)" if unbilled else None,
-                                metadata={"unbilled": dg.MetadataValue.md(markdown_table(unbilled[:20]))}),
+            rows_check(CHECK_TOTAL_IS_SUM, wrong_totals, "wrong"),
+            rows_check(CHECK_ONE_BILL, duplicates, "duplicates"),
+            rows_check(CHECK_ALL_USAGE_BILLED, unbilled[:20], "unbilled", severity=dg.AssetCheckSeverity.WARN,
+                       failure=f"{len(unbilled)} unbilled item(s)"),
         ],
     )
 

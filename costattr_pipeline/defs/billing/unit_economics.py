@@ -13,7 +13,7 @@ from costattr_pipeline.defs.billing.billing_period_summary import BILLING_PERIOD
 from costattr_pipeline.lib.billing_config import BILLING_CURRENCY, next_month
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import gross_margin_pct
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -64,9 +64,7 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(check_name=CHECK_UNIT_ECONOMICS_RECONCILES, passed=not mismatches,
-                                severity=dg.AssetCheckSeverity.ERROR,
-                                metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))}),
+            rows_check(CHECK_UNIT_ECONOMICS_RECONCILES, mismatches, "mismatches"),
         ],
     )
 

@@ -8,7 +8,6 @@ and Cost Explorer restate recent days.
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
@@ -20,7 +19,7 @@ from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.usage_sources import read_unit_drivers
 from costattr_pipeline.lib.unit_costs import (UnitType, category, driver_shares, in_force_on, load_unit_costs,
                                               tag_string)
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -128,14 +127,11 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
                                        order_by="cost_date, unit_type")
     yield dg.MaterializeResult(asset_key=UNIT_COST_ALLOCATION, metadata=allocation_metadata)
     yield dg.MaterializeResult(asset_key=UNIT_COST_TAGS, metadata=tags_metadata)
-    yield dg.AssetCheckResult(asset_key=UNIT_COST_ALLOCATION, check_name=CHECK_PARTS_SUM_TO_POOL,
-                              passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                              metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))})
-    yield dg.AssetCheckResult(asset_key=UNIT_COST_ALLOCATION, check_name=CHECK_DRIVERS_PRESENT,
-                              passed=not missing, severity=dg.AssetCheckSeverity.WARN,
-                              description=(f"{len(missing)} day(s) of driver-based unit types without drivers"
-                                           if missing else "Every driver-based unit type had drivers"),
-                              metadata={"days_without_drivers": dg.MetadataValue.md(markdown_table(missing))})
+    yield rows_check(CHECK_PARTS_SUM_TO_POOL, mismatches, "mismatches", asset_key=UNIT_COST_ALLOCATION)
+    yield rows_check(CHECK_DRIVERS_PRESENT, missing, "days_without_drivers", asset_key=UNIT_COST_ALLOCATION,
+                     severity=dg.AssetCheckSeverity.WARN,
+                     failure=f"{len(missing)} day(s) of driver-based unit types without drivers",
+                     success="Every driver-based unit type had drivers")
 
 
 SPECS = [

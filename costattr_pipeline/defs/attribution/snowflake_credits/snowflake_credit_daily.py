@@ -11,7 +11,7 @@ from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage impor
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
 from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
@@ -29,6 +29,7 @@ TABLES_SQL = sql_file(__file__, "snowflake_credit_daily__tables.sql")
 CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
 UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
+METERED_CREDITS_SQL = sql_file(__file__, "snowflake_metered_credits.sql")
 DAY_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
@@ -44,18 +45,23 @@ def tag_parameters(snowflake: SnowflakeSettings) -> dict[str, object]:
             "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}
 
 
+def credit_relations(relations: UsageRelations) -> dict[str, str]:
+    """What the credit SQL reads: the ACCOUNT_USAGE views where they live, and the metered credits M."""
+    return {**relations.mapping, "metered_credits": METERED_CREDITS_SQL}
+
+
 def attribute_credits(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
                       start: dt.date, end: dt.date) -> None:
     """Replace the days ``[start, end)`` of ``metering.snowflake_credit_daily`` (call inside a transaction)."""
     load_credit_prices(session, snowflake)
     session.execute(CREDIT_DAILY_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
-                    relations.mapping)
+                    credit_relations(relations))
 
 
 def credit_mismatches(session: WarehouseSession, relations: UsageRelations, start: dt.date, end: dt.date
                       ) -> list[dict[str, Any]]:
     """(day, warehouse) pairs whose rows do not add up to the metered credits and their cost (empty: all good)."""
-    return session.rows(RECONCILE_SQL, {"start_date": start, "end_date": end}, relations.mapping)
+    return session.rows(RECONCILE_SQL, {"start_date": start, "end_date": end}, credit_relations(relations))
 
 
 def untagged_users(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
@@ -91,12 +97,9 @@ def price_check(session: WarehouseSession, where: str, params: dict[str, object]
     """The blocking check that every row of ``table`` in the window has a credit price (its cost is not NULL)."""
     unpriced = session.rows(f"SELECT {label} FROM {table} WHERE {where} AND cost_usd IS NULL "
                             f"GROUP BY {label} ORDER BY {label} LIMIT 20", params)
-    return dg.AssetCheckResult(
-        check_name=CHECK_PRICE_FOUND, passed=not unpriced, severity=dg.AssetCheckSeverity.ERROR,
-        description=("Rows without a credit price in force: add a snowflake.credit_price_usd entry" if unpriced
-                     else "Every row has a credit price"),
-        metadata={"unpriced": dg.MetadataValue.md(markdown_table(unpriced))},
-    )
+    return rows_check(CHECK_PRICE_FOUND, unpriced, "unpriced",
+                      failure="Rows without a credit price in force: add a snowflake.credit_price_usd entry",
+                      success="Every row has a credit price")
 
 
 def price_check_spec(asset: dg.AssetKey, subject: str) -> dg.AssetCheckSpec:
@@ -144,24 +147,15 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
         metadata=metadata,
         check_results=[
             priced,
-            dg.AssetCheckResult(
-                check_name=CHECK_CREDITS_RECONCILE, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_UNATTRIBUTED_SHARE, passed=not breaches, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"{len(breaches)} day(s) with more credits without a tenant than the threshold"
-                             if breaches else "Every day is within its threshold"),
-                metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
-                          "breaches": dg.MetadataValue.md(markdown_table(breaches))},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_UNTAGGED_USERS, passed=not users, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"{len(users)} user(s) without a tenant tag ran queries" if users
-                             else "Every user who ran queries has a tenant tag"),
-                metadata={"untagged_users": dg.MetadataValue.md(markdown_table(users)),
-                          "user_names": dg.MetadataValue.json([user["user_name"] for user in users])},
-            ),
+            rows_check(CHECK_CREDITS_RECONCILE, mismatches, "mismatches"),
+            rows_check(CHECK_UNATTRIBUTED_SHARE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
+                       failure=f"{len(breaches)} day(s) with more credits without a tenant than the threshold",
+                       success="Every day is within its threshold",
+                       metadata={"breached_days": dg.MetadataValue.int(len(breaches))}),
+            rows_check(CHECK_UNTAGGED_USERS, users, "untagged_users", severity=dg.AssetCheckSeverity.WARN,
+                       failure=f"{len(users)} user(s) without a tenant tag ran queries",
+                       success="Every user who ran queries has a tenant tag",
+                       metadata={"user_names": dg.MetadataValue.json([user["user_name"] for user in users])}),
         ],
     )
 

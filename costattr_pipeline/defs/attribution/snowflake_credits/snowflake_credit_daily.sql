@@ -7,13 +7,7 @@ WHERE cost_date >= :start_date AND cost_date < :end_date;
 INSERT INTO metering.snowflake_credit_daily
     (cost_date, warehouse_name, tenant_id, attribution, credits, credit_price_usd, cost_usd)
 WITH metered AS (
-    -- M: the compute credits of each warehouse on each UTC day of START_TIME.
-    SELECT CAST(start_time AS DATE) AS cost_date,
-           warehouse_name,
-           SUM(CAST(credits_used_compute AS DECIMAL(38, 12))) AS metered_credits
-    FROM account_usage.warehouse_metering_history
-    WHERE start_time >= :start_date AND start_time < :end_date
-    GROUP BY CAST(start_time AS DATE), warehouse_name
+    SELECT * FROM metered_credits  -- M per day and warehouse (snowflake_metered_credits.sql)
 ),
 tenant_tags AS (
     -- The tenant object tag on warehouses and users; dropped tags and objects (OBJECT_DELETED) are ignored.

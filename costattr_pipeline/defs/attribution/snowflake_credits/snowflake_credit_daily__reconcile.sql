@@ -2,12 +2,7 @@
 -- credits that do not add up to M, a negative part, a price that differs within the day, or a cost
 -- that does not add up to ROUND(credits x price, 6).
 WITH metered AS (
-    SELECT CAST(start_time AS DATE) AS cost_date,
-           warehouse_name,
-           SUM(CAST(credits_used_compute AS DECIMAL(38, 12))) AS metered_credits
-    FROM account_usage.warehouse_metering_history
-    WHERE start_time >= :start_date AND start_time < :end_date
-    GROUP BY CAST(start_time AS DATE), warehouse_name
+    SELECT * FROM metered_credits  -- M per day and warehouse (snowflake_metered_credits.sql)
 ),
 written AS (
     SELECT cost_date, warehouse_name,

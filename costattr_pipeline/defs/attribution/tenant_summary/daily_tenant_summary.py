@@ -9,7 +9,7 @@ from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
@@ -80,10 +80,7 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_RECONCILES, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))},
-            ),
+            rows_check(CHECK_RECONCILES, mismatches, "mismatches"),
         ],
     )
 

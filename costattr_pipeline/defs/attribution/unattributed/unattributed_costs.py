@@ -7,7 +7,7 @@ import pyarrow as pa
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -64,23 +64,16 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                     "max_unattributed_share": "MAX(unattributed_share)"},
             order_by="cost_date",
         )
-    breach_table = markdown_table(breaches, ["cost_date", "total_aws_cost_usd", "unattributed_cost_usd",
-                                             "unattributed_share", "threshold"])
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_THRESHOLD, passed=not breaches, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"{len(breaches)} day(s) over the threshold" if breaches
-                             else "Every day is within its threshold"),
-                metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
-                          "breaches": dg.MetadataValue.md(breach_table),
-                          "new_alert_ids": dg.MetadataValue.json(new_alerts)},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_RECONCILES, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"mismatched_days": dg.MetadataValue.md(markdown_table(mismatches))},
-            ),
+            rows_check(CHECK_THRESHOLD, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
+                       columns=["cost_date", "total_aws_cost_usd", "unattributed_cost_usd", "unattributed_share",
+                                "threshold"],
+                       failure=f"{len(breaches)} day(s) over the threshold", success="Every day is within its threshold",
+                       metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
+                                 "new_alert_ids": dg.MetadataValue.json(new_alerts)}),
+            rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
         ],
     )
 

@@ -11,7 +11,7 @@ from costattr_pipeline.lib.config import AwsSettings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import bind_script, sql_file
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -181,11 +181,7 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
                 description=None if fetches else "No Cost Explorer fetch found: outputs for AWS are empty.",
                 metadata={"fetches": len(fetches)},
             ),
-            dg.AssetCheckResult(
-                check_name=CHECK_LATEST_ROWS_UNIQUE, passed=not duplicates,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"duplicates": dg.MetadataValue.md("\n".join(str(row) for row in duplicates) or "none")},
-            ),
+            rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"),
         ],
     )
 

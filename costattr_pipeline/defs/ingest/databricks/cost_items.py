@@ -8,7 +8,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DAT
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -70,14 +70,8 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_ONE_ITEM_PER_KEY, passed=not duplicates, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"duplicates": dg.MetadataValue.md(markdown_table(duplicates))},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_ITEMS_RECONCILE, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"mismatches": dg.MetadataValue.md(markdown_table(mismatches))},
-            ),
+            rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
+            rows_check(CHECK_ITEMS_RECONCILE, mismatches, "mismatches"),
         ],
     )
 

@@ -6,7 +6,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -78,25 +78,16 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_USAGE_PRICED, passed=not unpriced, severity=dg.AssetCheckSeverity.ERROR,
-                description=(f"{sum(row['usage_rows'] for row in unpriced)} usage row(s) of "
-                             f"{len(unpriced)} SKU(s) have no list price" if unpriced
-                             else "Every usage row has a list price"),
-                metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced]),
-                          "unpriced": dg.MetadataValue.md(markdown_table(unpriced))},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_RECONCILES, passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"mismatched_days": dg.MetadataValue.md(markdown_table(mismatches))},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_PRODUCT_TAG_COVERAGE, passed=not breaches, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"{len(breaches)} day(s) with untagged cost over the threshold" if breaches
-                             else "Untagged cost is within the threshold every day"),
-                metadata={"breaches": dg.MetadataValue.md(
-                    markdown_table(breaches, ["usage_date", "currency", "cost", "untagged", "threshold"]))},
-            ),
+            rows_check(CHECK_USAGE_PRICED, unpriced, "unpriced",
+                       failure=(f"{sum(row['usage_rows'] for row in unpriced)} usage row(s) of {len(unpriced)} "
+                                "SKU(s) have no list price"),
+                       success="Every usage row has a list price",
+                       metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced])}),
+            rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
+            rows_check(CHECK_PRODUCT_TAG_COVERAGE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
+                       columns=["usage_date", "currency", "cost", "untagged", "threshold"],
+                       failure=f"{len(breaches)} day(s) with untagged cost over the threshold",
+                       success="Untagged cost is within the threshold every day"),
         ],
     )
 

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table, table_metadata
+from costattr_pipeline.metadata import rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -60,11 +60,8 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None if events is not None else f"No {name}.csv/.parquet: no usage is billed.",
             ),
-            dg.AssetCheckResult(
-                check_name=CHECK_CONFLICTING_DUPLICATES, passed=not conflicts,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"conflicting_event_ids": dg.MetadataValue.md(markdown_table(conflicts))},
-            ),
+            rows_check(CHECK_CONFLICTING_DUPLICATES, conflicts, "conflicting_event_ids",
+                       severity=dg.AssetCheckSeverity.WARN),
         ],
     )
 
