@@ -7,6 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import hypothesis
+from hypothesis import given
+from hypothesis import strategies as st
 
 from costattr_pipeline.cli import main
 from costattr_pipeline.lib.config import load_settings, parse_settings
@@ -117,11 +120,18 @@ def test_numbers_stay_exact_text_numbers_are_read_and_floats_are_refused() -> No
     ("databricks: {tenant_tag: ''}\n", "settings.yaml: databricks: 'tenant_tag' must be a non-empty text"),
     ("snowflake: {idle_policy: sometimes}\n",
      "settings.yaml: snowflake: idle_policy must be one of proportional, separate, got 'sometimes'"),
+    ("aws: {2026: tenant_id}\n", "settings.yaml: aws: unknown key 2026 (allowed: metric, module_tag, tenant_tag)"),
 ])
 def test_pydantic_errors_read_as_one_line_file_key_and_rule(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_settings(parse_yaml(text, "settings.yaml"), "settings.yaml")
     assert str(raised.value) == message
+
+
+def test_the_last_representable_day_may_end_a_threshold_window() -> None:
+    settings = parse_settings(parse_yaml("unattributed_threshold:\n  - {effective_from: 2026-01-01, "
+                                         "effective_to: 9999-12-31, value: 0.05}\n", "settings.yaml"))
+    assert settings.threshold_on(dt.date(9999, 12, 30)) == Decimal("0.05")
 
 
 def test_empty_sections_and_lists_mean_the_defaults() -> None:
@@ -202,3 +212,65 @@ def _assert_rejected(target, capsys, expected: str) -> None:
         assert main([*command, *flags]) == 2
         assert capsys.readouterr().err.strip().splitlines() == [f"error: {expected}"]
     assert not target.warehouse.exists()
+
+
+# Values a YAML file can hold, and valid files to plant them in: whatever lands where, the answer is a
+# config or one ConfigError line, never another exception.
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.text(max_size=8),
+                     st.decimals(allow_nan=True, allow_infinity=True), st.dates(), st.floats(allow_nan=False),
+                     st.sampled_from(["unit_drivers", "proportional", "2026-02-30", "standard", "api_calls", "acme"]))
+_YAML_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                            | st.dictionaries(st.text(max_size=6) | _SCALARS.filter(lambda key: key is None), inner,
+                                              max_size=3), max_leaves=8)
+_VALID = {
+    "settings": """partitions_start: 2026-01-01
+unattributed_threshold: [{effective_from: 2026-01-01, effective_to: null, value: 0.02}]
+snowflake: {idle_policy: separate, credit_price_usd: [{effective_from: 2026-01-01, effective_to: null, price: 3,
+  warehouse: WH}]}
+warehouse: {memory_limit: 3GB, threads: 2}
+""",
+    "rate_card": """versions:
+  - {version: "1", effective_from: 2026-01-01, effective_to: null, customer_levy: {standard: 500},
+     facility_fee: {risk: 200}, variable: {api_calls: {tiers: [{up_to: 10, unit_price: 1},
+     {up_to: null, unit_price: 0.5}]}}, pass_through_markup_pct: 10}
+""",
+    "tenants": """tiers: {standard: {included: {api_calls: 5}}}
+tenants:
+  acme: {tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: null}],
+         modules: [{module_id: risk, effective_from: 2026-02-01, effective_to: 2026-03-01}]}
+""",
+    "unit_costs": """unit_types:
+  - {unit_type: P, effective_from: 2026-01-01, effective_to: null, items: {a: 0.5, b: 0.5}}
+  - {unit_type: C, effective_from: 2026-01-01, effective_to: null, driver: unit_drivers}
+""",
+}
+
+
+def _plant(data: st.DataObject, document: object) -> object:
+    """The document with one node (possibly the root) replaced by a drawn value."""
+    if isinstance(document, (dict, list)) and document and data.draw(st.booleans()):
+        keys = list(document) if isinstance(document, dict) else list(range(len(document)))
+        key = data.draw(st.sampled_from(keys))
+        copy = dict(document) if isinstance(document, dict) else list(document)
+        copy[key] = _plant(data, document[key])
+        return copy
+    return data.draw(_YAML_VALUES)
+
+
+@hypothesis.settings(max_examples=400, deadline=None)
+@given(st.data(), st.sampled_from(list(_VALID)))
+def test_any_yaml_value_anywhere_is_a_config_or_one_config_error_line(data: st.DataObject, changed: str) -> None:
+    from costattr_pipeline.lib.billing_config import parse_billing_config
+    from costattr_pipeline.lib.unit_costs import parse_unit_costs
+
+    files = {name: parse_yaml(text, f"{name}.yaml") for name, text in _VALID.items()}
+    files[changed] = _plant(data, files[changed])
+    parsers = {"settings": lambda: parse_settings(files["settings"]),
+               "unit_costs": lambda: parse_unit_costs(files["unit_costs"]),
+               "rate_card": lambda: parse_billing_config(files["rate_card"], files["tenants"])}
+    # The billing files are validated together, and a cross-file rule may name the other one.
+    named = ("rate_card.yaml", "tenants.yaml") if changed in ("rate_card", "tenants") else (f"{changed}.yaml",)
+    try:
+        parsers.get(changed, parsers["rate_card"])()
+    except ConfigError as error:
+        assert "\n" not in str(error) and str(error).startswith(named)

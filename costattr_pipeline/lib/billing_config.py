@@ -36,6 +36,7 @@ TENANTS_FILE = "tenants.yaml"
 # Costs (AWS, Snowflake, Databricks, external APIs) are in USD and costattr has no exchange
 # rates, so a bill in another currency could not add its pass-through to its fees.
 BILLING_CURRENCY = "USD"
+FIRST_UNBILLABLE_DAY = dt.date(9999, 11, 1)
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,20 @@ class GraduatedPrice(ConfigModel):
         return bands
 
 
-class RateCardVersionEntry(DatedEntry):
+class BilledEntry(DatedEntry):
+    """A dated entry of the billing files, whose days fall in billing periods (calendar months)."""
+
+    @model_validator(mode="after")
+    def _in_a_billable_month(self) -> BilledEntry:
+        # The periods after an entry are checked too, and datetime has no month after 9999-12.
+        for day in (self.effective_from, self.effective_to):
+            if day is not None and day >= FIRST_UNBILLABLE_DAY:
+                raise bad_entry(f"{day} is beyond the last billing period (dates must be before "
+                                f"{FIRST_UNBILLABLE_DAY}; effective_to: null keeps a window open)")
+        return self
+
+
+class RateCardVersionEntry(BilledEntry):
     """One dated version of the rate card; it binds every period whose first day it covers."""
 
     version: Name = Field(description='Name of the version, e.g. "2026.1" (unique in the file).')
@@ -315,13 +329,13 @@ class TierAllowances(ConfigModel):
                                                           "it is billable.")
 
 
-class TierAssignment(DatedEntry):
+class TierAssignment(BilledEntry):
     """The tier a tenant is on during a window."""
 
     tier: Text = Field(description="A tier defined under `tiers`.")
 
 
-class ModuleActivation(DatedEntry):
+class ModuleActivation(BilledEntry):
     """A module a tenant has active during a window."""
 
     module_id: Text = Field(description="A module some rate-card version has a facility fee for.")

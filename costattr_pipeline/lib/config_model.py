@@ -209,30 +209,35 @@ def config_error(error: ValidationError, model: type[BaseModel],
     ``file_of`` splits a location of ``model`` into the file it is in and the location in that file.
     """
     problem = error.errors(include_url=False)[0]
-    location: Location = tuple(part for part in problem["loc"] if part != "[key]")
     kind, context, value = problem["type"], problem.get("ctx") or {}, problem.get("input")
+    location: Location = tuple(problem["loc"])
+    at_a_key = kind != "extra_forbidden" and location[-1:] == ("[key]",)  # pydantic's marker of a bad mapping key
+    if at_a_key:
+        location = location[:-1]
     key = location[-1] if location else None
+    named = f"key {value!r}" if at_a_key else repr(key)
     where, rule, note = location[:-1], problem["msg"], None
     if kind == _ENTRY_RULE:
         where, note = location + tuple(context["costattr_at"]), context["costattr_note"]
         for name, other in context["costattr_refer"].items():
             rule = rule.replace(f"{{{name}}}", yaml_path(file_of(location + tuple(other))[1]))
     elif kind == _VALUE_RULE:
-        rule = f"{key!r} {rule}"
+        rule = f"{named} {rule}"
     elif kind == "missing":
         field = _field_at(model, location)
         hints = [item.meaning for item in (field.metadata if field else ()) if isinstance(item, NullMeans)]
         rule = f"{key!r} is required" + (f" (null for {hints[0]})" if hints else "")
-    elif kind == "extra_forbidden":
+    elif kind in ("extra_forbidden", "invalid_key"):  # invalid_key: a key YAML read as a number or null
         holder = _model_at(model, location[:-1])
         allowed = ", ".join(sorted(holder.model_fields)) if holder else "see the documentation"
-        rule = f"unknown key {key!r} (allowed: {allowed})"
+        unknown = key if kind == "extra_forbidden" else value
+        rule = f"unknown key {unknown!r} (allowed: {allowed})"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
         where, rule = location, f"must be a mapping, got {type(value).__name__}"
     elif kind in ("list_type", "tuple_type"):
         rule = f"{key!r} must be a list"
     elif kind == "string_type":
-        rule = f"{key!r} must be a text, got {value!r}"
+        rule = f"{named} must be a text, got {value!r}"
     elif kind == "literal_error" and (field := _field_at(model, location)):
         choices = [str(choice) for choice in typing.get_args(_strip_optional(field.annotation))]
         rule = (f"{key} must be {choices[0]!r}, got {value!r}" if len(choices) == 1
