@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory-limit", default="3GB",
                        help="DuckDB memory_limit of every phase (default 3GB: with Python and Dagster, under 4 GiB)")
     bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
+    schema = commands.add_parser("schema", help="write the JSON Schema of every config file, for editors")
+    schema.add_argument("--out", default="docs/schemas", help="folder to write them to (default docs/schemas)")
     return parser
 
 
@@ -70,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_bench(args.work_dir, scale=args.scale, days=args.days, memory_limit=args.memory_limit,
                             threads=args.threads, docs=args.docs or None)
         return 0 if all(table["equal"] for table in results["comparison"]) else 1
+    if args.command == "schema":
+        from costattr_pipeline.lib.config_schema import write_schemas
+
+        for path in write_schemas(args.out):
+            print(f"wrote {path}")
+        return 0
     from costattr_pipeline.lib.errors import CostattrInputError
     from costattr_pipeline.runner import RunFailed, run_range
     from costattr_pipeline.validation import validate_inputs

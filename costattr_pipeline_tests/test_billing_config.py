@@ -149,6 +149,9 @@ def test_both_files_missing_is_nothing_to_bill(tmp_path: Path) -> None:
     (RATE_CARD.replace("currency: USD", "currency: EUR", 1), TENANTS,
      "rate_card.yaml: versions[0]", "currency must be USD"),
     ("versions: []\n", TENANTS, "tenants.yaml: tiers.standard.included.api_calls", "unknown metric 'api_calls'"),
+    (RATE_CARD, TENANTS.replace("    tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: null}]",
+                                "    tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: 9999-12-31}]"),
+     "tenants.yaml: tenants.globex.tiers[0]", "9999-12-31 is beyond the last billing period"),
     ("versions: []\n", "tiers: {standard: {}}\ntenants:\n  acme:\n    tiers: [{tier: standard, effective_from: "
      "2026-02-03, effective_to: null}]\n", "rate_card.yaml: period 2026-02", "no rate-card version"),
 ])

@@ -1,4 +1,4 @@
-"""settings.yaml: defaults, exact decimals, dated windows, and errors that name file, entry and rule."""
+"""settings.yaml and config input: defaults, exact decimals, dated windows, errors naming file, entry and rule."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import hypothesis
+from hypothesis import given
+from hypothesis import strategies as st
 
-from costattr_pipeline.lib.config import load_settings
+from costattr_pipeline.cli import main
+from costattr_pipeline.lib.config import load_settings, parse_settings
 from costattr_pipeline.lib.errors import ConfigError
+from costattr_pipeline.lib.yaml_loading import parse_yaml
 
 
 def _settings(tmp_path: Path, text: str):
@@ -86,3 +91,186 @@ def test_per_warehouse_prices_do_not_overlap_the_general_price(tmp_path: Path) -
     - {effective_from: 2025-01-01, effective_to: null, price: 2.50, warehouse: WH_ACME}
 """)
     assert len(settings.snowflake.credit_price_usd) == 2
+
+
+def test_numbers_stay_exact_text_numbers_are_read_and_floats_are_refused() -> None:
+    settings = parse_settings(parse_yaml("unattributed_threshold:\n  - {effective_from: 2026-01-01, effective_to: null,"
+                                         " value: 0.0200000000000000000000000000001}\n", "settings.yaml"))
+    assert settings.threshold_on(dt.date(2026, 1, 1)) == Decimal("0.0200000000000000000000000000001")
+    prices = {"credit_price_usd": [{"effective_from": "2025-01-01", "effective_to": None, "price": "2.50"}]}
+    assert parse_settings({"snowflake": prices}).snowflake.credit_price_usd[0].value.price == Decimal("2.50")
+    prices["credit_price_usd"][0]["price"] = 2.5
+    with pytest.raises(ConfigError, match=r"^settings.yaml: snowflake.credit_price_usd\[0\]: 'price' must be a "
+                                          r"number, got 2.5$"):
+        parse_settings({"snowflake": prices})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("aws: {tenant_tag: tenant_id, modul_tag: module_id}\n",
+     "settings.yaml: aws: unknown key 'modul_tag' (allowed: metric, module_tag, tenant_tag)"),
+    ("snowflake:\n  credit_price_usd:\n    - {effective_from: 2025-01-01, price: 3}\n",
+     "settings.yaml: snowflake.credit_price_usd[0]: 'effective_to' is required (null for an open window)"),
+    ("snowflake:\n  credit_price_usd:\n    - {effective_from: 2025-01-01, effective_to: null, price: -1}\n",
+     "settings.yaml: snowflake.credit_price_usd[0]: 'price' must not be negative, got -1"),
+    ("unattributed_threshold:\n  - {effective_from: 2026-01-01, effective_to: null, value: 1.5}\n",
+     "settings.yaml: unattributed_threshold[0]: 'value' is a share between 0 and 1, got 1.5"),
+    ("aws: [tenant_id]\n", "settings.yaml: aws: must be a mapping, got list"),
+    ("unattributed_threshold: {value: 0.02}\n", "settings.yaml: 'unattributed_threshold' must be a list"),
+    ("warehouse: {threads: 0}\n", "settings.yaml: warehouse: 'threads' must be a positive whole number, got 0"),
+    ("databricks: {tenant_tag: ''}\n", "settings.yaml: databricks: 'tenant_tag' must be a non-empty text"),
+    ("snowflake: {idle_policy: sometimes}\n",
+     "settings.yaml: snowflake: idle_policy must be one of proportional, separate, got 'sometimes'"),
+    ("aws: {2026: tenant_id}\n", "settings.yaml: aws: unknown key 2026 (allowed: metric, module_tag, tenant_tag)"),
+])
+def test_pydantic_errors_read_as_one_line_file_key_and_rule(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(parse_yaml(text, "settings.yaml"), "settings.yaml")
+    assert str(raised.value) == message
+
+
+def test_the_last_representable_day_may_end_a_threshold_window() -> None:
+    settings = parse_settings(parse_yaml("unattributed_threshold:\n  - {effective_from: 2026-01-01, "
+                                         "effective_to: 9999-12-31, value: 0.05}\n", "settings.yaml"))
+    assert settings.threshold_on(dt.date(9999, 12, 30)) == Decimal("0.05")
+
+
+def test_empty_sections_and_lists_mean_the_defaults() -> None:
+    settings = parse_settings(parse_yaml("aws:\nsnowflake:\n  credit_price_usd:\nunattributed_threshold:\n", "s"))
+    assert (settings.aws.tenant_tag, settings.snowflake.credit_price_usd, settings.threshold_on(dt.date(2026, 1, 1))) \
+        == ("tenant_id", (), Decimal("0.02"))
+
+
+def test_a_merge_key_may_be_overridden_without_counting_as_a_duplicate() -> None:
+    data = parse_yaml("base: &price {effective_from: 2025-01-01, effective_to: null, price: 3}\n"
+                      "override:\n  <<: *price\n  price: 2\n", "settings.yaml")
+    assert data["override"] == {"effective_from": dt.date(2025, 1, 1), "effective_to": None, "price": 2}
+
+
+# --- input problems of issue 16: each is one line naming the file, exit 2, nothing written ----------------
+
+TENANTS_WITH_A_SECOND_ACME = """\
+tiers: {standard: {}}
+tenants:
+  acme:
+    tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: null}]
+  acme:
+    tiers: [{tier: standard, effective_from: 2026-03-01, effective_to: null}]
+"""
+
+
+@pytest.mark.parametrize("name, content, rule", [
+    ("tenants.yaml", TENANTS_WITH_A_SECOND_ACME.encode(),
+     "line 5: invalid YAML: duplicate key 'acme' (first at line 3)"),
+    ("settings.yaml", b"aws: {tenant_tag: tenant_id, tenant_tag: team}\n",
+     "line 1: invalid YAML: duplicate key 'tenant_tag' (first at column 7)"),
+    ("settings.yaml", b"unattributed_threshold:\n  - {effective_from: 2026-01-01, effective_to: null, value: .nan}\n",
+     "unattributed_threshold[0]: 'value' must be a finite number"),
+    ("rate_card.yaml", b"versions:\n  - {version: '1', effective_from: 2026-01-01, effective_to: null,"
+                       b" customer_levy: {standard: -.inf}}\n", "versions[0].customer_levy: 'standard' must be a "
+                                                                "finite number"),
+    ("settings.yaml", b"partitions_start: 2026-02-30\n",
+     "partitions_start: not an ISO date (YYYY-MM-DD): '2026-02-30'"),
+    ("tenants.yaml", b"tiers: {standard: {}}\ntenants:\n  acme:\n    tiers: [{tier: standard, effective_from: "
+                     b"2026-02-30, effective_to: null}]\n",
+     "tenants.acme.tiers[0].effective_from: not an ISO date (YYYY-MM-DD): '2026-02-30'"),
+    ("unit_costs.yaml", "unit_types:\n  - {unit_type: Caf\u00e9, effective_from: 2026-01-01, effective_to: null,"
+                        " driver: unit_drivers}\n".encode("latin-1"),
+     "line 2: not UTF-8 text (byte 0xe9): save the file as UTF-8"),
+])
+def test_a_bad_config_file_is_one_line_exit_2_and_nothing_is_written(target, capsys, name: str, content: bytes,
+                                                                     rule: str) -> None:
+    (target.config_dir / name).write_bytes(content)
+    _assert_rejected(target, capsys, f"{target.config_dir / name}: {rule}")
+
+
+@pytest.mark.parametrize("name", ["settings.yaml", "rate_card.yaml"])
+def test_a_config_path_that_is_a_directory_is_one_line_exit_2(target, capsys, name: str) -> None:
+    path = target.config_dir / name
+    path.unlink(missing_ok=True)
+    path.mkdir()
+    _assert_rejected(target, capsys, f"{path}: is a directory, not a YAML file")
+
+
+def test_an_unreadable_config_file_is_one_line_exit_2(target, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file system refuses the read (root ignores permission bits, so the refusal is staged at that boundary)."""
+    path = target.config_dir / "unit_costs.yaml"
+    path.write_text("unit_types: []\n", encoding="utf-8")
+    read_bytes = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    _assert_rejected(target, capsys, f"{path}: cannot be read: permission denied")
+
+
+def _assert_rejected(target, capsys, expected: str) -> None:
+    flags = ["--source-dir", str(target.source_dir), "--warehouse", str(target.warehouse)]
+    for command in (["validate"], ["run", "--start", "2026-03-01", "--end", "2026-03-02"]):
+        assert main([*command, *flags]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [f"error: {expected}"]
+    assert not target.warehouse.exists()
+
+
+# Values a YAML file can hold, and valid files to plant them in: whatever lands where, the answer is a
+# config or one ConfigError line, never another exception.
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.text(max_size=8),
+                     st.decimals(allow_nan=True, allow_infinity=True), st.dates(), st.floats(allow_nan=False),
+                     st.sampled_from(["unit_drivers", "proportional", "2026-02-30", "standard", "api_calls", "acme"]))
+_YAML_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                            | st.dictionaries(st.text(max_size=6) | _SCALARS.filter(lambda key: key is None), inner,
+                                              max_size=3), max_leaves=8)
+_VALID = {
+    "settings": """partitions_start: 2026-01-01
+unattributed_threshold: [{effective_from: 2026-01-01, effective_to: null, value: 0.02}]
+snowflake: {idle_policy: separate, credit_price_usd: [{effective_from: 2026-01-01, effective_to: null, price: 3,
+  warehouse: WH}]}
+warehouse: {memory_limit: 3GB, threads: 2}
+""",
+    "rate_card": """versions:
+  - {version: "1", effective_from: 2026-01-01, effective_to: null, customer_levy: {standard: 500},
+     facility_fee: {risk: 200}, variable: {api_calls: {tiers: [{up_to: 10, unit_price: 1},
+     {up_to: null, unit_price: 0.5}]}}, pass_through_markup_pct: 10}
+""",
+    "tenants": """tiers: {standard: {included: {api_calls: 5}}}
+tenants:
+  acme: {tiers: [{tier: standard, effective_from: 2026-01-01, effective_to: null}],
+         modules: [{module_id: risk, effective_from: 2026-02-01, effective_to: 2026-03-01}]}
+""",
+    "unit_costs": """unit_types:
+  - {unit_type: P, effective_from: 2026-01-01, effective_to: null, items: {a: 0.5, b: 0.5}}
+  - {unit_type: C, effective_from: 2026-01-01, effective_to: null, driver: unit_drivers}
+""",
+}
+
+
+def _plant(data: st.DataObject, document: object) -> object:
+    """The document with one node (possibly the root) replaced by a drawn value."""
+    if isinstance(document, (dict, list)) and document and data.draw(st.booleans()):
+        keys = list(document) if isinstance(document, dict) else list(range(len(document)))
+        key = data.draw(st.sampled_from(keys))
+        copy = dict(document) if isinstance(document, dict) else list(document)
+        copy[key] = _plant(data, document[key])
+        return copy
+    return data.draw(_YAML_VALUES)
+
+
+@hypothesis.settings(max_examples=400, deadline=None)
+@given(st.data(), st.sampled_from(list(_VALID)))
+def test_any_yaml_value_anywhere_is_a_config_or_one_config_error_line(data: st.DataObject, changed: str) -> None:
+    from costattr_pipeline.lib.billing_config import parse_billing_config
+    from costattr_pipeline.lib.unit_costs import parse_unit_costs
+
+    files = {name: parse_yaml(text, f"{name}.yaml") for name, text in _VALID.items()}
+    files[changed] = _plant(data, files[changed])
+    parsers = {"settings": lambda: parse_settings(files["settings"]),
+               "unit_costs": lambda: parse_unit_costs(files["unit_costs"]),
+               "rate_card": lambda: parse_billing_config(files["rate_card"], files["tenants"])}
+    # The billing files are validated together, and a cross-file rule may name the other one.
+    named = ("rate_card.yaml", "tenants.yaml") if changed in ("rate_card", "tenants") else (f"{changed}.yaml",)
+    try:
+        parsers.get(changed, parsers["rate_card"])()
+    except ConfigError as error:
+        assert "\n" not in str(error) and str(error).startswith(named)

@@ -9,7 +9,6 @@ from decimal import Decimal
 import dagster as dg
 import duckdb
 import pytest
-import yaml
 
 from costattr_pipeline.definitions import build_definitions
 from costattr_pipeline.defs.attribution.snowflake_credits.query_cost_reports import report_months
@@ -24,7 +23,7 @@ from costattr_pipeline.project import Project
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings, parse_settings
 from costattr_pipeline.lib.errors import ConfigError, SourceError
 from costattr_pipeline.lib.snowflake_usage import query_tag_tenant
-from costattr_pipeline.lib.yaml_loading import _ExactLoader
+from costattr_pipeline.lib.yaml_loading import parse_yaml
 from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
@@ -52,7 +51,7 @@ snowflake:
 
 
 def snowflake_settings(policy: str = "proportional") -> SnowflakeSettings:
-    return parse_settings(yaml.load(PRICES.format(policy=policy), Loader=_ExactLoader)).snowflake
+    return parse_settings(parse_yaml(PRICES.format(policy=policy), "settings.yaml")).snowflake
 
 
 @pytest.fixture(params=["duckdb", "fakesnow"])

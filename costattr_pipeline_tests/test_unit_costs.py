@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.unit_costs import category, parse_unit_costs, tag_string
+from costattr_pipeline.lib.yaml_loading import parse_yaml
 from costattr_pipeline.runner import run_range
 from costattr_pipeline_tests.builders import write_config
 from costattr_pipeline_tests.conftest import dump_tables, query
@@ -49,12 +50,8 @@ def test_seed_example_tag_string_and_category() -> None:
      "'b' must not be negative"),
 ])
 def test_invalid_unit_costs_are_rejected(text: str, rule: str) -> None:
-    import yaml
-
-    from costattr_pipeline.lib.yaml_loading import _ExactLoader
-
     with pytest.raises(ConfigError) as raised:
-        parse_unit_costs(yaml.load(text, Loader=_ExactLoader), "config/unit_costs.yaml")
+        parse_unit_costs(parse_yaml(text, "config/unit_costs.yaml"), "config/unit_costs.yaml")
     assert str(raised.value).startswith("config/unit_costs.yaml: ")
     assert rule in str(raised.value)
 

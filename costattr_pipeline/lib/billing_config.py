@@ -19,20 +19,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from costattr_pipeline.lib.config import _Reader, reject_overlaps
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, Name, NullMeans, Table, Text,
+                                                bad_entry, bad_value, reject_overlaps, validate_files)
 from costattr_pipeline.lib.dated import Dated, Window, in_force
 from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.tariff import (Bill, PriceTier, assemble_bill, days_in_month, prorated, variable_charge,
                                           with_markup)
-from costattr_pipeline.lib.yaml_loading import load_yaml
+from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 
 RATE_CARD_FILE = "rate_card.yaml"
 TENANTS_FILE = "tenants.yaml"
 # Costs (AWS, Snowflake, Databricks, external APIs) are in USD and costattr has no exchange
 # rates, so a bill in another currency could not add its pass-through to its fees.
 BILLING_CURRENCY = "USD"
+FIRST_UNBILLABLE_DAY = dt.date(9999, 11, 1)
 
 
 @dataclass(frozen=True)
@@ -214,135 +218,211 @@ class BillingConfig:
         return TenantBill(tenant_id, period_start, version, assemble_bill(levy, fees, consumption, pass_through), tier)
 
 
-# --- parsing -------------------------------------------------------------------------------------
+# --- parsing: the two files' models, validated together -----------------------------------------
 
 
-def _name(value: Any) -> str:
-    """A key that YAML may have read as a number (``version: 2026.1``) kept as its text."""
-    return str(value).strip()
+class PriceBand(ConfigModel):
+    """One band of a graduated price."""
+
+    up_to: Annotated[Amount | None, NullMeans("the open last tier")] = Field(
+        description="Upper bound of the band (billable quantity); null for the open last band. Required.")
+    unit_price: Amount = Field(description="USD per unit of billable quantity in this band.")
 
 
-def _price_tiers(reader: _Reader) -> tuple[PriceTier, ...]:
-    reader.only_keys({"tiers"})
-    entries = reader.entries("tiers")
-    if not entries:
-        reader.fail("'tiers' must list at least one tier")
-    tiers: list[PriceTier] = []
-    for position, entry in enumerate(entries):
-        entry.only_keys({"up_to", "unit_price"})
-        if "up_to" not in entry.data:
-            entry.fail("'up_to' is required (null for the open last tier)")
-        up_to = None if entry.data["up_to"] is None else entry.decimal("up_to")
-        last = position == len(entries) - 1
-        if up_to is None and not last:
-            entry.fail("only the last tier may be open (up_to: null)")
-        if up_to is not None and last:
-            entry.fail(f"the last tier must be open (up_to: null), got up_to {up_to}")
-        if up_to is not None:
-            previous = tiers[-1].up_to if tiers else Decimal(0)
-            if up_to <= previous:  # type: ignore[operator]
-                entry.fail(f"tiers must be ascending: up_to {up_to} is not above the previous bound {previous}")
-        tiers.append(PriceTier(up_to, entry.decimal("unit_price")))
-    return tuple(tiers)
+class GraduatedPrice(ConfigModel):
+    """How a metric's billable quantity is priced: bands from the lowest to the open last one."""
+
+    tiers: Entries[PriceBand] = Field(description="Bands in ascending order of up_to; only the last is open.")
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending_with_an_open_last_band(cls, bands: tuple[PriceBand, ...]) -> tuple[PriceBand, ...]:
+        if not bands:
+            raise bad_value("must list at least one tier")
+        previous = Decimal(0)
+        for position, band in enumerate(bands):
+            last = position == len(bands) - 1
+            if band.up_to is None and not last:
+                raise bad_entry("only the last tier may be open (up_to: null)", (position,))
+            if band.up_to is not None and last:
+                raise bad_entry(f"the last tier must be open (up_to: null), got up_to {band.up_to}", (position,))
+            if band.up_to is not None:
+                if band.up_to <= previous:
+                    raise bad_entry(f"tiers must be ascending: up_to {band.up_to} is not above the previous bound "
+                                    f"{previous}", (position,))
+                previous = band.up_to
+        return bands
 
 
-def _amounts(reader: _Reader) -> dict[str, Decimal]:
-    return {_name(key): reader.decimal(key) for key in reader.data}
+class BilledEntry(DatedEntry):
+    """A dated entry of the billing files, whose days fall in billing periods (calendar months)."""
+
+    @model_validator(mode="after")
+    def _in_a_billable_month(self) -> BilledEntry:
+        # The periods after an entry are checked too, and datetime has no month after 9999-12.
+        for day in (self.effective_from, self.effective_to):
+            if day is not None and day >= FIRST_UNBILLABLE_DAY:
+                raise bad_entry(f"{day} is beyond the last billing period (dates must be before "
+                                f"{FIRST_UNBILLABLE_DAY}; effective_to: null keeps a window open)")
+        return self
 
 
-def parse_rate_card(data: Any, source: str = RATE_CARD_FILE) -> list[RateCardVersion]:
-    """Validate the rate card on its own (shapes, prices, tiers, overlapping versions)."""
-    root = _Reader(source, "", data)
-    root.only_keys({"versions"})
-    versions: list[RateCardVersion] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(root.entries("versions")):
-        entry.only_keys({"version", "effective_from", "effective_to", "currency", "customer_levy", "facility_fee",
-                         "variable", "pass_through_markup_pct"})
-        if entry.data.get("version") is None or not _name(entry.data["version"]):
-            entry.fail("'version' is required")
-        name = _name(entry.data["version"])
-        if name in seen:
-            entry.fail(f"version {name!r} is already defined by versions[{seen[name]}]")
-        seen[name] = index
-        currency = entry.text("currency", BILLING_CURRENCY)
-        if currency != BILLING_CURRENCY:
-            entry.fail(f"currency must be {BILLING_CURRENCY} (every cost is in USD and there are no exchange rates), "
-                       f"got {currency!r}")
-        variable_section = entry.section("variable")
-        variable = {_name(metric): _price_tiers(variable_section.section(metric)) for metric in variable_section.data}
-        markup = entry.decimal("pass_through_markup_pct") if "pass_through_markup_pct" in entry.data else Decimal(0)
-        versions.append(RateCardVersion(
-            version=name, window=entry.window(), currency=currency,
-            customer_levy=_amounts(entry.section("customer_levy")),
-            facility_fee=_amounts(entry.section("facility_fee")),
-            variable=variable, pass_through_markup_pct=markup, index=index,
-        ))
-    reject_overlaps(source, "versions", [Dated(version.window, version) for version in versions])
-    return versions
+class RateCardVersionEntry(BilledEntry):
+    """One dated version of the rate card; it binds every period whose first day it covers."""
+
+    version: Name = Field(description='Name of the version, e.g. "2026.1" (unique in the file).')
+    currency: Text = Field(BILLING_CURRENCY, description="Must be USD: every cost is in USD and there are no "
+                                                         "exchange rates.", json_schema_extra={"enum": ["USD"]})
+    customer_levy: Table[Name, Amount] = Field({}, description="Amount per period, by tier (prorated by day).")
+    facility_fee: Table[Name, Amount] = Field({}, description="Amount per period, by module (prorated by active day).")
+    variable: Table[Name, GraduatedPrice] = Field({}, description="Graduated prices per metric, on the quantity "
+                                                                 "above the tier's allowance.")
+    pass_through_markup_pct: Amount = Field(Decimal(0), description="Markup on external API costs, in percent.")
+
+    @model_validator(mode="after")
+    def _billed_in_usd(self) -> RateCardVersionEntry:
+        if self.currency != BILLING_CURRENCY:
+            raise bad_entry(f"currency must be {BILLING_CURRENCY} (every cost is in USD and there are no exchange "
+                            f"rates), got {self.currency!r}")
+        return self
+
+    def to_version(self, index: int) -> RateCardVersion:
+        return RateCardVersion(
+            version=self.version, window=self.window, currency=self.currency, customer_levy=self.customer_levy,
+            facility_fee=self.facility_fee, pass_through_markup_pct=self.pass_through_markup_pct, index=index,
+            variable={metric: tuple(PriceTier(band.up_to, band.unit_price) for band in price.tiers)
+                      for metric, price in self.variable.items()})
+
+
+class RateCardFile(ConfigModel):
+    """rate_card.yaml: the dated versions of the three-part tariff."""
+
+    versions: Entries[RateCardVersionEntry] = Field((), description="Versions must not overlap; the one in force "
+                                                                    "on a period's first day binds the period.")
+
+    @field_validator("versions")
+    @classmethod
+    def _unique_and_not_overlapping(cls, versions: tuple[RateCardVersionEntry, ...]
+                                    ) -> tuple[RateCardVersionEntry, ...]:
+        first_index: dict[str, int] = {}
+        for index, version in enumerate(versions):
+            if version.version in first_index:
+                raise bad_entry(f"version {version.version!r} is already defined by "
+                                f"versions[{first_index[version.version]}]", (index,))
+            first_index[version.version] = index
+        reject_overlaps(versions)
+        return versions
+
+    @property
+    def metrics(self) -> set[str]:
+        return {metric for version in self.versions for metric in version.variable}
+
+    @property
+    def modules(self) -> set[str]:
+        return {module for version in self.versions for module in version.facility_fee}
+
+
+class TierAllowances(ConfigModel):
+    """A tier tenants can be on."""
+
+    included: Table[Name, Amount] = Field({}, description="Quantity included per period, by metric; usage above "
+                                                          "it is billable.")
+
+
+class TierAssignment(BilledEntry):
+    """The tier a tenant is on during a window."""
+
+    tier: Text = Field(description="A tier defined under `tiers`.")
+
+
+class ModuleActivation(BilledEntry):
+    """A module a tenant has active during a window."""
+
+    module_id: Text = Field(description="A module some rate-card version has a facility fee for.")
+
+
+class TenantEntry(ConfigModel):
+    """A tenant's dated tiers and module activations."""
+
+    tiers: Entries[TierAssignment] = Field((), description="Tier history; windows must not overlap.")
+    modules: Entries[ModuleActivation] = Field((), description="Module activations; the same module's windows must "
+                                                               "not overlap.")
+
+    @field_validator("tiers")
+    @classmethod
+    def _one_tier_a_day(cls, tiers: tuple[TierAssignment, ...]) -> tuple[TierAssignment, ...]:
+        reject_overlaps(tiers)
+        return tiers
+
+    @field_validator("modules")
+    @classmethod
+    def _one_activation_per_module_and_day(cls, modules: tuple[ModuleActivation, ...]
+                                           ) -> tuple[ModuleActivation, ...]:
+        reject_overlaps(modules, scope=lambda activation: activation.module_id)
+        return modules
+
+
+class TenantsFile(ConfigModel):
+    """tenants.yaml: the tiers with their allowances, and each tenant's tiers and modules over time."""
+
+    tiers: Table[Name, TierAllowances] = Field({}, description="Tiers by name (each priced by the rate card's "
+                                                               "customer_levy).")
+    tenants: Table[Name, TenantEntry] = Field({}, description="Tenants by id.")
+
+    @model_validator(mode="after")
+    def _tenants_on_known_tiers(self) -> TenantsFile:
+        for tenant_id, tenant in self.tenants.items():
+            for index, entry in enumerate(tenant.tiers):
+                if entry.tier not in self.tiers:
+                    raise bad_entry(f"unknown tier {entry.tier!r} (tiers: {', '.join(sorted(self.tiers)) or 'none'})",
+                                    ("tenants", tenant_id, "tiers", index))
+        return self
+
+
+class BillingFiles(ConfigModel):
+    """rate_card.yaml and tenants.yaml together: each names the other's keys."""
+
+    rate_card: RateCardFile
+    tenants: TenantsFile
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo) -> BillingFiles:
+        metrics, modules = self.rate_card.metrics, self.rate_card.modules
+        for tier_name, tier in self.tenants.tiers.items():
+            for metric in tier.included:
+                if metric not in metrics:
+                    raise bad_entry(f"unknown metric {metric!r}: no rate-card version prices it "
+                                    f"(priced: {', '.join(sorted(metrics)) or 'none'})",
+                                    ("tenants", "tiers", tier_name, "included", metric))
+        tenants_source = ((info.context or {}).get("sources") or {}).get("tenants", TENANTS_FILE)
+        for index, version in enumerate(self.rate_card.versions):
+            for tier_name in version.customer_levy:
+                if tier_name not in self.tenants.tiers:
+                    raise bad_entry(f"unknown tier {tier_name!r} (tiers in {tenants_source}: "
+                                    f"{', '.join(sorted(self.tenants.tiers)) or 'none'})",
+                                    ("rate_card", "versions", index, "customer_levy", tier_name))
+        for tenant_id, tenant in self.tenants.tenants.items():
+            for index, activation in enumerate(tenant.modules):
+                if activation.module_id not in modules:
+                    raise bad_entry(f"unknown module {activation.module_id!r}: no rate-card version has a facility "
+                                    f"fee for it (modules: {', '.join(sorted(modules)) or 'none'})",
+                                    ("tenants", "tenants", tenant_id, "modules", index))
+        return self
 
 
 def parse_billing_config(rate_card: Any, tenants: Any, rate_card_source: str = RATE_CARD_FILE,
                          tenants_source: str = TENANTS_FILE, content_hash: str = "") -> BillingConfig:
     """Validate both files and their cross-references into a :class:`BillingConfig`."""
-    versions = parse_rate_card(rate_card, rate_card_source)
-    metrics = {metric for version in versions for metric in version.variable}
-    modules = {module for version in versions for module in version.facility_fee}
-
-    root = _Reader(tenants_source, "", tenants)
-    root.only_keys({"tiers", "tenants"})
-    tiers_section = root.section("tiers")
-    tiers: dict[str, dict[str, Decimal]] = {}
-    for tier_name in tiers_section.data:
-        tier = tiers_section.section(tier_name)
-        tier.only_keys({"included"})
-        included = tier.section("included")
-        for metric in included.data:
-            if _name(metric) not in metrics:
-                included.fail(f"unknown metric {_name(metric)!r}: no rate-card version prices it "
-                              f"(priced: {', '.join(sorted(metrics)) or 'none'})", f"{included.where}.{metric}")
-        tiers[_name(tier_name)] = _amounts(included)
-
-    for version in versions:
-        for tier_name in version.customer_levy:
-            if tier_name not in tiers:
-                raise ConfigError(rate_card_source, f"versions[{version.index}].customer_levy.{tier_name}",
-                                  f"unknown tier {tier_name!r} (tiers in {tenants_source}: "
-                                  f"{', '.join(sorted(tiers)) or 'none'})")
-
-    plans: dict[str, TenantPlan] = {}
-    tenants_section = root.section("tenants")
-    for tenant_id in tenants_section.data:
-        tenant = tenants_section.section(tenant_id)
-        tenant.only_keys({"tiers", "modules"})
-        tier_history: list[Dated[str]] = []
-        for entry in tenant.entries("tiers"):
-            entry.only_keys({"tier", "effective_from", "effective_to"})
-            tier_name = entry.text("tier", "")
-            if tier_name not in tiers:
-                entry.fail(f"unknown tier {tier_name!r} (tiers: {', '.join(sorted(tiers)) or 'none'})")
-            tier_history.append(Dated(entry.window(), tier_name))
-        reject_overlaps(tenants_source, f"{tenant.where}.tiers", tier_history)
-        module_history: list[Dated[str]] = []
-        for entry in tenant.entries("modules"):
-            entry.only_keys({"module_id", "effective_from", "effective_to"})
-            module_id = entry.text("module_id", "")
-            if module_id not in modules:
-                entry.fail(f"unknown module {module_id!r}: no rate-card version has a facility fee for it "
-                           f"(modules: {', '.join(sorted(modules)) or 'none'})")
-            module_history.append(Dated(entry.window(), module_id))
-        reject_overlaps(tenants_source, f"{tenant.where}.modules", module_history, scope=lambda entry: entry.value)
-        plans[_name(tenant_id)] = TenantPlan(_name(tenant_id), tuple(tier_history), tuple(module_history))
-
-    config = BillingConfig(tuple(versions), tiers, plans, rate_card_source, tenants_source, content_hash)
+    files = validate_files(BillingFiles, {"rate_card": (rate_card, rate_card_source),
+                                          "tenants": (tenants, tenants_source)})
+    plans = {tenant_id: TenantPlan(tenant_id, tuple(Dated(entry.window, entry.tier) for entry in tenant.tiers),
+                                   tuple(Dated(entry.window, entry.module_id) for entry in tenant.modules))
+             for tenant_id, tenant in files.tenants.tenants.items()}
+    config = BillingConfig(tuple(version.to_version(index) for index, version in enumerate(files.rate_card.versions)),
+                           {name: tier.included for name, tier in files.tenants.tiers.items()}, plans,
+                           rate_card_source, tenants_source, content_hash)
     config.check_known_periods()
     return config
-
-
-def _read(path: Path) -> tuple[Any, bytes]:
-    if not path.exists():
-        return None, b""
-    return load_yaml(path), path.read_bytes()
 
 
 def load_billing_config(config_dir: Path) -> BillingConfig:
@@ -353,10 +433,13 @@ def load_billing_config(config_dir: Path) -> BillingConfig:
     """
     rate_card_path = Path(config_dir) / RATE_CARD_FILE
     tenants_path = Path(config_dir) / TENANTS_FILE
-    rate_card, rate_card_bytes = _read(rate_card_path)
-    tenants, tenants_bytes = _read(tenants_path)
-    digest = hashlib.sha256(b"rate_card\0" + rate_card_bytes + b"\0tenants\0" + tenants_bytes).hexdigest()[:16]
-    return parse_billing_config(rate_card, tenants, str(rate_card_path), str(tenants_path), digest)
+    rate_card_bytes = read_config_file(rate_card_path)
+    tenants_bytes = read_config_file(tenants_path)
+    digest = hashlib.sha256(b"rate_card\0" + (rate_card_bytes or b"") + b"\0tenants\0"
+                            + (tenants_bytes or b"")).hexdigest()[:16]
+    return parse_billing_config(None if rate_card_bytes is None else parse_yaml(rate_card_bytes, str(rate_card_path)),
+                                None if tenants_bytes is None else parse_yaml(tenants_bytes, str(tenants_path)),
+                                str(rate_card_path), str(tenants_path), digest)
 
 
 def tenant_usage(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, dt.date], dict[str, Decimal]]:

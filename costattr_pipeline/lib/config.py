@@ -1,80 +1,130 @@
-"""``settings.yaml``: typed, validated, with dated histories.
+"""``settings.yaml``: a pydantic model, with dated histories.
 
-The shape is fixed by the contract (section 3). Validation happens before any
-asset writes, and every error names the file, the entry and the rule.
+The shape is fixed by the contract (section 3). The model is the settings object
+the pipeline reads: validation happens before any asset writes, and every error
+names the file, the entry and the rule (see :mod:`costattr_pipeline.lib.config_model`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from costattr_pipeline.lib.dated import Dated, Window, fill_gaps, find_overlap, in_force
-from costattr_pipeline.lib.errors import ConfigError
-from costattr_pipeline.lib.yaml_loading import load_yaml
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
+
+from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, Name, Share, Text,
+                                                bad_value, reject_overlaps, validate_file)
+from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
+from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 
 SETTINGS_FILE = "settings.yaml"
 DEFAULT_PARTITIONS_START = dt.date(2024, 1, 1)
 DEFAULT_UNATTRIBUTED_THRESHOLD = Decimal("0.02")
-IDLE_POLICIES = ("proportional", "separate")
 
 
-@dataclass(frozen=True)
-class AwsSettings:
-    tenant_tag: str = "tenant_id"
-    module_tag: str = "module_id"
-    metric: str = "UnblendedCost"
+def _positive_whole(value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise bad_value(f"must be a positive whole number, got {value!r}")
+    return value
 
 
-@dataclass(frozen=True)
-class CreditPrice:
-    price: Decimal
-    warehouse: str | None = None
+class ThresholdEntry(DatedEntry):
+    """The unattributed-cost share above which a day alerts, for a window of days."""
+
+    value: Share = Field(description="Share of the day's AWS cost without a tenant tag (0 to 1, e.g. 0.02 = 2 %); "
+                                     "a day alerts when its share is strictly greater.")
 
 
-@dataclass(frozen=True)
-class SnowflakeSettings:
-    tenant_tag: str = "TENANT_ID"
-    idle_policy: str = "proportional"
-    credit_price_usd: tuple[Dated[CreditPrice], ...] = ()
+class CreditPrice(DatedEntry):
+    """The USD price of one Snowflake credit for a window of days, for every warehouse or for one."""
+
+    price: Amount = Field(description="USD per credit (at most 6 decimals).")
+    warehouse: Name | None = Field(None, description="Warehouse this price is for; omitted = every warehouse "
+                                                     "without its own price.")
+
+    @property
+    def value(self) -> CreditPrice:
+        """What is in force in the window: the price and the warehouse it is for (the entry itself)."""
+        return self
 
 
-@dataclass(frozen=True)
-class DatabricksSettings:
-    product_tag: str = "data_product_id"
-    tenant_tag: str = "tenant_id"
+class AwsSettings(ConfigModel):
+    """How Cost Explorer groups are read."""
+
+    tenant_tag: Text = Field("tenant_id", description="Cost allocation tag holding the tenant id.")
+    module_tag: Text = Field("module_id", description="Cost allocation tag holding the module id.")
+    metric: Text = Field("UnblendedCost", description="Cost Explorer metric to read.")
 
 
-@dataclass(frozen=True)
-class UnitCostSettings:
-    category_prefix: str = "costattr"
+class SnowflakeSettings(ConfigModel):
+    """How Snowflake credits are attributed and priced."""
+
+    tenant_tag: Text = Field("TENANT_ID", description="Object tag on warehouses and users, and key in query tags.")
+    idle_policy: Literal["proportional", "separate"] = Field(
+        "proportional", description="proportional: idle credits follow each tenant's share of the queries; "
+                                    "separate: idle credits stay apart, with no tenant.")
+    credit_price_usd: Entries[CreditPrice] = Field(
+        (), description="Dated credit prices; a row with `warehouse` overrides the general price for it. Windows of "
+                        "the same warehouse (or of the general price) must not overlap.")
+
+    @field_validator("credit_price_usd")
+    @classmethod
+    def _one_price_per_warehouse_and_day(cls, prices: tuple[CreditPrice, ...]) -> tuple[CreditPrice, ...]:
+        reject_overlaps(prices, scope=lambda price: price.warehouse)
+        return prices
 
 
-@dataclass(frozen=True)
-class WarehouseSettings:
+class DatabricksSettings(ConfigModel):
+    """Which custom tags of Databricks usage attribute it."""
+
+    product_tag: Text = Field("data_product_id", description="Custom tag holding the data product id.")
+    tenant_tag: Text = Field("tenant_id", description="Custom tag holding the tenant id.")
+
+
+class UnitCostSettings(ConfigModel):
+    """How unit-cost tags are named."""
+
+    category_prefix: Text = Field("costattr", description="Prefix of the tag categories (`<prefix>:<unit type>`).")
+
+
+class WarehouseSettings(ConfigModel):
     """DuckDB resource limits, so a large backfill stays within the machine."""
 
-    memory_limit: str | None = None
-    threads: int | None = None
+    memory_limit: Text | None = Field(None, description="DuckDB memory_limit, e.g. 3GB.")
+    threads: Annotated[int | None, BeforeValidator(_positive_whole),
+                       WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]})] = Field(
+        None, description="DuckDB threads (a positive whole number).")
 
 
-@dataclass(frozen=True)
-class Settings:
-    partitions_start: dt.date = DEFAULT_PARTITIONS_START
-    unattributed_threshold: tuple[Dated[Decimal], ...] = ()
-    aws: AwsSettings = field(default_factory=AwsSettings)
-    snowflake: SnowflakeSettings = field(default_factory=SnowflakeSettings)
-    databricks: DatabricksSettings = field(default_factory=DatabricksSettings)
-    unit_costs: UnitCostSettings = field(default_factory=UnitCostSettings)
-    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+class Settings(ConfigModel):
+    """settings.yaml: partitions, the unattributed-cost threshold, and how each source is attributed."""
+
+    partitions_start: IsoDate = Field(DEFAULT_PARTITIONS_START, description="First day of the daily partitions.")
+    unattributed_threshold: Entries[ThresholdEntry] = Field(
+        (), description="Dated thresholds that must not overlap; days no window covers use 0.02.")
+    aws: AwsSettings = AwsSettings()
+    snowflake: SnowflakeSettings = SnowflakeSettings()
+    databricks: DatabricksSettings = DatabricksSettings()
+    unit_costs: UnitCostSettings = UnitCostSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+
+    @field_validator("partitions_start", mode="before")
+    @classmethod
+    def _null_is_the_default_start(cls, value: Any) -> Any:
+        return DEFAULT_PARTITIONS_START if value is None else value
+
+    @field_validator("unattributed_threshold")
+    @classmethod
+    def _one_threshold_per_day(cls, entries: tuple[ThresholdEntry, ...]) -> tuple[ThresholdEntry, ...]:
+        reject_overlaps(entries)
+        return entries
 
     def threshold_history(self) -> list[Dated[Decimal]]:
         """The configured thresholds with every uncovered day at the 2 % default."""
-        return fill_gaps(self.unattributed_threshold, DEFAULT_UNATTRIBUTED_THRESHOLD)
+        return fill_gaps([Dated(entry.window, entry.value) for entry in self.unattributed_threshold],
+                         DEFAULT_UNATTRIBUTED_THRESHOLD)
 
     def threshold_on(self, day: dt.date) -> Decimal:
         entry = in_force(self.threshold_history(), day)
@@ -82,153 +132,15 @@ class Settings:
         return entry.value
 
 
-class _Reader:
-    """Reads one mapping of a config file, naming the entry in every error."""
-
-    def __init__(self, source: str, where: str, data: Any):
-        self.source = source
-        self.where = where
-        if data is None:
-            data = {}
-        if not isinstance(data, Mapping):
-            self.fail(f"must be a mapping, got {type(data).__name__}")
-        self.data: Mapping[str, Any] = data
-
-    def fail(self, rule: str, where: str | None = None) -> None:
-        raise ConfigError(self.source, where or self.where, rule)
-
-    def only_keys(self, allowed: set[str]) -> None:
-        unknown = sorted(set(self.data) - allowed)
-        if unknown:
-            self.fail(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-    def text(self, key: str, default: str) -> str:
-        value = self.data.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{key!r} must be a non-empty text")
-        return value
-
-    def date(self, key: str, default: dt.date | None = None, *, required: bool = False) -> dt.date | None:
-        if key not in self.data or self.data[key] is None:
-            if required:
-                self.fail(f"{key!r} is required")
-            return default
-        return parse_date(self.data[key], self.source, f"{self.where}.{key}")
-
-    def decimal(self, key: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
-        if key not in self.data:
-            self.fail(f"{key!r} is required")
-        value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-            self.fail(f"{key!r} must be a number, got {value!r}")
-        try:
-            number = Decimal(str(value))
-        except ArithmeticError:
-            self.fail(f"{key!r} must be a number, got {value!r}")
-        if not number.is_finite():
-            self.fail(f"{key!r} must be a finite number")
-        if minimum is not None and number < minimum:
-            self.fail(f"{key!r} must not be negative, got {number}")
-        return number
-
-    def section(self, key: str) -> _Reader:
-        return _Reader(self.source, f"{self.where}.{key}" if self.where else key, self.data.get(key))
-
-    def entries(self, key: str) -> list[_Reader]:
-        value = self.data.get(key) or []
-        if not isinstance(value, list):
-            self.fail(f"{key!r} must be a list")
-        prefix = f"{self.where}.{key}" if self.where else key
-        return [_Reader(self.source, f"{prefix}[{index}]", item) for index, item in enumerate(value)]
-
-    def window(self) -> Window:
-        start = self.date("effective_from", required=True)
-        if "effective_to" not in self.data:
-            self.fail("'effective_to' is required (null for an open window)")
-        end = self.date("effective_to")
-        assert start is not None
-        if end is not None and end <= start:
-            self.fail(f"effective_to {end} must be after effective_from {start}")
-        return Window(start, end)
-
-
-def parse_date(value: Any, source: str, where: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(source, where, f"not an ISO date (YYYY-MM-DD): {value!r}") from None
-
-
-def reject_overlaps(source: str, key: str, entries: list[Dated[Any]], scope=lambda _: None) -> None:
-    overlap = find_overlap(entries, scope)
-    if overlap:
-        first, second = overlap
-        raise ConfigError(
-            source,
-            f"{key}[{second}]",
-            f"window {entries[second].window} overlaps {key}[{first}] {entries[first].window}",
-        )
-
-
 def parse_settings(data: Any, source: str = SETTINGS_FILE) -> Settings:
     """Validate the parsed YAML of settings.yaml into :class:`Settings`."""
-    root = _Reader(source, "", data)
-    root.only_keys({"partitions_start", "unattributed_threshold", "aws", "snowflake", "databricks",
-                    "unit_costs", "warehouse"})
-
-    thresholds: list[Dated[Decimal]] = []
-    for entry in root.entries("unattributed_threshold"):
-        entry.only_keys({"effective_from", "effective_to", "value"})
-        value = entry.decimal("value")
-        if value > 1:
-            entry.fail(f"'value' is a share between 0 and 1, got {value}")
-        thresholds.append(Dated(entry.window(), value))
-    reject_overlaps(source, "unattributed_threshold", thresholds)
-
-    aws = root.section("aws")
-    aws.only_keys({"tenant_tag", "module_tag", "metric"})
-    snowflake = root.section("snowflake")
-    snowflake.only_keys({"tenant_tag", "idle_policy", "credit_price_usd"})
-    idle_policy = snowflake.text("idle_policy", "proportional")
-    if idle_policy not in IDLE_POLICIES:
-        snowflake.fail(f"idle_policy must be one of {', '.join(IDLE_POLICIES)}, got {idle_policy!r}")
-    prices: list[Dated[CreditPrice]] = []
-    for entry in snowflake.entries("credit_price_usd"):
-        entry.only_keys({"effective_from", "effective_to", "price", "warehouse"})
-        warehouse = entry.data.get("warehouse")
-        prices.append(Dated(entry.window(), CreditPrice(entry.decimal("price"), warehouse and str(warehouse))))
-    reject_overlaps(source, "snowflake.credit_price_usd", prices, scope=lambda entry: entry.value.warehouse)
-
-    databricks = root.section("databricks")
-    databricks.only_keys({"product_tag", "tenant_tag"})
-    unit_costs = root.section("unit_costs")
-    unit_costs.only_keys({"category_prefix"})
-    warehouse = root.section("warehouse")
-    warehouse.only_keys({"memory_limit", "threads"})
-    threads = warehouse.data.get("threads")
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        warehouse.fail(f"'threads' must be a positive whole number, got {threads!r}")
-
-    return Settings(
-        partitions_start=root.date("partitions_start", DEFAULT_PARTITIONS_START) or DEFAULT_PARTITIONS_START,
-        unattributed_threshold=tuple(thresholds),
-        aws=AwsSettings(aws.text("tenant_tag", "tenant_id"), aws.text("module_tag", "module_id"),
-                        aws.text("metric", "UnblendedCost")),
-        snowflake=SnowflakeSettings(snowflake.text("tenant_tag", "TENANT_ID"), idle_policy, tuple(prices)),
-        databricks=DatabricksSettings(databricks.text("product_tag", "data_product_id"),
-                                      databricks.text("tenant_tag", "tenant_id")),
-        unit_costs=UnitCostSettings(unit_costs.text("category_prefix", "costattr")),
-        warehouse=WarehouseSettings(warehouse.data.get("memory_limit"), threads),
-    )
+    return validate_file(Settings, data, source)
 
 
 def load_settings(config_dir: Path) -> Settings:
     """Load ``settings.yaml`` from the config folder; a missing file means all defaults."""
     path = Path(config_dir) / SETTINGS_FILE
-    if not path.exists():
+    content = read_config_file(path)
+    if content is None:
         return Settings()
-    return parse_settings(load_yaml(path), str(path))
+    return parse_settings(parse_yaml(content, str(path)), str(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -42,8 +42,17 @@ class Dated(Generic[T]):
     value: T
 
 
-def find_overlap(entries: Sequence[Dated[T]], scope: Callable[[Dated[T]], Hashable] = lambda _: None
-                 ) -> tuple[int, int] | None:
+class Windowed(Protocol):
+    """Anything in force during a window: a :class:`Dated` value or a dated config entry."""
+
+    @property
+    def window(self) -> Window: ...
+
+
+W = TypeVar("W", bound=Windowed)
+
+
+def find_overlap(entries: Sequence[W], scope: Callable[[W], Hashable] = lambda _: None) -> tuple[int, int] | None:
     """Indexes of the first two entries of the same scope whose windows overlap, or None."""
     for i, first in enumerate(entries):
         for j in range(i + 1, len(entries)):

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from costattr_pipeline.lib.config import _Reader, reject_overlaps
-from costattr_pipeline.lib.dated import Dated, Window
-from costattr_pipeline.lib.errors import ConfigError
-from costattr_pipeline.lib.yaml_loading import load_yaml
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, Name, Text, bad_entry,
+                                                reject_overlaps, validate_file)
+from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 
 UNIT_COSTS_FILE = "unit_costs.yaml"
 DRIVER_SOURCE = "unit_drivers"
@@ -26,58 +26,64 @@ SHARE_TOLERANCE = Decimal("1e-9")
 TAG_SHARE_PLACES = Decimal("0.0000000001")
 
 
-@dataclass(frozen=True)
-class UnitType:
+def _description(value: Any) -> Any:
+    return "" if value is None else str(value) if isinstance(value, (int, Decimal)) else value
+
+
+class UnitType(DatedEntry):
     """One version of a unit type: fixed ``items`` shares, or ``driver``-based."""
 
-    unit_type: str
-    description: str
-    window: Window
-    items: Mapping[str, Decimal] | None = None
-    driver: str | None = None
+    unit_type: Text = Field(description="Name of the unit type (Product, Customer...); versions of the same unit "
+                                        "type must not overlap.")
+    description: Annotated[str, BeforeValidator(_description)] = Field("", description="What the unit type measures.")
+    items: dict[Name, Amount] | None = Field(
+        None, description="Fixed shares per item, summing to 1 (within 1e-9). Give this or `driver`.")
+    driver: Literal["unit_drivers"] | None = Field(
+        None, description="unit_drivers: each day's shares are that day's driver values over their total "
+                          "(usage/unit_drivers). Give this or `items`.")
 
     @property
     def is_driver_based(self) -> bool:
         return self.driver is not None
 
+    @model_validator(mode="after")
+    def _items_or_driver(self) -> UnitType:
+        note = f"{self.unit_type} {self.window}"
+        if (self.items is None) == (self.driver is None):
+            raise bad_entry("give exactly one of 'items' (fixed shares) or 'driver: unit_drivers'", note=note)
+        if self.items is not None:
+            if not self.items:
+                raise bad_entry("'items' must name at least one item with its share", note=note)
+            total = sum(self.items.values(), Decimal(0))
+            if abs(total - 1) > SHARE_TOLERANCE:
+                raise bad_entry(f"item shares must sum to 1 (within 1e-9), they sum to {total}", note=note)
+        return self
+
+
+class UnitCostsFile(ConfigModel):
+    """unit_costs.yaml: the unit types that split each day's whole cost across their items."""
+
+    unit_types: Entries[UnitType] = Field((), description="Dated versions of each unit type.")
+
+    @field_validator("unit_types")
+    @classmethod
+    def _one_version_per_unit_type_and_day(cls, unit_types: tuple[UnitType, ...]) -> tuple[UnitType, ...]:
+        reject_overlaps(unit_types, scope=lambda unit_type: unit_type.unit_type)
+        return unit_types
+
 
 def parse_unit_costs(data: Any, source: str = UNIT_COSTS_FILE) -> list[UnitType]:
     """Validate unit_costs.yaml: one of items/driver, shares sum to 1 (within 1e-9), no overlapping versions."""
-    root = _Reader(source, "", data)
-    root.only_keys({"unit_types"})
-    unit_types: list[UnitType] = []
-    for entry in root.entries("unit_types"):
-        entry.only_keys({"unit_type", "description", "effective_from", "effective_to", "items", "driver"})
-        name = entry.text("unit_type", "")
-        window = entry.window()
-        where = f"{entry.where} ({name} {window})"
-        has_items, has_driver = "items" in entry.data, "driver" in entry.data
-        if has_items == has_driver:
-            raise ConfigError(source, where, "give exactly one of 'items' (fixed shares) or 'driver: unit_drivers'")
-        items = None
-        if has_items:
-            shares = entry.section("items")
-            if not shares.data:
-                raise ConfigError(source, where, "'items' must name at least one item with its share")
-            items = {str(item): shares.decimal(item) for item in shares.data}
-            total = sum(items.values(), Decimal(0))
-            if abs(total - 1) > SHARE_TOLERANCE:
-                raise ConfigError(source, where, f"item shares must sum to 1 (within 1e-9), they sum to {total}")
-        elif entry.data["driver"] != DRIVER_SOURCE:
-            raise ConfigError(source, where, f"driver must be '{DRIVER_SOURCE}', got {entry.data['driver']!r}")
-        unit_types.append(UnitType(name, str(entry.data.get("description") or ""), window, items,
-                                   DRIVER_SOURCE if has_driver else None))
-    dated = [Dated(unit_type.window, unit_type) for unit_type in unit_types]
-    reject_overlaps(source, "unit_types", dated, scope=lambda entry: entry.value.unit_type)
-    return unit_types
+    return list(validate_file(UnitCostsFile, data, source).unit_types)
 
 
 def load_unit_costs(config_dir: Path) -> list[UnitType]:
     """The unit types of the config folder; none when the file is absent."""
     path = Path(config_dir) / UNIT_COSTS_FILE
-    if not path.exists():
+    content = read_config_file(path)
+    if content is None:
         return []
-    return parse_unit_costs(load_yaml(path), str(path))
+    return parse_unit_costs(parse_yaml(content, str(path)), str(path))
 
 
 def in_force_on(unit_types: list[UnitType], day: dt.date) -> list[UnitType]:

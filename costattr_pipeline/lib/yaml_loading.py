@@ -1,12 +1,17 @@
-"""YAML loading that keeps numbers exact.
+"""Reading config YAML: exact numbers, and refusal of what would silently change a value.
 
 PyYAML turns ``0.02`` into a binary float; config amounts and shares must stay
-exact, so floats are constructed as Decimal from their source text.
+exact, so floats are constructed as Decimal from their source text. PyYAML also
+lets a second ``acme:`` replace the first without a word (the bill changes), and
+stops with a bare Python error on an impossible date or a non-UTF-8 byte. Every
+such problem is a :class:`ConfigError` naming the file (and the line when there
+is one); value problems are left to the config models, which name the key.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +19,91 @@ import yaml
 
 from costattr_pipeline.lib.errors import ConfigError
 
+# YAML's special floats, as Decimal spells them: the models reject them by key ("must be a finite number").
+_SPECIAL_FLOATS = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
 
-class _ExactLoader(yaml.SafeLoader):
-    pass
+
+class ExactLoader(yaml.SafeLoader):
+    """A SafeLoader that keeps numbers exact and rejects duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_marks: dict[tuple[str, Any], yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` then an override is intended
+                continue
+            identity = (key_node.tag, key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node))
+            if identity in first_marks:
+                first, second = first_marks[identity], key_node.start_mark
+                at = f"column {first.column + 1}" if first.line == second.line else f"line {first.line + 1}"
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r} (first at {at})", second)
+            first_marks[identity] = key_node.start_mark
+        return super().construct_mapping(node, deep)
 
 
-def _decimal_constructor(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+def _exact_number(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | str:
     text = loader.construct_scalar(node).replace("_", "")  # type: ignore[arg-type]
-    return Decimal(text)
-
-
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal_constructor)
-
-
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file with exact decimals; a syntax error names the file and line."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_ExactLoader)  # noqa: S506 - SafeLoader subclass
+        return Decimal(_SPECIAL_FLOATS.get(text.lower(), text))
+    except InvalidOperation:
+        return text  # a sexagesimal 1:30.5: left as text, which no number field accepts
+
+
+def _date_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> dt.date | str:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]  # 2026-02-30: the model names the key
+
+
+ExactLoader.add_constructor("tag:yaml.org,2002:float", _exact_number)
+ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_or_text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_yaml(content: bytes | str, source: str) -> Any:
+    """Parse YAML text with exact decimals; a syntax error or duplicate key names the file and line."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = content[:error.start].count(b"\n") + 1
+            raise ConfigError(source, f"line {line}", f"not UTF-8 text (byte 0x{content[error.start]:02x}): "
+                                                      f"save the file as UTF-8") from None
+    try:
+        loader = ExactLoader(content)  # the reader refuses control characters here already
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}" if mark is not None else None
-        raise ConfigError(str(path), where, f"invalid YAML: {error.problem}") from error
+        raise ConfigError(source, where, f"invalid YAML: {_one_line(error.problem or str(error))}") from None
+    except yaml.reader.ReaderError as error:
+        line = content[:error.position].count("\n") + 1
+        character = f"U+{error.character:04X}" if isinstance(error.character, int) else repr(error.character)
+        rule = f"invalid YAML: control character {character} is not allowed"
+        raise ConfigError(source, f"line {line}", rule) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(source, None, f"invalid YAML: {_one_line(str(error))}") from None
+
+
+def read_config_file(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no such file (each config file says what absence means).
+
+    A path that exists but cannot be read is an error, never taken for a missing file.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError(str(path), None, "is a directory, not a YAML file") from None
+    except PermissionError:
+        raise ConfigError(str(path), None, "cannot be read: permission denied") from None
+    except OSError as error:
+        raise ConfigError(str(path), None, f"cannot be read: {error.strerror or error}") from None
