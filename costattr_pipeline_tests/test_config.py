@@ -274,3 +274,15 @@ def test_any_yaml_value_anywhere_is_a_config_or_one_config_error_line(data: st.D
         parsers.get(changed, parsers["rate_card"])()
     except ConfigError as error:
         assert "\n" not in str(error) and str(error).startswith(named)
+
+
+def test_a_credit_price_with_more_than_six_decimals_is_refused_when_read(tmp_path: Path) -> None:
+    """Prices are kept to the micro-dollar: refused by validation, before any run writes a price."""
+    with pytest.raises(ConfigError) as raised:
+        _settings(tmp_path, """
+snowflake:
+  credit_price_usd:
+    - {effective_from: 2026-01-01, effective_to: null, price: 3.0000001}
+""")
+    assert str(raised.value) == (f"{tmp_path / 'settings.yaml'}: snowflake.credit_price_usd[0]: "
+                                 "'price' has more than 6 decimal places, got 3.0000001")

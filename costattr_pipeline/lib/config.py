@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
-from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, Name, Share, Text,
+from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, MicroDollars, Name,
+                                                Share, Text,
                                                 bad_value, reject_overlaps, validate_file)
 from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
 from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
@@ -40,7 +41,7 @@ class ThresholdEntry(DatedEntry):
 class CreditPrice(DatedEntry):
     """The USD price of one Snowflake credit for a window of days, for every warehouse or for one."""
 
-    price: Amount = Field(description="USD per credit (at most 6 decimals).")
+    price: MicroDollars = Field(description="USD per credit (at most 6 decimals).")
     warehouse: Name | None = Field(None, description="Warehouse this price is for; omitted = every warehouse "
                                                      "without its own price.")
 

@@ -109,6 +109,13 @@ def _share(value: Decimal) -> Decimal:
     return value
 
 
+def _micro_dollars(value: Decimal) -> Decimal:
+    # Snowflake credit prices are kept to the micro-dollar: a price with more decimals is refused, not rounded.
+    if value != value.quantize(Decimal("0.000001")):
+        raise bad_value(f"has more than 6 decimal places, got {value}")
+    return value
+
+
 def _null_is_empty(empty: Callable[[], Any]) -> Callable[[Any], Any]:
     # A list or mapping key with nothing under it (`credit_price_usd:`) is an empty one, as before.
     return lambda value: empty() if value is None else value
@@ -127,6 +134,9 @@ Name = Annotated[str, BeforeValidator(_name), WithJsonSchema({"type": ["string",
 IsoDate = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
 Amount = Annotated[Decimal, BeforeValidator(_decimal),
                    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, _NUMBER_TEXT]})]
+MicroDollars = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_micro_dollars),
+                         WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "multipleOf": 0.000001},
+                                                   _NUMBER_TEXT]})]
 Share = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_share),
                   WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, _NUMBER_TEXT]})]
 
