@@ -31,7 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=_date, required=True)
     demo = commands.add_parser("demo", parents=[common], help="generate sample data into the source folder and run it")
     demo.add_argument("--seed", type=int, default=7)
-    commands.add_parser("validate", parents=[common], help="check config and sources, report every problem")
+    validate = commands.add_parser("validate", parents=[common],
+                                   help="check config and sources, report every problem and the runs it blocks")
+    validate.add_argument("--start", type=_date, help="only what a run from this day would compute")
+    validate.add_argument("--end", type=_date, help="only what a run up to this day (excluded) would compute")
     bench = commands.add_parser("bench", help="generate a year of synthetic data and measure the pipeline "
                                               "against bare DuckDB (docs/benchmarks.md)")
     bench.add_argument("--scale", type=float, default=1.0, help="data volume factor (1 = the default year)")
@@ -80,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from costattr_pipeline.lib.errors import CostattrInputError
     from costattr_pipeline.runner import RunFailed, run_range
-    from costattr_pipeline.validation import validate_inputs
+    from costattr_pipeline.validation import describe, find_problems
 
     try:
         target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse)
@@ -91,17 +94,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse)
             print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
             start, end = period.start, period.end
-        elif args.command == "run":
+        else:
             start, end = args.start, args.end
-
-        problems = validate_inputs(target)
+        if args.command == "validate":
+            if (start is None) != (end is None):
+                raise ValueError("give both --start and --end, or neither")
+            problems = find_problems(target, (start, end) if start else None)
+            for line in describe(problems):
+                print(f"error: {line}", file=sys.stderr)
+            if problems:
+                return 2
+            scope = f" for [{start}, {end})" if start else ""
+            print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid{scope}")
+            return 0
+        # A run checks what it computes: the config and sources of its days and months, before any write.
+        problems = find_problems(target, (start, end))
         if problems:
             for problem in problems:
-                print(f"error: {problem}", file=sys.stderr)
+                print(f"error: {problem.message}", file=sys.stderr)
             return 2
-        if args.command == "validate":
-            print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid")
-            return 0
 
         print(f"Running every asset for [{start}, {end}) into {target.warehouse}")
         summary = run_range(target, start, end)

@@ -213,12 +213,13 @@ def _raise_for_row(engine: duckdb.DuckDBPyConnection, relation: str, row: int,
 
 
 def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None,
-                    rules: Sequence[Rule] = ()) -> pa.Table:
-    """Read, validate (types, then ``rules``) and type one whole source table; return it with
-    lower-case column names."""
+                    rules: Sequence[Rule] = (), window: tuple[str, object, object] | None = None) -> pa.Table:
+    """Read, validate (types, then ``rules``) and type one source table; return it with lower-case column
+    names. With ``window`` (column, start, end), only the rows of ``[start, end)`` are validated and read:
+    a run checks what it computes."""
     engine = duckdb.connect()
     try:
-        stage_table_file(engine, path, columns, "staged", display_name, rules=rules)
+        stage_table_file(engine, path, columns, "staged", display_name, rules=rules, window=window)
         return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
     finally:
         engine.close()

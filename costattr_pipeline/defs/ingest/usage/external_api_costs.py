@@ -29,7 +29,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     the cost.
     """
     start, end = window_dates(context)
-    costs, name = usage_exports.external_api_costs()
+    costs, name = usage_exports.external_api_costs(start, end)
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
