@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from costattr_pipeline.lib import databricks, snowflake_usage
+from costattr_pipeline.lib import databricks, focus, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
@@ -33,6 +33,8 @@ def validate_inputs(target: Target) -> list[str]:
         lambda: load_billing_config(target.config_dir),
         lambda: read_usage_events(source_dir),
         lambda: read_external_api_costs(source_dir),
+        # FOCUS exports are files of the source folder in every target.
+        lambda: focus.validate_exports(source_dir),
     ]
     if target.name == "local":
         checks += _cost_explorer_checks(source_dir, settings)
