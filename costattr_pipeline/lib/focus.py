@@ -247,8 +247,8 @@ def find_exports(source_dir: Path) -> list[FocusExport]:
 
 def _reader(path: Path) -> str:
     if path.name.lower().endswith(".parquet"):
-        return "read_parquet(:path)"
-    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true)"
+        return "read_parquet(:path, hive_partitioning = false)"
+    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true, hive_partitioning = false)"
 
 
 def file_columns(engine: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> list[str]:
@@ -302,15 +302,14 @@ def stage_export(engine: duckdb.DuckDBPyConnection, export: FocusExport, prefix:
 
 def with_custom_columns(staged: StagedFile) -> tuple[str, dict[str, object]]:
     """A query of the staged file's rows plus ``custom_columns``: a JSON object of the file's own
-    columns (keys as written, values as text; NULL when it has none), and the parameters it binds."""
+    columns (keys in lower case, values as text; NULL when it has none), and the parameters it binds."""
     if not staged.custom_columns:
         return f"SELECT *, CAST(NULL AS VARCHAR) AS custom_columns FROM {staged.view}", {}
-    params: dict[str, object] = {}
-    pairs = []
-    for index, name in enumerate(staged.custom_columns):
-        params[f"custom_key_{index}"] = name
-        pairs.append(f":custom_key_{index}, {name.lower()}")
-    return f"SELECT *, CAST(json_object({', '.join(pairs)}) AS VARCHAR) AS custom_columns FROM {staged.view}", params
+    params = {f"custom_key_{index}": name.lower() for index, name in enumerate(staged.custom_columns)}
+    keys = ", ".join(f":custom_key_{index}" for index in range(len(staged.custom_columns)))
+    values = ", ".join(name.lower() for name in staged.custom_columns)
+    return (f"SELECT *, CAST(to_json(map([{keys}], [{values}])) AS VARCHAR) AS custom_columns "
+            f"FROM {staged.view}", params)
 
 
 def validate_exports(source_dir: Path) -> None:
