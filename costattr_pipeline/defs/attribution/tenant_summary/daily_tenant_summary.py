@@ -45,19 +45,25 @@ COST_SOURCES = (
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
 
 
-def present_sources(session: WarehouseSession) -> list[CostSource]:
+def present_sources(session: WarehouseSession, sources: tuple[CostSource, ...] = COST_SOURCES) -> list[CostSource]:
     """The sources whose table or view exists: a concern that never ran contributes nothing."""
     existing = session.relations_in("metering")
-    return [source for source in COST_SOURCES if source.relation in existing]
+    return [source for source in sources if source.relation in existing]
+
+
+def replaced_days(sources: list[CostSource]) -> str:
+    """The relation ``cost_explorer_replaced_days``: days whose AWS cost a FOCUS dataset counts instead of
+    Cost Explorer (settings focus.cost_explorer_overlap); none when no FOCUS source is present."""
+    focus = any(source.relation == "focus_cost_daily" for source in sources)
+    return COST_EXPLORER_REPLACED_DAYS if focus else NO_REPLACED_DAYS
 
 
 def source_rows(sources: list[CostSource]) -> dict[str, str]:
     """The relation ``cost_source_rows`` the summary SQL reads: the UNION ALL of the sources' fragments,
     and ``cost_explorer_replaced_days`` that the AWS fragment leaves out (days whose AWS cost a FOCUS
     dataset counts instead, settings focus.cost_explorer_overlap)."""
-    focus = any(source.relation == "focus_cost_daily" for source in sources)
     return {"cost_source_rows": union_all(source.sql for source in sources) if sources else NO_SOURCE_ROWS,
-            "cost_explorer_replaced_days": COST_EXPLORER_REPLACED_DAYS if focus else NO_REPLACED_DAYS}
+            "cost_explorer_replaced_days": replaced_days(sources)}
 
 
 def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
