@@ -9,7 +9,8 @@ from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary impo
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.sql import sql_file, union_all
 from costattr_pipeline.metadata import rows_check, table_metadata
-from costattr_pipeline.project import current_project, window_dates
+from costattr_pipeline.defs.attribution.focus.focus_cost_daily import previous_and_current_period
+from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -104,4 +105,10 @@ def defs() -> dg.Definitions:
     asset = dg.asset(key=FOCUS_EXPORT, deps=[DAILY_TENANT_SUMMARY], group_name="exports",
                      kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(focus_export)
-    return dg.Definitions(assets=[asset])
+    job = dg.define_asset_job("focus_export", selection=[FOCUS_EXPORT],
+                              description="Rebuild the FOCUS export of a range of days from the summary.")
+    schedule = range_schedule(
+        "focus_export_daily", "0 9 * * *", job, lambda tick: previous_and_current_period(tick, project),
+        "09:00 UTC: the FOCUS export of the previous and the current month, after the morning's landings and "
+        "roll-up (restatements reach back a month).")
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])
