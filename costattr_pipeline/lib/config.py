@@ -24,6 +24,15 @@ from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 SETTINGS_FILE = "settings.yaml"
 DEFAULT_PARTITIONS_START = dt.date(2024, 1, 1)
 DEFAULT_UNATTRIBUTED_THRESHOLD = Decimal("0.02")
+USD = "USD"
+
+
+def _currency_code(value: Any) -> str:
+    if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():
+        raise bad_value(f"must be a 3-letter ISO currency code, got {value!r}")
+    if value.strip().upper() == USD:
+        raise bad_value("USD needs no rate: amounts in USD are not converted")
+    return value.strip().upper()
 
 
 def _positive_whole(value: Any) -> int | None:
@@ -52,6 +61,22 @@ class CreditPrice(DatedEntry):
         return self
 
 
+class FxRate(DatedEntry):
+    """How many USD one unit of a currency is worth, for a window of days."""
+
+    currency: Annotated[str, BeforeValidator(_currency_code),
+                        WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{3}$"})] = Field(
+        description="ISO 4217 code of the currency converted, e.g. EUR.")
+    rate: Amount = Field(description="USD per unit of the currency (exact decimal), e.g. 1.08.")
+
+    @field_validator("rate")
+    @classmethod
+    def _positive(cls, rate: Decimal) -> Decimal:
+        if rate == 0:
+            raise bad_value("must be more than 0")
+        return rate
+
+
 class AwsSettings(ConfigModel):
     """How Cost Explorer groups are read."""
 
@@ -70,6 +95,9 @@ class SnowflakeSettings(ConfigModel):
     credit_price_usd: Entries[CreditPrice] = Field(
         (), description="Dated credit prices; a row with `warehouse` overrides the general price for it. Windows of "
                         "the same warehouse (or of the general price) must not overlap.")
+    tag_database: Text = Field("COST_MANAGEMENT", description="Database of the tenant object tag: tags of the same "
+                                                              "name in other databases attribute nothing.")
+    tag_schema: Text = Field("TAGS", description="Schema of the tenant object tag.")
 
     @field_validator("credit_price_usd")
     @classmethod
@@ -176,6 +204,15 @@ class Settings(ConfigModel):
     unit_costs: UnitCostSettings = UnitCostSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     focus: FocusSettings = FocusSettings()
+    fx_to_usd: Entries[FxRate] = Field(
+        (), description="Dated exchange rates to USD; a non-USD amount is converted with the rate in force on its "
+                        "day. Windows of the same currency must not overlap.")
+
+    @field_validator("fx_to_usd")
+    @classmethod
+    def _one_rate_per_currency_and_day(cls, rates: tuple[FxRate, ...]) -> tuple[FxRate, ...]:
+        reject_overlaps(rates, scope=lambda rate: rate.currency)
+        return rates
 
     @field_validator("partitions_start", mode="before")
     @classmethod

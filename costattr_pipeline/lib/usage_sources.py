@@ -1,7 +1,7 @@
 """Product metering sources (contract 2.4): ``usage/usage_events`` and ``usage/external_api_costs``.
 
 Both are optional CSV or Parquet tables. Reading validates every row (types,
-required values, no negative quantities, USD only) before anything is written.
+required values, no negative quantities, currency codes) before anything is written.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ UNIT_DRIVER_COLUMNS = (
 # Row rules beyond types, checked by the shared one-pass validation (file, line or row, and rule named).
 NON_NEGATIVE_DRIVER = Rule("driver_value < 0", "driver_value must not be negative")
 NON_NEGATIVE_QUANTITY = Rule("quantity < 0", "column 'quantity' must not be negative, got {quantity}")
-USD_ONLY = Rule(f"NULLIF(upper(trim(currency)), '') <> '{COST_CURRENCY}'",
-                f"column 'currency' must be {COST_CURRENCY} (there are no exchange rates), got {{currency!r}}")
+CURRENCY_CODE = Rule("NULLIF(trim(currency), '') IS NOT NULL AND NOT regexp_full_match(upper(trim(currency)), "
+                     "'[A-Z][A-Z][A-Z]')",
+                     "column 'currency' must be a 3-letter ISO currency code (empty: USD), got {currency!r}")
 
 
 def _read(source_dir: Path, name: str, columns: tuple[Column, ...], rules: list[Rule]) -> tuple[pa.Table | None, str]:
@@ -65,11 +66,12 @@ def read_usage_events(source_dir: Path) -> tuple[pa.Table | None, str]:
 
 
 def read_external_api_costs(source_dir: Path) -> tuple[pa.Table | None, str]:
-    """The external API costs file typed and validated (USD only), or None when absent.
+    """The external API costs file typed and validated (a currency code on every row), or None when absent.
 
-    An empty currency is USD; an empty tenant_id is NULL (a cost no tenant caused).
+    An empty currency is USD (other currencies are converted at the rate of the day when landed); an
+    empty tenant_id is NULL (a cost no tenant caused).
     """
-    costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [USD_ONLY])
+    costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [CURRENCY_CODE])
     if costs is None:
         return None, name
     currency = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(costs["currency"], COST_CURRENCY)))
