@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory-limit", default="3GB",
                        help="DuckDB memory_limit of every phase (default 3GB: with Python and Dagster, under 4 GiB)")
     bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
+    export = commands.add_parser("export", parents=[common], help="write a month of costattr's figures in an "
+                                                                  "exchange format (docs/focus.md)")
+    export.add_argument("format", choices=["focus"], help="focus: metering.focus_export as a FOCUS 1.2 dataset")
+    export.add_argument("--month", required=True, help="the month, YYYY-MM")
+    export.add_argument("--out", required=True, help="the file to write: .parquet or .csv")
     schema = commands.add_parser("schema", help="write the JSON Schema of every config file, for editors")
     schema.add_argument("--out", default="docs/schemas", help="folder to write them to (default docs/schemas)")
     return parser
@@ -87,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse)
+        if args.command == "export":
+            from costattr_pipeline.defs.exports.focus_file import parse_month, write_focus_month
+
+            rows = write_focus_month(target, parse_month(args.month), args.out)
+            print(f"Wrote {rows.num_rows} FOCUS rows of {args.month} to {args.out}")
+            return 0
         if args.command == "demo":
             from costattr_pipeline.sample import generate_sample
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from costattr_pipeline.lib import databricks, snowflake_usage
+from costattr_pipeline.lib import databricks, focus, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.config import Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch
@@ -59,6 +59,8 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
         lambda: problems.extend(_billing_problems(target, window)),
         lambda: read_usage_events(source_dir, window),
         lambda: read_external_api_costs(source_dir, window),
+        # FOCUS exports are files of the source folder in every target.
+        lambda: focus.validate_exports(source_dir),
     ]
     if target.name == "local":
         checks += _cost_explorer_checks(target, settings, window)

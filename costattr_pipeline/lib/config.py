@@ -8,6 +8,7 @@ names the file, the entry and the rule (see :mod:`costattr_pipeline.lib.config_m
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, MicroDollars, Name,
-                                                Share, Text,
+                                                Share, Table, Text,
                                                 bad_value, reject_overlaps, validate_file)
 from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
 from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
@@ -118,6 +119,70 @@ class UnitCostSettings(ConfigModel):
     category_prefix: Text = Field("costattr", description="Prefix of the tag categories (`<prefix>:<unit type>`).")
 
 
+FocusCostColumn = Literal["EffectiveCost", "BilledCost"]
+
+
+class FocusProviderSettings(ConfigModel):
+    """How one provider's FOCUS rows are attributed, where it differs from the `focus` section."""
+
+    tenant_tag: Text | None = Field(None, description="Key in the Tags column holding the tenant id.")
+    module_tag: Text | None = Field(None, description="Key in the Tags column holding the module id.")
+    tenant_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the tenant id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    module_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the module id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    cost_column: FocusCostColumn | None = Field(None, description="The FOCUS cost that counts: EffectiveCost "
+                                                                  "(amortized) or BilledCost (as invoiced).")
+
+
+@dataclass(frozen=True)
+class FocusAttribution:
+    """What attributes one provider's rows: every key resolved against the section's defaults."""
+
+    tenant_tag: str
+    module_tag: str
+    tenant_column: str | None
+    module_column: str | None
+    cost_column: str
+
+
+class FocusCostExplorerOverlap(ConfigModel):
+    """Which source counts for AWS billing accounts that both Cost Explorer and a FOCUS dataset hold."""
+
+    billing_account_ids: Entries[Name] = Field(
+        (), description="The AWS billing (payer) accounts whose cost Cost Explorer fetches; FOCUS rows of "
+                        "provider AWS with one of these BillingAccountId are the same money.")
+    counted: Literal["cost_explorer", "focus"] = Field(
+        "cost_explorer", description="cost_explorer: those FOCUS rows are kept but not counted; focus: they "
+                                     "count, and Cost Explorer's cost of every day they cover does not.")
+
+
+class FocusSettings(ConfigModel):
+    """How FOCUS cost and usage datasets (source folder focus/) are attributed and counted."""
+
+    tenant_tag: Text = Field("tenant_id", description="Key in the FOCUS Tags column holding the tenant id.")
+    module_tag: Text = Field("module_id", description="Key in the FOCUS Tags column holding the module id.")
+    tenant_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the tenant id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    module_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the module id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    cost_column: FocusCostColumn = Field("EffectiveCost", description="The FOCUS cost that counts: EffectiveCost "
+                                                                      "(amortized, the default) or BilledCost.")
+    providers: Table[Name, FocusProviderSettings] = Field(
+        {}, description="Per provider (ProviderName as the data writes it, case-insensitive): the keys that differ.")
+    cost_explorer_overlap: FocusCostExplorerOverlap = FocusCostExplorerOverlap()
+
+    def attribution_for(self, provider: str) -> FocusAttribution:
+        """The attribution of ``provider``'s rows: its own keys where given, else the section's."""
+        own = next((entry for name, entry in self.providers.items() if name.lower() == provider.lower()),
+                   FocusProviderSettings())
+        return FocusAttribution(
+            tenant_tag=own.tenant_tag or self.tenant_tag, module_tag=own.module_tag or self.module_tag,
+            tenant_column=own.tenant_column or self.tenant_column,
+            module_column=own.module_column or self.module_column,
+            cost_column=own.cost_column or self.cost_column)
+
+
 class WarehouseSettings(ConfigModel):
     """DuckDB resource limits, so a large backfill stays within the machine."""
 
@@ -138,6 +203,7 @@ class Settings(ConfigModel):
     databricks: DatabricksSettings = DatabricksSettings()
     unit_costs: UnitCostSettings = UnitCostSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    focus: FocusSettings = FocusSettings()
     fx_to_usd: Entries[FxRate] = Field(
         (), description="Dated exchange rates to USD; a non-USD amount is converted with the rate in force on its "
                         "day. Windows of the same currency must not overlap.")
