@@ -3,7 +3,8 @@
 Each demo tenant runs one data product's jobs and SQL on one AWS workspace; a shared
 exploration cluster is left untagged (about 1-2 % of the cost). The jobs SKU's list price
 rises on the 1st of the period's second month, the all-purpose SKU carries an effective
-(discounted) list price, and a few records are retracted and restated, as Databricks does.
+(discounted) list price in euros (converted at the day's rate), and a few records are retracted and
+restated, as Databricks does.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _list_prices(period: DemoPeriod) -> list[list[str]]:
         [change, "", ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.22", "0.22")],
         [opened, "", ACCOUNT_ID, "ENTERPRISE_SQL_PRO_COMPUTE_US_EAST_N_VIRGINIA", CLOUD, "USD", "DBU",
          _pricing("0.55")],
-        [opened, "", ACCOUNT_ID, "ENTERPRISE_ALL_PURPOSE_COMPUTE", CLOUD, "USD", "DBU", _pricing("0.65", "0.585")],
+        # Negotiated in euros: converted to USD at the rate of the usage day (settings.yaml fx_to_usd).
+        [opened, "", ACCOUNT_ID, "ENTERPRISE_ALL_PURPOSE_COMPUTE", CLOUD, "EUR", "DBU", _pricing("0.60", "0.54")],
         # The same SKU on another cloud, which the AWS usage must not pick up.
         [opened, "", ACCOUNT_ID, "ENTERPRISE_JOBS_COMPUTE", "AZURE", "USD", "DBU", _pricing("0.30")],
     ]

@@ -42,10 +42,15 @@ unattributed_threshold:
 aws: {{tenant_tag: tenant_id, module_tag: module_id}}
 snowflake:
   tenant_tag: TENANT_ID
+  tag_database: COST_MANAGEMENT   # only this database's and schema's tenant tag counts
+  tag_schema: TAGS
   idle_policy: proportional
   credit_price_usd:
     - {{effective_from: {start}, effective_to: null, price: 3.00}}
     - {{effective_from: {start}, effective_to: null, price: 2.50, warehouse: {dedicated_warehouse}}}
+fx_to_usd:                        # amounts in other currencies, at the rate of their day
+  - {{currency: EUR, effective_from: {start}, effective_to: {fx_change}, rate: 1.0812}}
+  - {{currency: EUR, effective_from: {fx_change}, effective_to: null, rate: 1.1043}}
 databricks: {{product_tag: data_product_id, tenant_tag: tenant_id}}
 unit_costs: {{category_prefix: costattr}}
 focus: {{tenant_tag: tenant_id, module_tag: module_id, cost_column: EffectiveCost}}
@@ -55,7 +60,8 @@ focus: {{tenant_tag: tenant_id, module_tag: module_id, cost_column: EffectiveCos
 def settings_yaml(start: dt.date, dedicated_warehouse: str = "WH_ACME", title: str = "costattr settings",
                   memory_limit: str | None = None, threads: int | None = None) -> str:
     """settings.yaml of a generated data set (demo or benchmark); DuckDB limits when given."""
-    text = SETTINGS_YAML.format(title=title, start=start, dedicated_warehouse=dedicated_warehouse)
+    fx_change = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)  # the second month
+    text = SETTINGS_YAML.format(title=title, start=start, dedicated_warehouse=dedicated_warehouse, fx_change=fx_change)
     if memory_limit or threads:
         text += f"warehouse: {{memory_limit: {memory_limit}, threads: {threads}}}\n"
     return text

@@ -124,6 +124,9 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
                               str(amount.quantize(Decimal("0.0001"))), "USD"])
         # A monitoring API nobody in particular caused: unattributed.
         costs.append([day.isoformat(), "", "", "pagerduty", "3.5000", "USD"])
+        # A translation API billed in euros, converted at the day's rate (settings.yaml fx_to_usd).
+        costs.append([day.isoformat(), "globex", TENANT_MODULES["globex"], "deepl",
+                      str((Decimal(rng.randint(200, 900)) / 100).quantize(Decimal("0.0001"))), "EUR"])
     with (folder / "usage_events.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["event_id", "tenant_id", "module_id", "metric", "quantity", "event_time"])

@@ -64,14 +64,15 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
         rates = fx_rates.fx_rate_check(session, "metering.databricks_priced_usage", "usage_date", "cost", USAGE_WINDOW,
                                        params)
         day_shares = session.rows(f"""
-            SELECT usage_date, currency, SUM(CAST(cost AS DECIMAL(38, 18))) AS cost,
-                   SUM(CAST(CASE WHEN product_id IS NULL THEN cost ELSE 0 END AS DECIMAL(38, 18))) AS untagged
-            FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND cost IS NOT NULL
-            GROUP BY usage_date, currency ORDER BY usage_date, currency""", params)
+            SELECT usage_date, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS cost_usd,
+                   SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18))) AS untagged_usd
+            FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND cost_usd IS NOT NULL
+            GROUP BY usage_date ORDER BY usage_date""", params)
         metadata = table_metadata(
             session, "metering.databricks_priced_usage", USAGE_WINDOW, params,
-            totals={"total_cost": "SUM(CAST(cost AS DECIMAL(38, 18)))",
-                    "untagged_cost": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost ELSE 0 END AS DECIMAL(38, 18)))",
+            totals={"total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
+                    "untagged_cost_usd": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END "
+                                         "AS DECIMAL(38, 18)))",
                     "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
                     "data_products": "COUNT(DISTINCT product_id)"},
             order_by="usage_date, product_id NULLS FIRST, record_id",
@@ -79,7 +80,8 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
     # Exact comparison, no division: untagged / cost > threshold <=> untagged > threshold x cost (cost > 0).
     breaches = [dict(day, threshold=settings.threshold_on(day["usage_date"]))
                 for day in day_shares
-                if day["cost"] > 0 and day["untagged"] > settings.threshold_on(day["usage_date"]) * day["cost"]]
+                if day["cost_usd"] > 0
+                and day["untagged_usd"] > settings.threshold_on(day["usage_date"]) * day["cost_usd"]]
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -91,7 +93,7 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
             rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
             rates,
             rows_check(CHECK_PRODUCT_TAG_COVERAGE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
-                       columns=["usage_date", "currency", "cost", "untagged", "threshold"],
+                       columns=["usage_date", "cost_usd", "untagged_usd", "threshold"],
                        failure=f"{len(breaches)} day(s) with untagged cost over the threshold",
                        success="Untagged cost is within the threshold every day"),
         ],
@@ -107,8 +109,9 @@ CHECKS = [
                                   "(record counts and quantity totals equal)."),
     fx_rates.fx_rate_check_spec(DATABRICKS_PRICED_USAGE),
     dg.AssetCheckSpec(CHECK_PRODUCT_TAG_COVERAGE, asset=DATABRICKS_PRICED_USAGE,
-                      description="WARN when a day's share of priced cost without a data product tag is strictly "
-                                  "greater than the unattributed threshold in force (settings.yaml, default 2 %)."),
+                      description="WARN when a day's share of priced cost (in USD, every currency) without a data "
+                                  "product tag is strictly greater than the unattributed threshold in force "
+                                  "(settings.yaml, default 2 %)."),
 ]
 
 
