@@ -67,8 +67,12 @@ def rows_check(check_name: str, rows: Sequence[Mapping[str, Any]], label: str, *
     """The result of a check that passes when ``rows``, the rows that break it, is empty.
 
     The rows are shown as a table under ``label`` and counted under ``failing_rows`` (a number, so the
-    check's history plots in the UI); ``failure`` / ``success`` describe the outcome in a sentence.
+    check's history plots in the UI); ``failure`` / ``success`` describe the outcome in a sentence
+    (by default: how many rows break it, and the first one).
     """
+    if rows and failure is None:
+        first = ", ".join(f"{name} {_cell(value)}" for name, value in rows[0].items())
+        failure = f"{len(rows)} row(s) of {label.replace('_', ' ')}, the first: {first}"
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=check_name, passed=not rows, severity=severity,
         description=(failure if rows else success),

@@ -102,11 +102,21 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
             return f"{evaluation.asset_key.to_user_string()}: blocking check {evaluation.check_name}: {rule}"
     for event in result.all_node_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None and "costattr" not in error.cls_name.lower():
-                error = error.cause
-            return f"{event.step_key}: {error.message.strip()}"
+            return step_error_line(event.step_key, event.step_failure_data.error)
     return "the run failed (see the Dagster event log)"
+
+
+def step_error_line(step_key: str, error) -> str:
+    """The user's line for a failed step: costattr's own errors already name the file, the row or key and
+    the rule (or the asset and the blocking check), so they are shown as they are; anything else (a bug,
+    an engine error) is named with its step and type, first line only (the rest is in the event log)."""
+    innermost = error
+    while innermost.cause is not None:
+        innermost = innermost.cause
+    message = innermost.message.strip()
+    if message.startswith("costattr_pipeline."):
+        return message.split(": ", 1)[-1].splitlines()[0]
+    return f"{step_key}: {message.splitlines()[0]}"
 
 
 def _instance() -> dg.DagsterInstance:

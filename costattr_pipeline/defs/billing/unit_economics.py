@@ -8,6 +8,7 @@ from decimal import Decimal
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.billing.billing_period_summary import BILLING_PERIOD_SUMMARY, MONEY, utc_today
 from costattr_pipeline.lib.billing_config import BILLING_CURRENCY, next_month
@@ -54,7 +55,9 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             session.execute(f"DELETE FROM metering.unit_economics WHERE {WINDOW}", params)
             if rows:
                 session.insert_arrow("metering.unit_economics", pa.Table.from_pylist(rows, UNIT_ECONOMICS_SCHEMA))
-        mismatches = session.rows(RECONCILE_UNIT_ECONOMICS_SQL, params)
+            blocking = audit(UNIT_ECONOMICS, rows_check(CHECK_UNIT_ECONOMICS_RECONCILES,
+                                                        session.rows(RECONCILE_UNIT_ECONOMICS_SQL, params),
+                                                        "mismatches"))
         metadata = table_metadata(
             session, "metering.unit_economics", WINDOW, params,
             totals={"revenue": "SUM(revenue)", "attributed_cost": "SUM(attributed_cost)",
@@ -64,7 +67,7 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_UNIT_ECONOMICS_RECONCILES, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

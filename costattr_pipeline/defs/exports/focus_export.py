@@ -4,6 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
+
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (DAILY_TENANT_SUMMARY, CostSource,
                                                                                      present_sources, replaced_days)
 from costattr_pipeline.lib.billing_config import load_billing_config, months
@@ -76,8 +78,9 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions}
         with session.transaction():
             session.execute(EXPORT_SQL, params, relations)
-        mismatches = (session.rows(RECONCILE_SQL, params)
-                      if "daily_tenant_summary" in session.relations_in("metering") else [])
+            blocking = audit(FOCUS_EXPORT, rows_check(
+                CHECK_MATCHES_SUMMARY, session.rows(RECONCILE_SQL, params)
+                if "daily_tenant_summary" in session.relations_in("metering") else [], "mismatches"))
         metadata = table_metadata(
             session, "metering.focus_export", WINDOW, params,
             totals={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
@@ -87,9 +90,7 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
             order_by="cost_date, x_CostattrResourceType, x_TenantId NULLS FIRST, x_SourceRecord",
         )
     metadata["focus_version"] = dg.MetadataValue.text(FOCUS_VERSION)
-    return dg.MaterializeResult(metadata=metadata, check_results=[
-        rows_check(CHECK_MATCHES_SUMMARY, mismatches, "mismatches"),
-    ])
+    return dg.MaterializeResult(metadata=metadata, check_results=blocking)
 
 
 CHECKS = [

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (HIERARCHICAL_QUERY_COST_SQL,
                                                                            RECURRING_QUERY_COST_SQL, REPORT_TABLES_SQL,
@@ -50,14 +51,14 @@ def _report(context: dg.AssetExecutionContext, warehouse: Warehouse, config_file
         with session.transaction():
             load_credit_prices(session, settings.snowflake)
             session.execute(sql, {**params, **extra}, relations)
-        priced = price_check(session, MONTH_WINDOW, params, table, label)
+            blocking = audit(key, price_check(session, MONTH_WINDOW, params, table, label))
         metadata = table_metadata(
             session, table, MONTH_WINDOW, params,
             totals={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
             order_by=order_by,
         )
-    return dg.MaterializeResult(metadata=metadata, check_results=[priced])
+    return dg.MaterializeResult(metadata=metadata, check_results=blocking)
 
 
 def snowflake_recurring_query_cost(context: dg.AssetExecutionContext, warehouse: Warehouse,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import SNOWFLAKE_CREDIT_DAILY
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
@@ -82,7 +83,8 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
         sources = present_sources(session)
         with session.transaction():
             session.execute(SUMMARY_SQL, params, source_rows(sources))
-        mismatches = session.rows(RECONCILE_SQL, params, source_rows(sources))
+            blocking = audit(DAILY_TENANT_SUMMARY, rows_check(
+                CHECK_RECONCILES, session.rows(RECONCILE_SQL, params, source_rows(sources)), "mismatches"))
         metadata = table_metadata(
             session, "metering.daily_tenant_summary", WINDOW, params,
             totals={"total_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
@@ -94,7 +96,7 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_RECONCILES, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

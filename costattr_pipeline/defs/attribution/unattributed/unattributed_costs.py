@@ -4,6 +4,7 @@
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
@@ -55,7 +56,8 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 FROM metering.unattributed_costs WHERE {WINDOW} AND exceeds_threshold ORDER BY cost_date""",
                 params)
             new_alerts = record_alerts(session, CHECK_THRESHOLD, breaches, [LOG_CHANNEL], context.log)
-        mismatches = session.rows(RECONCILE_SQL, params)
+            blocking = audit(UNATTRIBUTED_COSTS,
+                             rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params), "mismatched_days"))
         metadata = table_metadata(
             session, "metering.unattributed_costs", WINDOW, params,
             totals={"total_aws_cost_usd": "SUM(total_aws_cost_usd)",
@@ -73,7 +75,7 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                        failure=f"{len(breaches)} day(s) over the threshold", success="Every day is within its threshold",
                        metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
                                  "new_alert_ids": dg.MetadataValue.json(new_alerts)}),
-            rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
+            *blocking,
         ],
     )
 

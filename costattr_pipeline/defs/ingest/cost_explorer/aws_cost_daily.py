@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.lib.config import AwsSettings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
@@ -53,16 +54,19 @@ def _append_fetch(session: WarehouseSession, engine: duckdb.DuckDBPyConnection, 
 
 
 def _land_atomically(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date,
-                     end: dt.date, log) -> int:
-    """:func:`_land` in one transaction: a bad file rolls everything back, so nothing is half-written.
+                     end: dt.date, log) -> tuple[int, list[dg.AssetCheckResult]]:
+    """:func:`_land` in one transaction, audited: a bad file or a failed blocking check rolls everything
+    back, so nothing is half-written. Returns the fetches parsed and the blocking checks' results.
 
     A file DuckDB cannot read aborts the transaction; after the rollback it is named (each file
     of its batch is read alone), or, when a fetch is one response object over read_json's object
     limit, the landing runs again with the limit raised to the fetch's size.
     """
-    def attempt(object_size: int | None) -> int:
+    def attempt(object_size: int | None) -> tuple[int, list[dg.AssetCheckResult]]:
         with session.transaction():
-            return _land(session, fetches, aws, start, end, log, object_size)
+            parsed = _land(session, fetches, aws, start, end, log, object_size)
+            duplicates = _duplicate_keys(session, {"start_date": start, "end_date": end})
+            return parsed, audit(AWS_COST_DAILY, rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"))
 
     return with_object_limit(
         attempt, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
@@ -160,9 +164,8 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
-        parsed = _land_atomically(session, fetches, aws, start, end, context.log)
+        parsed, blocking = _land_atomically(session, fetches, aws, start, end, context.log)
         added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
-        duplicates = _duplicate_keys(session, params)
         metadata = table_metadata(
             session, "metering.aws_cost_day_rows", WINDOW, params,
             totals={"total_usd": "SUM(amount_usd)",
@@ -181,7 +184,7 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
                 description=None if fetches else "No Cost Explorer fetch found: outputs for AWS are empty.",
                 metadata={"fetches": len(fetches)},
             ),
-            rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"),
+            *blocking,
         ],
     )
 

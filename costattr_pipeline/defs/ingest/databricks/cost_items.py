@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
@@ -56,12 +57,14 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
                 "not synced until every row is priced (add the price to list_prices and re-run)")
         with session.transaction():
             session.execute(COST_ITEMS_SQL, params)
-        duplicates = session.rows("""
-            SELECT entity_type, entity_id, cost_center, title, start_month, currency, COUNT(*) AS copies
-            FROM app.cost_items
-            GROUP BY entity_type, entity_id, cost_center, title, start_month, currency
-            HAVING COUNT(*) > 1 ORDER BY start_month, entity_id LIMIT 20""")
-        mismatches = session.rows(COST_ITEMS_RECONCILE_SQL, params)
+            duplicates = session.rows("""
+                SELECT entity_type, entity_id, cost_center, title, start_month, currency, COUNT(*) AS copies
+                FROM app.cost_items
+                GROUP BY entity_type, entity_id, cost_center, title, start_month, currency
+                HAVING COUNT(*) > 1 ORDER BY start_month, entity_id LIMIT 20""")
+            blocking = audit(COST_ITEMS, rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
+                             rows_check(CHECK_ITEMS_RECONCILE, session.rows(COST_ITEMS_RECONCILE_SQL, params),
+                                        "mismatches"))
         metadata = table_metadata(
             session, "app.cost_items", OUR_ITEMS, params,
             totals={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
@@ -70,8 +73,7 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
-            rows_check(CHECK_ITEMS_RECONCILE, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

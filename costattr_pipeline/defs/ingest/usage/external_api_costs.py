@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
@@ -33,11 +34,11 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
-                       before=lambda: fx_rates.load_fx_rates(session, config_files.settings()),
-                       relations=fx_rates.RELATIONS)
-        rates = fx_rates.fx_rate_check(session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW,
-                                       params)
+        blocking = replace_window(
+            session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
+            before=lambda: fx_rates.load_fx_rates(session, config_files.settings()), relations=fx_rates.RELATIONS,
+            audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
+                session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
         metadata = table_metadata(
             session, "metering.external_api_costs", COST_WINDOW, params,
             totals={"total_usd": "SUM(CAST(amount_usd AS DECIMAL(38, 18)))"},
@@ -51,7 +52,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
             ),
-            rates,
+            *blocking,
         ],
     )
 
