@@ -16,7 +16,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource
@@ -53,9 +53,9 @@ def _report(context: dg.AssetExecutionContext, warehouse: Warehouse, config_file
             load_credit_prices(session, settings.snowflake)
             session.execute(sql, {**params, **extra}, relations)
         priced = price_check(session, MONTH_WINDOW, params, table, label)
-        metadata = table_metadata(
-            session, table, MONTH_WINDOW, params,
-            totals={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+        metadata = partition_metadata(
+            context, session, table, MONTH_WINDOW, params, partition_column="month_start", tables_sql=TABLES_SQL,
+            figures={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
             order_by=order_by,
         )

@@ -8,7 +8,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DAT
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -62,9 +62,10 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
             GROUP BY entity_type, entity_id, cost_center, title, start_month, currency
             HAVING COUNT(*) > 1 ORDER BY start_month, entity_id LIMIT 20""")
         mismatches = session.rows(COST_ITEMS_RECONCILE_SQL, params)
-        metadata = table_metadata(
-            session, "app.cost_items", OUR_ITEMS, params,
-            totals={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
+        metadata = partition_metadata(
+            context, session, "app.cost_items", OUR_ITEMS, params, partition_column="start_month",
+            tables_sql=TABLES_SQL,
+            figures={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
             order_by="start_month, entity_id, currency",
         )
     return dg.MaterializeResult(

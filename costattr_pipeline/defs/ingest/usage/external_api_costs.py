@@ -4,7 +4,7 @@ import dagster as dg
 
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -31,11 +31,13 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params)
-        metadata = table_metadata(
-            session, "metering.external_api_costs", COST_WINDOW, params,
-            totals={"total_usd": "SUM(CAST(amount AS DECIMAL(38, 12)))"},
-            order_by="cost_date, tenant_id NULLS FIRST, provider",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.external_api_costs", COST_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_usd": "SUM(CAST(amount AS DECIMAL(38, 12)))",
+                     "untagged_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount ELSE 0 END "
+                                     "AS DECIMAL(38, 12)))"},
+            order_by="cost_date, tenant_id NULLS FIRST, provider")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -43,6 +45,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 check_name=CHECK_EXTERNAL_SOURCE_PRESENT, passed=costs is not None,
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
+                metadata={"source_rows": dg.MetadataValue.int(costs.num_rows if costs is not None else 0)},
             ),
         ],
     )
