@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config-dir", help="config folder (COSTATTR_CONFIG_DIR, default <source dir>/config)")
     common.add_argument("--warehouse", help="DuckDB file (COSTATTR_WAREHOUSE, default .costattr/warehouse.duckdb)")
     common.add_argument("--target", choices=["local", "prod"], help="COSTATTR_TARGET, default local")
+    common.add_argument("--reports-dir", help="monthly cost reports (COSTATTR_REPORTS_DIR, default "
+                                              "<warehouse folder>/reports)")
     output = argparse.ArgumentParser(add_help=False)
     shown = output.add_mutually_exclusive_group()
     shown.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -128,12 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from costattr_pipeline.validation import validate_inputs
 
     try:
-        target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse)
+        target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse, args.reports_dir)
         if args.command == "demo":
             from costattr_pipeline.sample import generate_sample
 
             period = generate_sample(target.source_dir, seed=args.seed)
-            target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse)
+            target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse, args.reports_dir)
             if not (args.quiet or args.json):
                 print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
             start, end = period.start, period.end

@@ -52,10 +52,13 @@ def test_a_figure_is_a_number_the_ui_plots_and_a_decimal_keeps_its_exact_text(va
 
 
 def _materializations(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, dict]:
-    records = instance.fetch_materializations(key, limit=100).records
-    return {record.asset_materialization.partition: {name: value.value for name, value in
-                                                     record.asset_materialization.metadata.items()}
-            for record in records}
+    """The latest materialization of each partition, as its metadata."""
+    latest: dict[str, dict] = {}
+    for record in instance.fetch_materializations(key, limit=100).records:  # newest first
+        materialization = record.asset_materialization
+        latest.setdefault(materialization.partition,
+                          {name: value.value for name, value in materialization.metadata.items()})
+    return latest
 
 
 def test_each_day_of_a_range_run_shows_its_own_figures(target) -> None:
