@@ -12,7 +12,7 @@ from costattr_pipeline.lib.sql import DeclaredColumn, declared_columns
 from costattr_pipeline.metadata import PARTITION_ROW_COUNT, RUN_FIGURES, figure_metadata
 from costattr_pipeline.runner import run_range
 from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
-from costattr_pipeline_tests.conftest import query
+from costattr_pipeline_tests.conftest import latest_materializations, query
 
 UNATTRIBUTED = dg.AssetKey(["metering", "unattributed_costs"])
 SUMMARY = dg.AssetKey(["metering", "daily_tenant_summary"])
@@ -51,16 +51,6 @@ def test_a_figure_is_a_number_the_ui_plots_and_a_decimal_keeps_its_exact_text(va
     assert figure_metadata("x", value) == expected
 
 
-def _materializations(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, dict]:
-    """The latest materialization of each partition, as its metadata."""
-    latest: dict[str, dict] = {}
-    for record in instance.fetch_materializations(key, limit=100).records:  # newest first
-        materialization = record.asset_materialization
-        latest.setdefault(materialization.partition,
-                          {name: value.value for name, value in materialization.metadata.items()})
-    return latest
-
-
 def test_each_day_of_a_range_run_shows_its_own_figures(target) -> None:
     write_fetch(target.source_dir, "f.json", page({
         "2026-03-01": [group("acme", "EC2", "90"), group(None, "VPC", "10")],          # 10 %
@@ -69,8 +59,8 @@ def test_each_day_of_a_range_run_shows_its_own_figures(target) -> None:
     }))
     with dg.instance_for_test() as instance:
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 5), instance=instance)
-        days = _materializations(instance, UNATTRIBUTED)
-        summary = _materializations(instance, SUMMARY)
+        days = latest_materializations(instance, UNATTRIBUTED)
+        summary = latest_materializations(instance, SUMMARY)
     assert sorted(days) == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
     first, second, empty, fourth = (days[key] for key in sorted(days))
     assert (first["total_aws_cost_usd"], first["total_aws_cost_usd_exact"], first["unattributed_share"],
@@ -117,7 +107,7 @@ def test_each_month_shows_its_own_bills(target) -> None:
     with dg.instance_for_test() as instance:
         run_range(target, dt.date(2026, 2, 27), dt.date(2026, 3, 2), instance=instance, selection=[
             "metering/usage_events", "metering/external_api_costs", BILLS.to_user_string()])
-        months = _materializations(instance, BILLS)
+        months = latest_materializations(instance, BILLS)
     assert sorted(months) == ["2026-02-01", "2026-03-01"]
     february, march = months["2026-02-01"], months["2026-03-01"]
     assert (february[PARTITION_ROW_COUNT], february["total_billed_exact"], february["rate_card_version"]) == (

@@ -11,6 +11,7 @@ import dagster as dg
 from costattr_pipeline.lib.cost_report import MonthData, headline, month_figures, render_report, summary_markdown
 from costattr_pipeline.runner import run_range
 from costattr_pipeline_tests.builders import group, page, write_fetch
+from costattr_pipeline_tests.conftest import latest_materializations
 
 REPORT = dg.AssetKey(["reports", "monthly_cost_report"])
 D = Decimal
@@ -59,23 +60,13 @@ def test_the_page_carries_its_javascript_and_every_chart() -> None:
     assert "<title>Cost report March 2026</title>" in page_html
 
 
-def _metadata(instance: dg.DagsterInstance, key: dg.AssetKey = REPORT) -> dict[str, dict]:
-    """The latest materialization of each partition, as its metadata."""
-    latest: dict[str, dict] = {}
-    for record in instance.fetch_materializations(key, limit=100).records:  # newest first
-        materialization = record.asset_materialization
-        latest.setdefault(materialization.partition,
-                          {name: value.value for name, value in materialization.metadata.items()})
-    return latest
-
-
 def test_each_month_gets_its_own_file_figures_and_failed_checks(target) -> None:
     write_fetch(target.source_dir, "f.json", page({
         "2026-02-28": [group("acme", "EC2", "90"), group(None, "VPC", "10")],   # over the threshold
         "2026-03-01": [group("acme", "EC2", "50")]}))
     with dg.instance_for_test() as instance:
         summary = run_range(target, dt.date(2026, 2, 28), dt.date(2026, 3, 2), instance=instance)
-        months = _metadata(instance)
+        months = latest_materializations(instance, REPORT)
         february, march = months["2026-02-01"], months["2026-03-01"]
         assert summary.files == [str(target.reports_dir / "2026-02.html"), str(target.reports_dir / "2026-03.html")]
         assert february["report"] == str(target.reports_dir / "2026-02.html")
@@ -89,7 +80,7 @@ def test_each_month_gets_its_own_file_figures_and_failed_checks(target) -> None:
             assert "<td>unattributed_share_within_threshold</td><td>WARN</td><td>2026-02-28 to 2026-03-01</td>" in text
         # A later run over March alone passes it: March's page no longer lists it, February's is untouched.
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2), instance=instance)
-        assert _metadata(instance)["2026-03-01"]["failed_checks"] == march["failed_checks"] - 1
+        assert latest_materializations(instance, REPORT)["2026-03-01"]["failed_checks"] == march["failed_checks"] - 1
     assert "unattributed_share_within_threshold" not in (target.reports_dir / "2026-03.html").read_text(
         encoding="utf-8")
     assert "unattributed_share_within_threshold" in (target.reports_dir / "2026-02.html").read_text(encoding="utf-8")
