@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
 
-.PHONY: install demo test chromium ui bench lock clean
+.PHONY: install demo test chromium ui bench lock clean focus-validator
 
 # --compile-bytecode: Python never has to compile the dependencies at import time. Where
 # PYTHONDONTWRITEBYTECODE is set (as on CI machines), it otherwise compiles them again in every
@@ -47,3 +47,17 @@ lock:  ## re-resolve requirements.lock from pyproject.toml
 
 clean:
 	rm -rf $(VENV) .costattr data/sample
+
+# The FinOps Foundation's focus-validator needs Python >= 3.12 (costattr runs on 3.11): its own venv, pinned by
+# costattr_pipeline_tests/focus_validator_requirements.txt. The FOCUS export's conformance test runs this target.
+FOCUS_VALIDATOR_VENV := .costattr/focus-validator-venv
+FOCUS_VALIDATOR_REQUIREMENTS := costattr_pipeline_tests/focus_validator_requirements.txt
+FOCUS_VALIDATOR_PYTHON ?= python3.12
+
+$(FOCUS_VALIDATOR_VENV)/.installed: $(FOCUS_VALIDATOR_REQUIREMENTS)
+	rm -rf $(FOCUS_VALIDATOR_VENV)
+	PYENV_VERSION=$${PYENV_VERSION:-3.12.1} $(FOCUS_VALIDATOR_PYTHON) -m venv $(FOCUS_VALIDATOR_VENV)
+	$(FOCUS_VALIDATOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(FOCUS_VALIDATOR_REQUIREMENTS)
+	touch $@
+
+focus-validator: $(FOCUS_VALIDATOR_VENV)/.installed  ## the FOCUS conformance validator in its own Python 3.12 venv

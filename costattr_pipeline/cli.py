@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", parents=[common, output],
                                help="generate sample data into the source folder and run it")
     demo.add_argument("--seed", type=int, default=7)
-    commands.add_parser("validate", parents=[common], help="check config and sources, report every problem")
+    validate = commands.add_parser("validate", parents=[common],
+                                   help="check config and sources, report every problem and the runs it blocks")
+    validate.add_argument("--start", type=_date, help="only what a run from this day would compute")
+    validate.add_argument("--end", type=_date, help="only what a run up to this day (excluded) would compute")
     bench = commands.add_parser("bench", help="generate a year of synthetic data and measure the pipeline "
                                               "against bare DuckDB (docs/benchmarks.md)")
     bench.add_argument("--scale", type=float, default=1.0, help="data volume factor (1 = the default year)")
@@ -52,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory-limit", default="3GB",
                        help="DuckDB memory_limit of every phase (default 3GB: with Python and Dagster, under 4 GiB)")
     bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
+    export = commands.add_parser("export", parents=[common], help="write a month of costattr's figures in an "
+                                                                  "exchange format (docs/focus.md)")
+    export.add_argument("format", choices=["focus"], help="focus: metering.focus_export as a FOCUS 1.2 dataset")
+    export.add_argument("--month", required=True, help="the month, YYYY-MM")
+    export.add_argument("--out", required=True, help="the file to write: .parquet or .csv")
     schema = commands.add_parser("schema", help="write the JSON Schema of every config file, for editors")
     schema.add_argument("--out", default="docs/schemas", help="folder to write them to (default docs/schemas)")
     return parser
@@ -127,10 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from costattr_pipeline.lib.errors import CostattrInputError
     from costattr_pipeline.runner import RunFailed, run_range
-    from costattr_pipeline.validation import validate_inputs
+    from costattr_pipeline.validation import describe, find_problems
 
     try:
         target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse, args.reports_dir)
+        if args.command == "export":
+            from costattr_pipeline.defs.exports.focus_file import parse_month, write_focus_month
+
+            rows = write_focus_month(target, parse_month(args.month), args.out)
+            print(f"Wrote {rows.num_rows} FOCUS rows of {args.month} to {args.out}")
+            return 0
         if args.command == "demo":
             from costattr_pipeline.sample import generate_sample
 
@@ -139,17 +153,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (args.quiet or args.json):
                 print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
             start, end = period.start, period.end
-        elif args.command == "run":
+        else:
             start, end = args.start, args.end
-
-        problems = validate_inputs(target)
+        if args.command == "validate":
+            if (start is None) != (end is None):
+                raise ValueError("give both --start and --end, or neither")
+            problems = find_problems(target, (start, end) if start else None)
+            for line in describe(problems):
+                print(f"error: {line}", file=sys.stderr)
+            if problems:
+                return 2
+            scope = f" for [{start}, {end})" if start else ""
+            print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid{scope}")
+            return 0
+        # A run checks what it computes: the config and sources of its days and months, before any write.
+        problems = find_problems(target, (start, end))
         if problems:
             for problem in problems:
-                print(f"error: {problem}", file=sys.stderr)
+                print(f"error: {problem.message}", file=sys.stderr)
             return 2
-        if args.command == "validate":
-            print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid")
-            return 0
 
         chatty = not (args.quiet or args.json)
         if chatty:

@@ -165,6 +165,12 @@ def uncovered_days(partitions: dg.TimeWindowPartitionsDefinition, start: dt.date
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    """One line for the user: the first failed blocking check (its description names the rule), else the
+    first failed step's own error."""
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            rule = evaluation.description or "failed"
+            return f"{evaluation.asset_key.to_user_string()}: blocking check {evaluation.check_name}: {rule}"
     for event in result.all_node_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error

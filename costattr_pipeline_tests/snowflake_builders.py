@@ -26,6 +26,8 @@ class Metered:
     start_time: str          # "2026-03-01 10:00"
     warehouse_name: str
     credits: str
+    cloud_services: str | None = None
+    warehouse_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Query:
     query_tag: str | None = None
     query_parameterized_hash: str | None = None
     root_query_id: str | None = None
+    acceleration: str | None = None
+    warehouse_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,17 @@ class Tag:
     domain: str = "WAREHOUSE"
     object_deleted: str | None = None
     tag_name: str = "TENANT_ID"
+    object_id: int | None = None
+    tag_database: str | None = None
+    tag_schema: str | None = None
 
 
 def _ts(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
-def _credits(values: Sequence[str]) -> pa.Array:
-    return pa.array([Decimal(value) for value in values], pa.decimal128(38, 12))
+def _credits(values: Sequence[str | None]) -> pa.Array:
+    return pa.array([None if value is None else Decimal(value) for value in values], pa.decimal128(38, 12))
 
 
 def usage_tables(metered: Sequence[Metered], queries: Sequence[Query], tags: Sequence[Tag]) -> dict[str, pa.Table]:
@@ -62,12 +69,15 @@ def usage_tables(metered: Sequence[Metered], queries: Sequence[Query], tags: Seq
         "warehouse_metering_history": pa.table({
             "start_time": pa.array([_ts(row.start_time) for row in metered], pa.timestamp("us")),
             "end_time": pa.array([_ts(row.start_time) + dt.timedelta(hours=1) for row in metered], pa.timestamp("us")),
+            "warehouse_id": pa.array([row.warehouse_id for row in metered], pa.int64()),
             "warehouse_name": pa.array([row.warehouse_name for row in metered], pa.string()),
             "credits_used_compute": _credits([row.credits for row in metered]),
+            "credits_used_cloud_services": _credits([row.cloud_services for row in metered]),
         }),
         "query_attribution_history": pa.table({
             "query_id": pa.array([row.query_id for row in queries], pa.string()),
             "root_query_id": pa.array([row.root_query_id for row in queries], pa.string()),
+            "warehouse_id": pa.array([row.warehouse_id for row in queries], pa.int64()),
             "warehouse_name": pa.array([row.warehouse_name for row in queries], pa.string()),
             "query_parameterized_hash": pa.array([row.query_parameterized_hash for row in queries], pa.string()),
             "query_tag": pa.array([row.query_tag for row in queries], pa.string()),
@@ -76,8 +86,12 @@ def usage_tables(metered: Sequence[Metered], queries: Sequence[Query], tags: Seq
             "end_time": pa.array([_ts(row.start_time) + dt.timedelta(minutes=1) for row in queries],
                                  pa.timestamp("us")),
             "credits_attributed_compute": _credits([row.credits for row in queries]),
+            "credits_used_query_acceleration": _credits([row.acceleration for row in queries]),
         }),
         "tag_references": pa.table({
+            "tag_database": pa.array([row.tag_database for row in tags], pa.string()),
+            "tag_schema": pa.array([row.tag_schema for row in tags], pa.string()),
+            "object_id": pa.array([row.object_id for row in tags], pa.int64()),
             "tag_name": pa.array([row.tag_name for row in tags], pa.string()),
             "tag_value": pa.array([row.tag_value for row in tags], pa.string()),
             "object_name": pa.array([row.object_name for row in tags], pa.string()),

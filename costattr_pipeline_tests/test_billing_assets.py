@@ -200,14 +200,16 @@ CREATE TABLE metering.snowflake_credit_daily (cost_date DATE, warehouse_name VAR
     attribution VARCHAR, credits DECIMAL(38, 12), cost_usd DECIMAL(38, 12));
 CREATE TABLE metering.databricks_priced_usage (usage_date DATE, product_id VARCHAR, workspace_id VARCHAR,
     sku_name VARCHAR, usage_unit VARCHAR, usage_quantity DECIMAL(38, 18), unit_price DECIMAL(38, 18),
-    cost DECIMAL(38, 18), currency VARCHAR, tenant_id VARCHAR);
+    cost DECIMAL(38, 18), currency VARCHAR, tenant_id VARCHAR, fx_rate_to_usd DECIMAL(20, 10),
+    cost_usd DECIMAL(38, 18));
 INSERT INTO metering.snowflake_credit_daily VALUES
  (CAST('2026-02-01' AS DATE), 'WH_SHARED', 'acme', 'proportional', 1.5, 4.5),
  (CAST('2026-02-01' AS DATE), 'WH_SHARED', NULL, 'idle', 0.1, 0.3),
  (CAST('2026-02-01' AS DATE), 'WH_ACME', 'acme', 'dedicated', 2, 5);
 INSERT INTO metering.databricks_priced_usage VALUES
- (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'JOBS', 'DBU', 0.123456789, 0.15, 0.01851851835, 'USD', 'globex'),
- (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'NEW_SKU', 'DBU', 3, NULL, NULL, 'USD', 'globex');
+ (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'JOBS', 'DBU', 0.123456789, 0.15, 0.01851851835, 'USD', 'globex', 1,
+  0.01851851835),
+ (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'NEW_SKU', 'DBU', 3, NULL, NULL, 'USD', 'globex', NULL, NULL);
 """
 
 
@@ -216,7 +218,7 @@ def _summary_rows(session: WarehouseSession) -> list[tuple]:
     session.execute(TABLES_SQL)
     session.execute(PARALLEL_TABLES)
     session.execute("INSERT INTO metering.external_api_costs VALUES "
-                    "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD')")
+                    "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD', 1, 1.25)")
     sources = present_sources(session)
     session.execute(SUMMARY_SQL, {"start_date": FEB, "end_date": MAR}, source_rows(sources))
     rows = session.rows("SELECT tenant_id, resource_type, cost_usd FROM metering.daily_tenant_summary")
@@ -267,10 +269,27 @@ def test_validate_reports_billing_config_and_usage_problems(target: Target) -> N
     assert validate_inputs(target) == []
     write_config(target.config_dir, "tenants.yaml", TENANTS.replace("tier: premium", "tier: platinum"))
     (Path(target.source_dir) / "usage" / "external_api_costs.csv").write_text(
-        EXTERNAL_COSTS.replace("2.35,", "2.35,EUR"), encoding="utf-8")
+        EXTERNAL_COSTS.replace("2.35,", "2.35,EURO"), encoding="utf-8")
     problems = validate_inputs(target)
     assert len(problems) == 2
     assert problems[0].endswith("tenants.yaml: tenants.acme.tiers[1]: unknown tier 'platinum' "
                                 "(tiers: premium, standard)")
-    assert problems[1] == ("usage/external_api_costs.csv: line 3: column 'currency' must be USD "
-                           "(there are no exchange rates), got 'EUR'")
+    assert problems[1] == ("usage/external_api_costs.csv: line 3: column 'currency' must be a 3-letter ISO "
+                           "currency code (empty: USD), got 'EURO'")
+
+
+def test_external_api_costs_in_another_currency_are_passed_through_in_usd(target: Target) -> None:
+    """10 EUR at 1.08 = 10.80 USD: the tenant's cost, and its pass-through at cost x (1 + 10 %)."""
+    _write_sources(target)
+    write_config(target.config_dir, "settings.yaml", (Path(target.config_dir) / "settings.yaml").read_text()
+                 + "fx_to_usd:\n  - {currency: EUR, effective_from: 2026-01-01, effective_to: null, rate: 1.08}\n")
+    (Path(target.source_dir) / "usage" / "external_api_costs.csv").write_text(
+        "cost_date,tenant_id,module_id,provider,amount,currency\n2026-02-03,acme,risk-engine,mistral,10.00,eur\n",
+        encoding="utf-8")
+    run_range(target, FEB, MAR)
+    assert query(target, "SELECT amount, currency, fx_rate_to_usd, amount_usd FROM metering.external_api_costs") == [
+        (D("10"), "EUR", D("1.08"), D("10.8"))]
+    assert query(target, "SELECT cost_usd FROM metering.daily_tenant_summary WHERE resource_type = 'external_api'") == [
+        (D("10.8"),)]
+    assert query(target, "SELECT pass_through FROM metering.billing_period_summary WHERE tenant_id = 'acme'") == [
+        (D("11.88"),)]

@@ -63,9 +63,15 @@ def _config(folder: Path, rate_card: str = RATE_CARD, tenants: str = TENANTS):
 
 
 def _error(folder: Path, rate_card: str = RATE_CARD, tenants: str = TENANTS) -> str:
-    with pytest.raises(ConfigError) as raised:
-        _config(folder, rate_card, tenants)
-    return str(raised.value)
+    """The first problem: of the files themselves (raised when read), else of a period the files reach
+    (what `costattr validate` reports, and a run over that period refuses)."""
+    try:
+        config = _config(folder, rate_card, tenants)
+    except ConfigError as error:
+        return str(error)
+    problems = config.period_problems(config.known_periods())
+    assert problems, "the config is valid"
+    return str(problems[0][1])
 
 
 MARCH = dt.date(2026, 3, 1)

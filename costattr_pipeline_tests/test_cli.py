@@ -108,3 +108,73 @@ def test_demo_generates_and_runs_with_the_console_script(tmp_path: Path) -> None
     assert days[0] >= 89 and days[1] >= 1   # three months of days, some breaches
     assert (tmp_path / "data" / "sample" / "config" / "settings.yaml").exists()
     dt.date.fromisoformat(query(warehouse, "SELECT CAST(MIN(cost_date) AS VARCHAR) FROM metering.aws_cost_daily")[0][0])
+
+
+# --- A run validates what it computes (issue 15) -------------------------------------------------------------
+
+RATE_CARD_FROM_2026 = """\
+versions:
+  - version: "2026.1"
+    effective_from: 2026-01-01
+    effective_to: null
+    currency: USD
+    customer_levy: {standard: 300.00}
+    facility_fee: {}
+    variable: {}
+"""
+# acme has been billable since mid-2025, long before the first rate-card version.
+TENANTS_SINCE_2025 = """\
+tiers:
+  standard: {included: {}}
+tenants:
+  acme:
+    tiers: [{tier: standard, effective_from: 2025-06-01, effective_to: null}]
+"""
+
+
+def _history_before_the_rate_card(target) -> None:
+    write_config(target.config_dir, "settings.yaml", "partitions_start: 2025-01-01\n")
+    write_config(target.config_dir, "rate_card.yaml", RATE_CARD_FROM_2026)
+    write_config(target.config_dir, "tenants.yaml", TENANTS_SINCE_2025)
+    write_fetch(target.source_dir, "f.json", page({"2026-03-01": [group("acme", "EC2", "9")]}))
+
+
+def test_a_run_over_months_with_a_rate_card_version_succeeds_with_earlier_billable_tenants(target, capsys) -> None:
+    _history_before_the_rate_card(target)
+    assert main(["run", "--start", "2026-03-01", "--end", "2026-03-02", *_flags(target)]) == 0
+    assert query(target, "SELECT tenant_id, period_start, customer_levy FROM metering.billing_period_summary") == [
+        ("acme", dt.date(2026, 3, 1), 300)]
+
+
+def test_a_run_over_a_month_without_a_version_fails_with_one_line_and_writes_nothing(target, capsys) -> None:
+    _history_before_the_rate_card(target)
+    assert main(["run", "--start", "2025-06-01", "--end", "2025-06-02", *_flags(target)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("rate_card.yaml: period 2025-06: no rate-card version is in force on 2025-06-01, the "
+                             "period start, but tenant 'acme' is billable in it (" + str(target.config_dir /
+                             "tenants.yaml") + ": tenants.acme)")
+    assert not target.warehouse.exists()
+
+
+def test_validate_reports_every_period_and_which_runs_each_problem_blocks(target, capsys) -> None:
+    _history_before_the_rate_card(target)
+    assert main(["validate", *_flags(target)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.rsplit("(", 1)[-1] for line in lines] == [f"blocks runs over 2025-{month:02d})" for month in range(6, 13)]
+    # Narrowed to a range with a version in force, nothing blocks.
+    assert main(["validate", "--start", "2026-03-01", "--end", "2026-04-01", *_flags(target)]) == 0
+    assert "are valid for [2026-03-01, 2026-04-01)" in capsys.readouterr().out
+
+
+def test_a_bad_row_outside_the_runs_days_does_not_block_it(target, capsys) -> None:
+    usage = Path(target.source_dir) / "usage"
+    usage.mkdir(parents=True)
+    (usage / "usage_events.csv").write_text(
+        "event_id,tenant_id,module_id,metric,quantity,event_time\n"
+        "e1,acme,,api_calls,-5,2026-02-10T10:00:00\n"      # bad, but in February
+        "e2,acme,,api_calls,7,2026-03-01T10:00:00\n", encoding="utf-8")
+    assert main(["run", "--start", "2026-03-01", "--end", "2026-03-02", *_flags(target)]) == 0
+    assert query(target, "SELECT event_id, quantity FROM metering.usage_events") == [("e2", 7)]
+    assert main(["run", "--start", "2026-02-01", "--end", "2026-03-02", *_flags(target)]) == 2
+    assert "usage/usage_events.csv: line 2: column 'quantity' must not be negative" in capsys.readouterr().err

@@ -17,6 +17,7 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.databricks.cost_items import COST_ITEM, COST_ITEMS_SQL
 from costattr_pipeline.defs.ingest.databricks.cost_items import TABLES_SQL as COST_ITEMS_TABLES_SQL
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import AMBIGUOUS_PRICES_SQL, PRICED_USAGE_SQL
@@ -83,14 +84,20 @@ def land(session: WarehouseSession, folder: Path, usage_rows: list[dict[str, str
     session.insert_arrow("metering.databricks_list_prices", billing.read_list_prices_export(folder))
 
 
+def price_usage(session: WarehouseSession, settings: Settings = Settings()) -> None:
+    """Run the priced-usage SQL as the asset does: with the USD rates of the settings."""
+    fx_rates.load_fx_rates(session, settings)
+    session.execute(PRICED_USAGE_SQL, {**MARCH, **TAGS}, fx_rates.RELATIONS)
+
+
 def priced(session: WarehouseSession) -> dict[str, tuple]:
-    session.execute(PRICED_USAGE_SQL, {**MARCH, **TAGS})
+    price_usage(session)
     return {row["record_id"]: (row["unit_price"], row["cost"], row["currency"], row["product_id"], row["tenant_id"])
             for row in session.rows("SELECT * FROM metering.databricks_priced_usage")}
 
 
 def sync_cost_items(session: WarehouseSession) -> list[tuple]:
-    session.execute(PRICED_USAGE_SQL, {**MARCH, **TAGS})
+    price_usage(session)
     session.execute(COST_ITEMS_SQL, {**MARCH, **COST_ITEM})
     return sorted((row["entity_type"], row["entity_id"], row["cost_center"], row["title"], row["start_month"],
                    row["end_month"], int(row["amount_cents"]), row["currency"])
@@ -525,3 +532,43 @@ def test_demo_generates_databricks_exports_and_shows_the_assets(tmp_path: Path, 
     for asset in SELECTION:
         assert f"  {asset}: " in output
     assert "unpriced_rows=0" in output
+
+
+# --- Currencies: no amount in another currency is ever summed into USD (issue 15) ----------------------
+
+FX_SETTINGS = """\
+partitions_start: 2026-01-01
+fx_to_usd:
+  - {currency: EUR, effective_from: 2026-01-01, effective_to: 2026-03-03, rate: 1.08}
+  - {currency: EUR, effective_from: 2026-03-03, effective_to: null, rate: 1.10}
+"""
+
+
+def test_a_eur_list_price_is_converted_at_the_rate_of_the_usage_day(target) -> None:
+    (Path(target.config_dir) / "settings.yaml").write_text(FX_SETTINGS, encoding="utf-8")
+    write_exports(target.source_dir, [usage("e1", "2026-03-02T10:00:00", "10"), usage("e2", "2026-03-03T10:00:00", "5")],
+                  [price("2026-01-01T00:00:00", None, {"default": "0.10"}, currency="EUR")])
+    summary = run_range(target, dt.date(2026, 3, 2), dt.date(2026, 3, 4),
+                        selection=SELECTION + ["metering/daily_tenant_summary"])
+    assert ("metering/databricks_priced_usage", "fx_rate_found", True, "ERROR") in summary.checks
+    assert query(target, "SELECT record_id, cost, currency, fx_rate_to_usd, cost_usd FROM metering.databricks_priced_usage "
+                         "ORDER BY record_id") == [
+        ("e1", Decimal("1"), "EUR", Decimal("1.08"), Decimal("1.08")),    # 10 x 0.10 EUR at 1.08 on 03-02
+        ("e2", Decimal("0.5"), "EUR", Decimal("1.1"), Decimal("0.55"))]   # the next rate from 03-03
+    assert query(target, "SELECT cost_date, cost_usd FROM metering.daily_tenant_summary "
+                         "WHERE resource_type = 'databricks' ORDER BY 1") == [
+        (dt.date(2026, 3, 2), Decimal("1.08")), (dt.date(2026, 3, 3), Decimal("0.55"))]
+    # The application's cost items stay in the price's currency (one row per product, month and currency).
+    assert query(target, "SELECT entity_id, amount_cents, currency FROM app.cost_items") == [("octo", 150, "EUR")]
+
+
+def test_an_amount_without_a_rate_fails_the_blocking_check_naming_currency_and_day(target) -> None:
+    write_exports(target.source_dir, [usage("e1", "2026-03-02T10:00:00", "10")],
+                  [price("2026-01-01T00:00:00", None, {"default": "0.10"}, currency="EUR")])
+    with pytest.raises(RunFailed) as failed:
+        run_range(target, dt.date(2026, 3, 2), dt.date(2026, 3, 3), selection=SELECTION + ["metering/daily_tenant_summary"])
+    assert str(failed.value) == (
+        "metering/databricks_priced_usage: blocking check fx_rate_found: no USD rate for EUR on 2026-03-02: add a "
+        "fx_to_usd entry in force that day to settings.yaml")
+    # The unconverted amount is never counted as USD: the summary did not run, and the row has no USD cost.
+    assert query(target, "SELECT cost, cost_usd FROM metering.databricks_priced_usage") == [(Decimal("1"), None)]

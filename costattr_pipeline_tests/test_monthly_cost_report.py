@@ -34,7 +34,7 @@ def _month() -> MonthData:
         economics=[{"tenant_id": "acme", "revenue": D("300.00"), "attributed_cost": D("110"),
                     "gross_margin": D("190"), "gross_margin_pct": D("63.3333")}],
         warehouses=[{"warehouse_name": "WH_ACME", "credits": D("8"), "cost_usd": D("20")}],
-        products=[{"product_id": None, "currency": "USD", "cost": D("1.5")}],
+        products=[{"product_id": None, "cost_usd": D("1.5")}],
         failed_checks=[{"asset": "metering/unattributed_costs", "check": "unattributed_share_within_threshold",
                         "severity": "WARN", "partitions": "2026-03-01 to 2026-03-02", "failing_rows": 1,
                         "description": "1 day(s) over the <threshold>"}])

@@ -228,6 +228,60 @@ def test_no_price_in_force_leaves_cost_null(session: WarehouseSession) -> None:
         {"credits": Decimal("1.000000000000"), "cost_usd": None}]
 
 
+# --- As Snowflake bills: cloud services above 10 %, query acceleration, tags by object id ---------------------
+
+D1, D2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+
+def test_cloud_services_are_billed_above_ten_percent_and_shared_by_compute(session: WarehouseSession) -> None:
+    """Day 1: 1.5 cloud-services credits for 20 compute credits, under 10 %: nothing billed. Day 2: 3.4 for
+    10, so 3.4 - 1.0 = 2.4 billed, shared by the day's compute rows (4 : 3 : 3). Query acceleration goes to
+    the query's tenant, or to the warehouse's on a dedicated warehouse."""
+    rows = attribute(session, start=D1, end=D2 + dt.timedelta(days=1), metered=[
+        Metered("2026-03-01 09:00", "WH_ACME", "8", cloud_services="0.5", warehouse_id=101),
+        Metered("2026-03-01 09:00", "WH_SHARED", "12", cloud_services="1.0", warehouse_id=102),
+        Metered("2026-03-02 09:00", "WH_ACME", "4", cloud_services="2.0", warehouse_id=101),
+        Metered("2026-03-02 09:00", "WH_SHARED", "6", cloud_services="1.4", warehouse_id=102),
+    ], queries=[
+        Query("q1", "WH_SHARED", "6", start_time="2026-03-01 09:05", query_tag="TENANT_ID=globex"),
+        Query("q2", "WH_SHARED", "2", start_time="2026-03-01 09:06", query_tag="TENANT_ID=initech"),
+        Query("q3", "WH_SHARED", "3", start_time="2026-03-02 09:05", query_tag="TENANT_ID=globex", acceleration="0.5"),
+        Query("q4", "WH_SHARED", "3", start_time="2026-03-02 09:06"),
+        Query("q5", "WH_ACME", "1", start_time="2026-03-02 09:07", query_tag="TENANT_ID=globex", acceleration="0.25"),
+    ], tags=[Tag("WH_ACME", "acme", object_id=101)])
+    d = Decimal
+    assert rows == sorted([
+        (D1, "WH_ACME", "acme", "dedicated", d("8"), d("20")),          # 8 x 2.50
+        (D1, "WH_SHARED", "globex", "proportional", d("9"), d("27")),   # 12 x 6/8, x 3.00
+        (D1, "WH_SHARED", "initech", "proportional", d("3"), d("9")),
+        (D2, "WH_ACME", "acme", "dedicated", d("4"), d("10")),
+        (D2, "WH_ACME", "acme", "cloud_services", d("0.96"), d("2.4")),  # 2.4 x 4/10
+        (D2, "WH_ACME", "acme", "query_acceleration", d("0.25"), d("0.625")),
+        (D2, "WH_SHARED", "globex", "proportional", d("3"), d("9")),
+        (D2, "WH_SHARED", None, "unattributed", d("3"), d("9")),
+        (D2, "WH_SHARED", "globex", "cloud_services", d("0.72"), d("2.16")),
+        (D2, "WH_SHARED", None, "cloud_services", d("0.72"), d("2.16")),
+        (D2, "WH_SHARED", "globex", "query_acceleration", d("0.5"), d("1.5")),
+    ], key=repr)
+    # The day adds up to what Snowflake bills: compute + billed cloud services + query acceleration.
+    assert sum(credits for day, *_, credits, _ in rows if day == D2) == d("10") + d("2.4") + d("0.75")
+
+
+def test_a_renamed_warehouse_keeps_its_tag_and_other_databases_tags_attribute_nothing(
+        session: WarehouseSession) -> None:
+    rows = attribute(session, metered=[
+        Metered("2026-03-01 08:00", "WH_ACME_OLD", "1", warehouse_id=101),   # before the rename
+        Metered("2026-03-01 09:00", "WH_ACME", "2", warehouse_id=101),
+        Metered("2026-03-01 09:00", "WH_SHARED", "4", warehouse_id=102),
+    ], queries=[Query("q1", "WH_SHARED", "1", warehouse_id=102)],
+        tags=[Tag("WH_ACME", "acme", object_id=101, tag_database="COST_MANAGEMENT", tag_schema="TAGS"),
+              # The same tag name in a sandbox database: not the configured tag, so WH_SHARED stays shared.
+              Tag("WH_SHARED", "umbrella", object_id=102, tag_database="SANDBOX", tag_schema="TAGS")])
+    assert [(warehouse, tenant, attribution, credits) for _, warehouse, tenant, attribution, credits, _ in rows] == [
+        ("WH_ACME", "acme", "dedicated", Decimal("2")), ("WH_ACME_OLD", "acme", "dedicated", Decimal("1")),
+        ("WH_SHARED", None, "unattributed", Decimal("4"))]
+
+
 # --- Production: ACCOUNT_USAGE read in place -------------------------------------------------------------
 
 def test_prod_reads_account_usage_in_place_on_fakesnow(fakesnow_connection) -> None:

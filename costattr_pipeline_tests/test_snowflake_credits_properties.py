@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import TABLES_SQL, attribute_credits
-from costattr_pipeline.lib.config import SnowflakeSettings
+from costattr_pipeline.lib.config import SnowflakeSettings, parse_settings
+from costattr_pipeline.lib.money import largest_remainder
 from costattr_pipeline.lib.snowflake_usage import query_tag_tenant
-from costattr_pipeline.resources.warehouse import DuckDBSession
+from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline_tests.snowflake_builders import Metered, Query, Tag, create_usage_relations, insert_usage
 
 DAYS = [dt.date(2026, 3, 1), dt.date(2026, 3, 2)]
@@ -86,3 +87,76 @@ def test_sql_query_tag_rule_matches_the_python_reference(tags) -> None:
     attribute_credits(session, relations, SnowflakeSettings(), DAYS[0], DAYS[1])
     rows = session.rows("SELECT tenant_id FROM metering.snowflake_credit_daily ORDER BY warehouse_name")
     assert [row["tenant_id"] for row in rows] == [query_tag_tenant(tag, "TENANT_ID") for tag in tags]
+
+
+# --- Every part within one unit of its exact value, on both engines (issue 15: one largest-remainder rule) ---
+
+PRICED = parse_settings({"snowflake": {"credit_price_usd": [
+    {"effective_from": "2026-01-01", "effective_to": None, "price": Decimal("3.17")},
+    {"effective_from": "2026-01-01", "effective_to": None, "price": Decimal("2.333333"), "warehouse": "WH_A"}]}})
+USER_TENANTS = {"SVC_WAYNE": "wayne"}
+
+
+def _exact_tenant_parts(metered_rows, query_rows) -> dict[tuple, dict]:
+    """Per (day, shared warehouse) with queries: M and each tenant's exact part M x A_t / A (Decimal)."""
+    metered: dict[tuple, Decimal] = {}
+    for day, _, warehouse, amount in metered_rows:
+        metered[(day, warehouse)] = metered.get((day, warehouse), Decimal(0)) + amount
+    used: dict[tuple, dict] = {}
+    for day, warehouse, tag, user, amount in query_rows:
+        tenant = query_tag_tenant(tag, "TENANT_ID") or USER_TENANTS.get(user)
+        per_tenant = used.setdefault((day, warehouse), {})
+        per_tenant[tenant] = per_tenant.get(tenant, Decimal(0)) + amount
+    parts = {}
+    for key, total in metered.items():
+        queries_total = sum(used.get(key, {}).values(), Decimal(0))
+        if key[1] != "WH_C" and queries_total > 0:
+            parts[key] = {"M": total, "exact": {tenant: total * credits / queries_total
+                                                for tenant, credits in used[key].items()}}
+    return parts
+
+
+def _check_exact_splits(session: WarehouseSession, metered_rows, query_rows) -> None:
+    relations = create_usage_relations(session)
+    session.execute(TABLES_SQL)
+    insert_usage(
+        session, relations,
+        metered=[Metered(f"{day} {hour:02d}:00", warehouse, str(amount)) for day, hour, warehouse, amount in metered_rows],
+        queries=[Query(f"q{index}", warehouse, str(amount), start_time=f"{day} 12:00", user_name=user, query_tag=tag)
+                 for index, (day, warehouse, tag, user, amount) in enumerate(query_rows)],
+        tags=[Tag("WH_C", "umbrella"), Tag("SVC_WAYNE", "wayne", domain="USER")])
+    attribute_credits(session, relations, PRICED.snowflake, DAYS[0], DAYS[-1] + dt.timedelta(1))
+    rows = session.rows("SELECT * FROM metering.snowflake_credit_daily")
+    unit = Decimal("0.000000001")
+    for (day, warehouse), split in _exact_tenant_parts(metered_rows, query_rows).items():
+        written = {row["tenant_id"]: Decimal(str(row["credits"])) for row in rows
+                   if (row["cost_date"], row["warehouse_name"]) == (day, warehouse)}
+        expected = {tenant: part for tenant, part in largest_remainder(split["exact"], split["M"], unit).items()
+                    if part != 0}
+        assert written == expected
+        assert all(abs(written[tenant] - split["exact"][tenant]) < unit for tenant in written)
+    costs: dict[tuple, list] = {}
+    for row in rows:
+        costs.setdefault((row["cost_date"], row["warehouse_name"]), []).append(row)
+    for day_rows in costs.values():
+        exact = [Decimal(str(row["credits"])) * Decimal(str(row["credit_price_usd"])) for row in day_rows]
+        written_costs = [Decimal(str(row["cost_usd"])) for row in day_rows]
+        assert sum(written_costs) == sum(exact).quantize(Decimal("0.000001"), rounding="ROUND_HALF_UP")
+        assert all(abs(cost - value) < Decimal("0.000001") for cost, value in zip(written_costs, exact))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(metering, queries)
+def test_credits_and_costs_are_within_one_unit_of_exact_on_duckdb(metered_rows, query_rows) -> None:
+    _check_exact_splits(DuckDBSession(duckdb.connect()), metered_rows, query_rows)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(metering, queries)
+def test_credits_and_costs_are_within_one_unit_of_exact_on_snowflake(fakesnow_connection, metered_rows,
+                                                                    query_rows) -> None:
+    session = SnowflakeSession(fakesnow_connection)
+    session.execute("DROP SCHEMA IF EXISTS landing CASCADE")
+    session.execute("DROP SCHEMA IF EXISTS metering CASCADE")
+    _check_exact_splits(session, metered_rows, query_rows)

@@ -205,7 +205,7 @@ def _snowflake(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, 
         ) TO {_quoted(folder / 'query_attribution_history.parquet')} (FORMAT parquet)""")
     engine.execute(f"""
         COPY (
-            SELECT 'GOVERNANCE' AS TAG_DATABASE, 'TAGS' AS TAG_SCHEMA, 'TENANT_ID' AS TAG_NAME,
+            SELECT 'COST_MANAGEMENT' AS TAG_DATABASE, 'TAGS' AS TAG_SCHEMA, 'TENANT_ID' AS TAG_NAME,
                    't' || lpad(CAST(1 + (w * 7) % {tenants} AS VARCHAR), 4, '0') AS TAG_VALUE,
                    CAST(NULL AS VARCHAR) AS OBJECT_DATABASE, CAST(NULL AS VARCHAR) AS OBJECT_SCHEMA,
                    w AS OBJECT_ID, 'WH_' || lpad(CAST(w AS VARCHAR), 3, '0') AS OBJECT_NAME,
@@ -213,7 +213,7 @@ def _snowflake(engine: duckdb.DuckDBPyConnection, folder: Path, start: dt.date, 
                    CAST(NULL AS TIMESTAMP) AS OBJECT_DELETED
             FROM range(1, {dedicated} + 1) AS t(w)
             UNION ALL
-            SELECT 'GOVERNANCE', 'TAGS', 'TENANT_ID', 't' || lpad(CAST(1 + u AS VARCHAR), 4, '0'), NULL, NULL,
+            SELECT 'COST_MANAGEMENT', 'TAGS', 'TENANT_ID', 't' || lpad(CAST(1 + u AS VARCHAR), 4, '0'), NULL, NULL,
                    9000 + u, 'ANALYST_' || CAST(u AS VARCHAR), 'USER', NULL, NULL
             FROM range(3) AS t(u)
         ) TO {_quoted(folder / 'tag_references.parquet')} (FORMAT parquet)""")

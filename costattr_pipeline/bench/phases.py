@@ -18,23 +18,15 @@ from pathlib import Path
 
 import duckdb
 
+from costattr_pipeline.defs.attribution.snowflake_credits import credit_sql
 from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
 from costattr_pipeline.lib.sql import bind_script, sql_file
 
 BASELINE_SQL = sql_file(__file__, "baseline.sql")
 BASELINE_SUMMARY_SQL = sql_file(__file__, "baseline_summary.sql")
-# The project's own Snowflake SQL (the exact largest-remainder split and the two monthly reports),
-# run on views over the exports.
-SNOWFLAKE_SQL_DIR = Path(__file__).parents[1] / "defs" / "attribution" / "snowflake_credits"
-(CREDIT_DAILY_SQL, METERED_CREDITS_SQL, REPORT_TABLES_SQL, PRICED_QUERIES_SQL, RECURRING_QUERY_COST_SQL,
- HIERARCHICAL_QUERY_COST_SQL) = (
-    (SNOWFLAKE_SQL_DIR / name).read_text(encoding="utf-8")
-    for name in ("snowflake_credit_daily.sql", "snowflake_metered_credits.sql", "query_cost_reports__tables.sql",
-                 "snowflake_priced_queries.sql", "snowflake_recurring_query_cost.sql",
-                 "snowflake_hierarchical_query_cost.sql"))
-# The project's Snowflake SQL reads the baseline's views ``metering.<view>`` over the exports.
-EXPORT_VIEWS = {**{view.relation: f"metering.{view.name}" for view in USAGE_VIEWS},
-                "priced_queries": PRICED_QUERIES_SQL, "metered_credits": METERED_CREDITS_SQL}
+# The project's own Snowflake SQL (the exact largest-remainder splits and the two monthly reports),
+# run on the baseline's views ``metering.<view>`` over the exports.
+EXPORT_VIEWS = {view.relation: f"metering.{view.name}" for view in USAGE_VIEWS}
 
 # The source files each landing asset reads, by the generator's row-count names.
 SOURCE_INPUTS = {
@@ -93,7 +85,7 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
     """The bare DuckDB baseline: the main output tables from the files, in one connection."""
     # No Dagster import here: the baseline's peak memory is DuckDB's and the SQL's only.
     from costattr_pipeline.lib.config import load_settings
-    from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES, json_tag_pattern, pair_tag_pattern
+    from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
 
     warehouse.unlink(missing_ok=True)
     settings = load_settings(source_dir / "config")
@@ -118,15 +110,15 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         timings["sources, unattributed_costs, databricks_priced_usage"] = time.perf_counter() - step
         step = time.perf_counter()
         snowflake = settings.snowflake
-        engine.execute(bind_script(CREDIT_DAILY_SQL, {
-            **window, "tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
-            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy},
-            EXPORT_VIEWS))
+        relations = credit_sql.credit_relations(EXPORT_VIEWS)
+        engine.execute(bind_script(credit_sql.CREDIT_DAILY_SQL, {**window, **credit_sql.tag_parameters(snowflake)},
+                                   relations))
         timings["snowflake_credit_daily"] = time.perf_counter() - step
         step = time.perf_counter()
-        engine.execute(REPORT_TABLES_SQL)
-        engine.execute(bind_script(RECURRING_QUERY_COST_SQL, {**window, "top_n": TOP_RECURRING_QUERIES}, EXPORT_VIEWS))
-        engine.execute(bind_script(HIERARCHICAL_QUERY_COST_SQL, window, EXPORT_VIEWS))
+        engine.execute(credit_sql.REPORT_TABLES_SQL)
+        engine.execute(bind_script(credit_sql.RECURRING_QUERY_COST_SQL, {**window, "top_n": TOP_RECURRING_QUERIES},
+                                   relations))
+        engine.execute(bind_script(credit_sql.HIERARCHICAL_QUERY_COST_SQL, window, relations))
         timings["snowflake query-cost reports"] = time.perf_counter() - step
         step = time.perf_counter()
         engine.execute(BASELINE_SUMMARY_SQL)

@@ -177,25 +177,33 @@ class BillingConfig:
         for period_start in months(start, end):
             self.check_period(period_start)
 
-    def check_known_periods(self) -> None:
-        """Check the periods the files themselves make reachable (``costattr validate`` has no run range).
+    def known_periods(self) -> list[dt.date]:
+        """The periods the files themselves make reachable (``costattr validate`` without a range).
 
         That is every period from the first tenant entry to the last day either file mentions,
         plus the period after it, which stands for every later one (nothing changes after that
-        day). That later period is skipped when no version is in force in it: an open-ended tenant
+        day). That later period is left out when no version is in force in it: an open-ended tenant
         after the last version's end is only an error once a run reaches that period.
         """
         entries = [entry for plan in self.tenants.values() for entry in plan.tiers + plan.modules]
         if not entries:
-            return
+            return []
         windows = [entry.window for entry in entries] + [version.window for version in self.versions]
         last = max([window.start for window in windows]
                    + [window.end - dt.timedelta(days=1) for window in windows if window.end is not None])
         first = min(entry.window.start for entry in entries)
-        for period_start in months(first, next_month(last) + dt.timedelta(days=1)):
-            if period_start > last and self.version_in_force(period_start) is None:
-                continue
-            self.check_period(period_start)
+        return [period_start for period_start in months(first, next_month(last) + dt.timedelta(days=1))
+                if not (period_start > last and self.version_in_force(period_start) is None)]
+
+    def period_problems(self, periods: Iterable[dt.date]) -> list[tuple[dt.date, ConfigError]]:
+        """Every period of ``periods`` that cannot be billed, with why (a run over it would be refused)."""
+        problems = []
+        for period_start in periods:
+            try:
+                self.check_period(period_start)
+            except ConfigError as error:
+                problems.append((period_start, error))
+        return problems
 
     def bill(self, tenant_id: str, period_start: dt.date, usage: Mapping[str, Decimal],
              external_cost: Decimal) -> TenantBill:
@@ -421,7 +429,9 @@ def parse_billing_config(rate_card: Any, tenants: Any, rate_card_source: str = R
     config = BillingConfig(tuple(version.to_version(index) for index, version in enumerate(files.rate_card.versions)),
                            {name: tier.included for name, tier in files.tenants.tiers.items()}, plans,
                            rate_card_source, tenants_source, content_hash)
-    config.check_known_periods()
+    # Whether each period can be billed is checked for the periods a run computes (check_periods), or by
+    # `costattr validate` for every known period: a tenant billable before the first version does not
+    # block runs over later periods.
     return config
 
 

@@ -8,6 +8,7 @@ names the file, the entry and the rule (see :mod:`costattr_pipeline.lib.config_m
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, MicroDollars, Name,
-                                                Share, Text,
+                                                Share, Table, Text,
                                                 bad_value, reject_overlaps, validate_file)
 from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
 from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
@@ -23,6 +24,15 @@ from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 SETTINGS_FILE = "settings.yaml"
 DEFAULT_PARTITIONS_START = dt.date(2024, 1, 1)
 DEFAULT_UNATTRIBUTED_THRESHOLD = Decimal("0.02")
+USD = "USD"
+
+
+def _currency_code(value: Any) -> str:
+    if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():
+        raise bad_value(f"must be a 3-letter ISO currency code, got {value!r}")
+    if value.strip().upper() == USD:
+        raise bad_value("USD needs no rate: amounts in USD are not converted")
+    return value.strip().upper()
 
 
 def _positive_whole(value: Any) -> int | None:
@@ -51,6 +61,22 @@ class CreditPrice(DatedEntry):
         return self
 
 
+class FxRate(DatedEntry):
+    """How many USD one unit of a currency is worth, for a window of days."""
+
+    currency: Annotated[str, BeforeValidator(_currency_code),
+                        WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{3}$"})] = Field(
+        description="ISO 4217 code of the currency converted, e.g. EUR.")
+    rate: Amount = Field(description="USD per unit of the currency (exact decimal), e.g. 1.08.")
+
+    @field_validator("rate")
+    @classmethod
+    def _positive(cls, rate: Decimal) -> Decimal:
+        if rate == 0:
+            raise bad_value("must be more than 0")
+        return rate
+
+
 class AwsSettings(ConfigModel):
     """How Cost Explorer groups are read."""
 
@@ -69,6 +95,9 @@ class SnowflakeSettings(ConfigModel):
     credit_price_usd: Entries[CreditPrice] = Field(
         (), description="Dated credit prices; a row with `warehouse` overrides the general price for it. Windows of "
                         "the same warehouse (or of the general price) must not overlap.")
+    tag_database: Text = Field("COST_MANAGEMENT", description="Database of the tenant object tag: tags of the same "
+                                                              "name in other databases attribute nothing.")
+    tag_schema: Text = Field("TAGS", description="Schema of the tenant object tag.")
 
     @field_validator("credit_price_usd")
     @classmethod
@@ -88,6 +117,70 @@ class UnitCostSettings(ConfigModel):
     """How unit-cost tags are named."""
 
     category_prefix: Text = Field("costattr", description="Prefix of the tag categories (`<prefix>:<unit type>`).")
+
+
+FocusCostColumn = Literal["EffectiveCost", "BilledCost"]
+
+
+class FocusProviderSettings(ConfigModel):
+    """How one provider's FOCUS rows are attributed, where it differs from the `focus` section."""
+
+    tenant_tag: Text | None = Field(None, description="Key in the Tags column holding the tenant id.")
+    module_tag: Text | None = Field(None, description="Key in the Tags column holding the module id.")
+    tenant_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the tenant id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    module_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the module id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    cost_column: FocusCostColumn | None = Field(None, description="The FOCUS cost that counts: EffectiveCost "
+                                                                  "(amortized) or BilledCost (as invoiced).")
+
+
+@dataclass(frozen=True)
+class FocusAttribution:
+    """What attributes one provider's rows: every key resolved against the section's defaults."""
+
+    tenant_tag: str
+    module_tag: str
+    tenant_column: str | None
+    module_column: str | None
+    cost_column: str
+
+
+class FocusCostExplorerOverlap(ConfigModel):
+    """Which source counts for AWS billing accounts that both Cost Explorer and a FOCUS dataset hold."""
+
+    billing_account_ids: Entries[Name] = Field(
+        (), description="The AWS billing (payer) accounts whose cost Cost Explorer fetches; FOCUS rows of "
+                        "provider AWS with one of these BillingAccountId are the same money.")
+    counted: Literal["cost_explorer", "focus"] = Field(
+        "cost_explorer", description="cost_explorer: those FOCUS rows are kept but not counted; focus: they "
+                                     "count, and Cost Explorer's cost of every day they cover does not.")
+
+
+class FocusSettings(ConfigModel):
+    """How FOCUS cost and usage datasets (source folder focus/) are attributed and counted."""
+
+    tenant_tag: Text = Field("tenant_id", description="Key in the FOCUS Tags column holding the tenant id.")
+    module_tag: Text = Field("module_id", description="Key in the FOCUS Tags column holding the module id.")
+    tenant_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the tenant id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    module_column: Text | None = Field(None, description="A custom column (x_ prefix) holding the module id; "
+                                                         "when set, a non-empty value wins over the tag.")
+    cost_column: FocusCostColumn = Field("EffectiveCost", description="The FOCUS cost that counts: EffectiveCost "
+                                                                      "(amortized, the default) or BilledCost.")
+    providers: Table[Name, FocusProviderSettings] = Field(
+        {}, description="Per provider (ProviderName as the data writes it, case-insensitive): the keys that differ.")
+    cost_explorer_overlap: FocusCostExplorerOverlap = FocusCostExplorerOverlap()
+
+    def attribution_for(self, provider: str) -> FocusAttribution:
+        """The attribution of ``provider``'s rows: its own keys where given, else the section's."""
+        own = next((entry for name, entry in self.providers.items() if name.lower() == provider.lower()),
+                   FocusProviderSettings())
+        return FocusAttribution(
+            tenant_tag=own.tenant_tag or self.tenant_tag, module_tag=own.module_tag or self.module_tag,
+            tenant_column=own.tenant_column or self.tenant_column,
+            module_column=own.module_column or self.module_column,
+            cost_column=own.cost_column or self.cost_column)
 
 
 class WarehouseSettings(ConfigModel):
@@ -110,6 +203,16 @@ class Settings(ConfigModel):
     databricks: DatabricksSettings = DatabricksSettings()
     unit_costs: UnitCostSettings = UnitCostSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    focus: FocusSettings = FocusSettings()
+    fx_to_usd: Entries[FxRate] = Field(
+        (), description="Dated exchange rates to USD; a non-USD amount is converted with the rate in force on its "
+                        "day. Windows of the same currency must not overlap.")
+
+    @field_validator("fx_to_usd")
+    @classmethod
+    def _one_rate_per_currency_and_day(cls, rates: tuple[FxRate, ...]) -> tuple[FxRate, ...]:
+        reject_overlaps(rates, scope=lambda rate: rate.currency)
+        return rates
 
     @field_validator("partitions_start", mode="before")
     @classmethod

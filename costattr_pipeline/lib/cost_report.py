@@ -42,7 +42,7 @@ class MonthData:
     #                                             unattributed_share, threshold_used, exceeds_threshold
     economics: Sequence[Mapping[str, Any]]      # tenant_id, revenue, attributed_cost, gross_margin, gross_margin_pct
     warehouses: Sequence[Mapping[str, Any]]     # warehouse_name, credits, cost_usd (most expensive first)
-    products: Sequence[Mapping[str, Any]]       # product_id (None: untagged), currency, cost (most expensive first)
+    products: Sequence[Mapping[str, Any]]       # product_id (None: untagged), cost_usd (most expensive first)
     failed_checks: Sequence[Mapping[str, Any]] = field(default_factory=list)  # asset, check, severity, partitions,
     #                                                                           description, failing_rows
 
@@ -169,8 +169,8 @@ def charts(data: MonthData) -> dict[str, tuple[str, str, alt.TopLevelMixin]]:
     ).properties(width=760, height=alt.Step(22))
     products = alt.Chart(alt.Data(values=_values(data.products[:TOP], product_id="untagged"))).mark_bar(
         color="#ff3621").encode(
-        y=alt.Y("product_id:N", title="data product", sort="-x"), x=alt.X("cost:Q", title="cost"),
-        tooltip=["product_id:N", "currency:N", alt.Tooltip("cost:Q", format=",.2f")],
+        y=alt.Y("product_id:N", title="data product", sort="-x"), x=alt.X("cost_usd:Q", title="cost (USD)"),
+        tooltip=["product_id:N", alt.Tooltip("cost_usd:Q", format=",.2f", title="USD")],
     ).properties(width=760, height=alt.Step(22))
     return {
         "cost-by-day": ("Cost per day, by source", "Every cost of each day (daily tenant summary), stacked by source.",
@@ -185,8 +185,8 @@ def charts(data: MonthData) -> dict[str, tuple[str, str, alt.TopLevelMixin]]:
         "gross-margin": ("Gross margin per tenant", "Revenue - attributed cost (red: a loss).", margin),
         "top-warehouses": ("Top Snowflake warehouses", f"The {TOP} warehouses that cost most in the month.",
                            warehouses),
-        "top-products": ("Top Databricks data products", f"The {TOP} data products that cost most, in the price's "
-                         "currency.", products),
+        "top-products": ("Top Databricks data products", f"The {TOP} data products that cost most (USD).",
+                         products),
     }
 
 

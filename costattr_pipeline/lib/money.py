@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from costattr_pipeline.lib.sql import bind_script, sql_file
+
 CENT = Decimal("0.01")
+LARGEST_REMAINDER_SQL = sql_file(__file__, "largest_remainder.sql")
 
 
 def to_decimal(value: object) -> Decimal:
@@ -79,3 +82,28 @@ def split_cents(total_cents: int, weights: Mapping[str, Decimal] | Sequence[tupl
     for _, key in sorted(remainders, key=lambda pair: (-pair[0], pair[1]))[:missing]:
         floors[key] += 1
     return floors
+
+
+def largest_remainder(exact_parts: Mapping[str | None, Decimal], total: Decimal, unit: Decimal,
+                      ) -> dict[str | None, Decimal]:
+    """Parts of ``total`` at the precision ``unit``, each within one unit of its exact value.
+
+    The rule of ``lib/largest_remainder.sql``, in Python: every part is floored to the unit, then the
+    units still missing to reach ``total`` (a multiple of ``unit``) go one each to the parts with the
+    largest remainders; ties go to the key that sorts first, the key None (unattributed) last.
+    """
+    if total % unit:
+        raise ValueError(f"total {total} is not a multiple of the unit {unit}")
+    floors = {key: (value / unit).to_integral_value(rounding="ROUND_FLOOR") for key, value in exact_parts.items()}
+    missing = int(total / unit - sum(floors.values(), Decimal(0)))
+    order = sorted(exact_parts, key=lambda key: (-(exact_parts[key] - floors[key] * unit), key is None, key or ""))
+    if not 0 <= missing <= len(order):
+        raise ValueError(f"the exact parts do not add up to about {total}: {missing} units missing")
+    return {key: (floors[key] + (1 if key in order[:missing] else 0)) * unit for key in exact_parts}
+
+
+def largest_remainder_relation(split_input: str) -> str:
+    """The largest-remainder SQL (``lib/largest_remainder.sql``) reading ``split_input``, a relation or a
+    CTE of the statement it is bound into: bind the result as a relation, e.g.
+    ``{"credit_parts": largest_remainder_relation("credit_split_input")}``."""
+    return bind_script(LARGEST_REMAINDER_SQL, relations={"split_input": split_input})

@@ -119,11 +119,11 @@ def stage_usage_export(engine: duckdb.DuckDBPyConnection, folder: Path, view: Us
         unique_key=UniqueKey(view.unique_key, f"duplicate ({names}): already on an earlier row") if view.unique_key else None)
 
 
-def check_usage_export(folder: Path, view: UsageView) -> bool:
-    """Validate a whole export in a throwaway DuckDB (``costattr validate``); False when absent."""
+def check_usage_export(folder: Path, view: UsageView, window: tuple[object, object] | None = None) -> bool:
+    """Validate an export (the rows of ``window`` by START_TIME, or all) in a throwaway DuckDB; False when absent."""
     engine = duckdb.connect()
     try:
-        return stage_usage_export(engine, folder, view, "staged") is not None
+        return stage_usage_export(engine, folder, view, "staged", window) is not None
     finally:
         engine.close()
 

@@ -53,9 +53,10 @@ def find_table_file(folder: Path, name: str) -> Path | None:
 def _reader(path: Path) -> str:
     """The table function that reads the file :path (bound as a parameter)."""
     if path.suffix.lower() == ".parquet":
-        return "read_parquet(:path)"
-    # Everything as text first: types are checked below, so a bad value is reported, not guessed.
-    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true)"
+        return "read_parquet(:path, hive_partitioning = false)"
+    # Everything as text first: types are checked below, so a bad value is reported, not guessed. A folder
+    # named like a Hive partition (BILLING_PERIOD=2026-05, as AWS exports write) adds no column.
+    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true, hive_partitioning = false)"
 
 
 def _cast(expression: str, column: Column, source_type: str | None = None) -> str:
@@ -128,7 +129,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
             run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT row_number() OVER () AS source_row, * FROM source_relation")
         elif parquet:  # the reader numbers rows itself: no window over the whole file
             run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT file_row_number + 1 AS source_row, "
-                "* EXCLUDE (file_row_number) FROM read_parquet(:path, file_row_number = true)")
+                "* EXCLUDE (file_row_number) FROM read_parquet(:path, file_row_number = true, hive_partitioning = false)")
         else:
             run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
         described = engine.execute(f"DESCRIBE {raw}").fetchall()[1:]
@@ -213,12 +214,13 @@ def _raise_for_row(engine: duckdb.DuckDBPyConnection, relation: str, row: int,
 
 
 def read_table_file(path: Path, columns: Sequence[Column], display_name: str | None = None,
-                    rules: Sequence[Rule] = ()) -> pa.Table:
-    """Read, validate (types, then ``rules``) and type one whole source table; return it with
-    lower-case column names."""
+                    rules: Sequence[Rule] = (), window: tuple[str, object, object] | None = None) -> pa.Table:
+    """Read, validate (types, then ``rules``) and type one source table; return it with lower-case column
+    names. With ``window`` (column, start, end), only the rows of ``[start, end)`` are validated and read:
+    a run checks what it computes."""
     engine = duckdb.connect()
     try:
-        stage_table_file(engine, path, columns, "staged", display_name, rules=rules)
+        stage_table_file(engine, path, columns, "staged", display_name, rules=rules, window=window)
         return engine.sql("SELECT * EXCLUDE (source_row) FROM staged ORDER BY source_row").to_arrow_table()
     finally:
         engine.close()

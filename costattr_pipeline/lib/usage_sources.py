@@ -1,11 +1,12 @@
 """Product metering sources (contract 2.4): ``usage/usage_events`` and ``usage/external_api_costs``.
 
 Both are optional CSV or Parquet tables. Reading validates every row (types,
-required values, no negative quantities, USD only) before anything is written.
+required values, no negative quantities, currency codes) before anything is written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,30 +47,41 @@ UNIT_DRIVER_COLUMNS = (
 # Row rules beyond types, checked by the shared one-pass validation (file, line or row, and rule named).
 NON_NEGATIVE_DRIVER = Rule("driver_value < 0", "driver_value must not be negative")
 NON_NEGATIVE_QUANTITY = Rule("quantity < 0", "column 'quantity' must not be negative, got {quantity}")
-USD_ONLY = Rule(f"NULLIF(upper(trim(currency)), '') <> '{COST_CURRENCY}'",
-                f"column 'currency' must be {COST_CURRENCY} (there are no exchange rates), got {{currency!r}}")
+CURRENCY_CODE = Rule("NULLIF(trim(currency), '') IS NOT NULL AND NOT regexp_full_match(upper(trim(currency)), "
+                     "'[A-Z][A-Z][A-Z]')",
+                     "column 'currency' must be a 3-letter ISO currency code (empty: USD), got {currency!r}")
 
 
-def _read(source_dir: Path, name: str, columns: tuple[Column, ...], rules: list[Rule]) -> tuple[pa.Table | None, str]:
-    """``usage/<name>`` (CSV or Parquet) typed and validated, or None when absent; with its display name."""
+Window = tuple[dt.date, dt.date] | None  # [start, end): the days a run computes; None: the whole file
+
+
+def _read(source_dir: Path, name: str, columns: tuple[Column, ...], rules: list[Rule], day_column: str,
+          window: Window) -> tuple[pa.Table | None, str]:
+    """``usage/<name>`` (CSV or Parquet) typed and validated, or None when absent; with its display name.
+
+    With a window, only the rows whose ``day_column`` falls in it are validated and returned."""
     path = find_table_file(Path(source_dir) / USAGE_FOLDER, name)
     if path is None:
         return None, f"{USAGE_FOLDER}/{name}"
     display_name = f"{USAGE_FOLDER}/{path.name}"
-    return read_table_file(path, columns, display_name, rules), display_name
+    rows = read_table_file(path, columns, display_name, rules,
+                           window=None if window is None else (day_column, *window))
+    return rows, display_name
 
 
-def read_usage_events(source_dir: Path) -> tuple[pa.Table | None, str]:
-    """The usage events file typed and validated (no negative quantity), or None when absent."""
-    return _read(source_dir, USAGE_EVENTS, USAGE_EVENT_COLUMNS, [NON_NEGATIVE_QUANTITY])
+def read_usage_events(source_dir: Path, window: Window = None) -> tuple[pa.Table | None, str]:
+    """The usage events file (of the window's days of event_time) typed and validated (no negative
+    quantity), or None when absent."""
+    return _read(source_dir, USAGE_EVENTS, USAGE_EVENT_COLUMNS, [NON_NEGATIVE_QUANTITY], "event_time", window)
 
 
-def read_external_api_costs(source_dir: Path) -> tuple[pa.Table | None, str]:
-    """The external API costs file typed and validated (USD only), or None when absent.
+def read_external_api_costs(source_dir: Path, window: Window = None) -> tuple[pa.Table | None, str]:
+    """The external API costs file typed and validated (a currency code on every row), or None when absent.
 
-    An empty currency is USD; an empty tenant_id is NULL (a cost no tenant caused).
+    An empty currency is USD (other currencies are converted at the rate of the day when landed); an
+    empty tenant_id is NULL (a cost no tenant caused).
     """
-    costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [USD_ONLY])
+    costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [CURRENCY_CODE], "cost_date", window)
     if costs is None:
         return None, name
     currency = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(costs["currency"], COST_CURRENCY)))
@@ -80,12 +92,12 @@ def read_external_api_costs(source_dir: Path) -> tuple[pa.Table | None, str]:
     return costs.set_column(costs.schema.get_field_index("tenant_id"), "tenant_id", tenant), name
 
 
-def read_unit_drivers(source_dir: Path) -> pa.Table | None:
+def read_unit_drivers(source_dir: Path, window: Window = None) -> pa.Table | None:
     """``usage/unit_drivers`` (CSV or Parquet) typed and validated (no negative value), or None when absent.
 
     The ``date`` column is returned as ``driver_date``.
     """
-    drivers, _ = _read(source_dir, UNIT_DRIVERS, UNIT_DRIVER_COLUMNS, [NON_NEGATIVE_DRIVER])
+    drivers, _ = _read(source_dir, UNIT_DRIVERS, UNIT_DRIVER_COLUMNS, [NON_NEGATIVE_DRIVER], "date", window)
     if drivers is None:
         return None
     return drivers.rename_columns(["driver_date", "unit_type", "unit_item", "driver_value"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -14,13 +15,16 @@ from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_us
 class UsageExports(dg.ConfigurableResource):
     """``<source dir>/usage/usage_events`` and ``usage/external_api_costs`` (CSV or Parquet).
 
-    Each method returns the validated table (None when the file is absent) and its display name.
+    Each method returns the validated rows of a run's days (None when the file is absent) and the file's
+    display name: a run validates what it computes, not the file's whole history.
     """
 
     source_dir: str = Field(description="Source exports folder")
 
-    def usage_events(self) -> tuple[pa.Table | None, str]:
-        return read_usage_events(Path(self.source_dir))
+    def usage_events(self, start: dt.date, end: dt.date) -> tuple[pa.Table | None, str]:
+        """The events of ``[start, end)`` (by event_time), validated."""
+        return read_usage_events(Path(self.source_dir), (start, end))
 
-    def external_api_costs(self) -> tuple[pa.Table | None, str]:
-        return read_external_api_costs(Path(self.source_dir))
+    def external_api_costs(self, start: dt.date, end: dt.date) -> tuple[pa.Table | None, str]:
+        """The costs of ``[start, end)`` (by cost_date), validated."""
+        return read_external_api_costs(Path(self.source_dir), (start, end))

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from costattr_pipeline.sample import cost_explorer, databricks, snowflake, unit_costs, usage
+from costattr_pipeline.sample import cost_explorer, databricks, focus, snowflake, unit_costs, usage
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
 MODULES = ("risk-engine", "reporting", "ingestion")
@@ -48,6 +48,7 @@ snowflake:
     - {{effective_from: {start}, effective_to: null, price: 2.50, warehouse: {dedicated_warehouse}}}
 databricks: {{product_tag: data_product_id, tenant_tag: tenant_id}}
 unit_costs: {{category_prefix: costattr}}
+focus: {{tenant_tag: tenant_id, module_tag: module_id, cost_column: EffectiveCost}}
 """
 
 
@@ -77,4 +78,5 @@ def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: in
     snowflake.generate(source_dir, period, rng)
     usage.write_config(source_dir / "config", period)
     usage.generate(source_dir, period, rng)
+    focus.generate(source_dir, period, rng)
     return period

@@ -1,7 +1,7 @@
--- External API costs per tenant and period, at provider cost (the markup is applied in the bill).
+-- External API costs per tenant and period, at provider cost in USD (the markup is applied in the bill).
 SELECT tenant_id,
        CAST(DATE_TRUNC('month', cost_date) AS DATE) AS period_start,
-       SUM(CAST(amount AS DECIMAL(38, 12))) AS amount
+       SUM(CAST(amount_usd AS DECIMAL(38, 18))) AS amount
 FROM metering.external_api_costs
 WHERE cost_date >= :start_date AND cost_date < :end_date AND tenant_id IS NOT NULL
 GROUP BY tenant_id, CAST(DATE_TRUNC('month', cost_date) AS DATE)

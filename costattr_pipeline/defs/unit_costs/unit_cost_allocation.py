@@ -94,16 +94,14 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
     params = {"start_date": start, "end_date": end}
     unit_types = load_unit_costs(config_files.path)
     prefix = config_files.settings().unit_costs.category_prefix
-    driver_rows = read_unit_drivers(source_files.path)
+    driver_rows = read_unit_drivers(source_files.path, (start, end))
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         with session.transaction():
             session.execute("DELETE FROM landing.unit_drivers WHERE driver_date >= :start_date "
                             "AND driver_date < :end_date", params)
             if driver_rows is not None:
-                session.insert_arrow("landing.unit_drivers", driver_rows.filter(
-                    pa.compute.and_(pa.compute.greater_equal(driver_rows["driver_date"], pa.scalar(start)),
-                                    pa.compute.less(driver_rows["driver_date"], pa.scalar(end)))))
+                session.insert_arrow("landing.unit_drivers", driver_rows)  # the window's rows only
             allocations, tags, missing = _allocate(session, unit_types, params, prefix)
             session.execute(f"DELETE FROM metering.unit_cost_allocation WHERE {WINDOW}", params)
             session.execute(f"DELETE FROM metering.unit_cost_tags WHERE {WINDOW}", params)

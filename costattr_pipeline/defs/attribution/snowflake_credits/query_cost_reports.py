@@ -11,11 +11,13 @@ from typing import Any
 import dagster as dg
 
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
+from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (HIERARCHICAL_QUERY_COST_SQL,
+                                                                           RECURRING_QUERY_COST_SQL, REPORT_TABLES_SQL,
+                                                                           credit_relations)
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import (
     price_check, price_check_spec, provisional_range)
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
-from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -25,10 +27,6 @@ from costattr_pipeline.resources.warehouse import Warehouse
 RECURRING_QUERY_COST = dg.AssetKey(["metering", "snowflake_recurring_query_cost"])
 HIERARCHICAL_QUERY_COST = dg.AssetKey(["metering", "snowflake_hierarchical_query_cost"])
 
-TABLES_SQL = sql_file(__file__, "query_cost_reports__tables.sql")
-PRICED_QUERIES_SQL = sql_file(__file__, "snowflake_priced_queries.sql")
-RECURRING_QUERY_COST_SQL = sql_file(__file__, "snowflake_recurring_query_cost.sql")
-HIERARCHICAL_QUERY_COST_SQL = sql_file(__file__, "snowflake_hierarchical_query_cost.sql")
 MONTH_WINDOW = "month_start >= :start_date AND month_start < :end_date"
 
 
@@ -47,14 +45,15 @@ def _report(context: dg.AssetExecutionContext, warehouse: Warehouse, config_file
     params = {"start_date": start, "end_date": end}
     table = f"metering.{key.path[-1]}"
     with warehouse.session() as session:
-        relations = {**snowflake_usage.relations(session).mapping, "priced_queries": PRICED_QUERIES_SQL}
-        session.execute(TABLES_SQL)
+        relations = credit_relations(snowflake_usage.relations(session).mapping)
+        session.execute(REPORT_TABLES_SQL)
         with session.transaction():
             load_credit_prices(session, settings.snowflake)
             session.execute(sql, {**params, **extra}, relations)
         priced = price_check(session, MONTH_WINDOW, params, table, label)
         metadata = partition_metadata(
-            context, session, table, MONTH_WINDOW, params, partition_column="month_start", tables_sql=TABLES_SQL,
+            context, session, table, MONTH_WINDOW, params, partition_column="month_start",
+            tables_sql=REPORT_TABLES_SQL,
             figures={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
             order_by=order_by,

@@ -8,9 +8,10 @@ import dagster as dg
 
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
+from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (CREDIT_DAILY_SQL, RECONCILE_SQL, TABLES_SQL,
+                                                                           UNTAGGED_USERS_SQL, credit_relations,
+                                                                           tag_parameters)
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
-from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
-from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -25,11 +26,6 @@ CHECK_UNTAGGED_USERS = "no_untagged_users"
 # ACCOUNT_USAGE lags 1-3 h (QUERY_ATTRIBUTION_HISTORY up to 8 h): every tick recomputes today and the two days before.
 TRAILING_DAYS = 3
 
-TABLES_SQL = sql_file(__file__, "snowflake_credit_daily__tables.sql")
-CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
-RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
-UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
-METERED_CREDITS_SQL = sql_file(__file__, "snowflake_metered_credits.sql")
 DAY_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
@@ -39,36 +35,25 @@ def provisional_range(tick: dt.datetime, project: Project, days: int = TRAILING_
     return project.clip((last - dt.timedelta(days=days - 1), last))
 
 
-def tag_parameters(snowflake: SnowflakeSettings) -> dict[str, object]:
-    """The SQL parameters of the tenant rule: tag name, query-tag patterns and idle policy."""
-    return {"tenant_tag": snowflake.tenant_tag, "pair_tag_pattern": pair_tag_pattern(snowflake.tenant_tag),
-            "json_tag_pattern": json_tag_pattern(snowflake.tenant_tag), "idle_policy": snowflake.idle_policy}
-
-
-def credit_relations(relations: UsageRelations) -> dict[str, str]:
-    """What the credit SQL reads: the ACCOUNT_USAGE views where they live, and the metered credits M."""
-    return {**relations.mapping, "metered_credits": METERED_CREDITS_SQL}
-
-
 def attribute_credits(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
                       start: dt.date, end: dt.date) -> None:
     """Replace the days ``[start, end)`` of ``metering.snowflake_credit_daily`` (call inside a transaction)."""
     load_credit_prices(session, snowflake)
     session.execute(CREDIT_DAILY_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
-                    credit_relations(relations))
+                    credit_relations(relations.mapping))
 
 
 def credit_mismatches(session: WarehouseSession, relations: UsageRelations, start: dt.date, end: dt.date
                       ) -> list[dict[str, Any]]:
     """(day, warehouse) pairs whose rows do not add up to the metered credits and their cost (empty: all good)."""
-    return session.rows(RECONCILE_SQL, {"start_date": start, "end_date": end}, credit_relations(relations))
+    return session.rows(RECONCILE_SQL, {"start_date": start, "end_date": end}, credit_relations(relations.mapping))
 
 
 def untagged_users(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
                    start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Users who ran queries in ``[start, end)`` without a tenant tag, most credits without a tenant first."""
     return session.rows(UNTAGGED_USERS_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
-                        relations.mapping)
+                        credit_relations(relations.mapping))
 
 
 def days_over_threshold(session: WarehouseSession, settings: Settings, start: dt.date, end: dt.date

@@ -1,5 +1,8 @@
--- Snowflake credits per UTC day, warehouse and tenant (contract section 4, FR-394), replacing the run's window.
--- The three source relations are the ACCOUNT_USAGE views (in place in Snowflake) or the landed exports (locally).
+-- Snowflake credits per UTC day, warehouse and tenant (contract section 4, FR-394), as Snowflake bills
+-- them, replacing the run's window. The sources are the ACCOUNT_USAGE views (in place in Snowflake) or
+-- the landed exports (locally); `metered_credits` is M per day and warehouse (snowflake_metered_credits.sql).
+-- Every split goes through the project's one largest-remainder rule (relations `credit_parts`,
+-- `cloud_services_parts`, `cost_parts`: lib/largest_remainder.sql over the `*_split_input` CTEs).
 -- Credit sums cast their argument: the result stays an exact decimal on every engine.
 DELETE FROM metering.snowflake_credit_daily
 WHERE cost_date >= :start_date AND cost_date < :end_date;
@@ -7,30 +10,36 @@ WHERE cost_date >= :start_date AND cost_date < :end_date;
 INSERT INTO metering.snowflake_credit_daily
     (cost_date, warehouse_name, tenant_id, attribution, credits, credit_price_usd, cost_usd)
 WITH metered AS (
-    SELECT * FROM metered_credits  -- M per day and warehouse (snowflake_metered_credits.sql)
+    SELECT * FROM metered_credits
 ),
-tenant_tags AS (
-    -- The tenant object tag on warehouses and users; dropped tags and objects (OBJECT_DELETED) are ignored.
-    SELECT UPPER(domain) AS domain, object_name, MIN(TRIM(tag_value)) AS tenant_id
-    FROM account_usage.tag_references
-    WHERE UPPER(tag_name) = UPPER(:tenant_tag)
-      AND UPPER(domain) IN ('WAREHOUSE', 'USER')
-      AND object_deleted IS NULL
-      AND NULLIF(TRIM(tag_value), '') IS NOT NULL
-    GROUP BY UPPER(domain), object_name
+warehouse_tenants AS (
+    -- A warehouse carrying the tenant tag is dedicated. The tag is matched on the warehouse's id when
+    -- both sides have one (a renamed warehouse keeps its tag), else on its name.
+    SELECT m.warehouse_name, MIN(w.tenant_id) AS tenant_id
+    FROM (SELECT warehouse_name, warehouse_id FROM metered
+          UNION
+          SELECT warehouse_name, warehouse_id FROM account_usage.query_attribution_history
+          WHERE start_time >= :start_date AND start_time < :end_date) AS m
+    JOIN object_tenant_tags AS w
+      ON w.domain = 'WAREHOUSE'
+     AND CASE WHEN m.warehouse_id IS NOT NULL AND w.object_id IS NOT NULL THEN w.object_id = m.warehouse_id
+              ELSE w.object_name = m.warehouse_name END
+    GROUP BY m.warehouse_name
 ),
 queries AS (
     -- A query's tenant: its query tag (JSON object or KEY=value pairs), else its user's tag, else none.
     SELECT CAST(q.start_time AS DATE) AS cost_date,
            q.warehouse_name,
+           q.warehouse_id,
            COALESCE(
                CASE WHEN LTRIM(q.query_tag) LIKE '{%'
                     THEN NULLIF(TRIM(regexp_extract(q.query_tag, :json_tag_pattern, 1)), '')
                     ELSE NULLIF(TRIM(regexp_extract(q.query_tag, :pair_tag_pattern, 2)), '') END,
                u.tenant_id) AS tenant_id,
-           CAST(q.credits_attributed_compute AS DECIMAL(38, 12)) AS credits
+           CAST(q.credits_attributed_compute AS DECIMAL(38, 12)) AS credits,
+           CAST(COALESCE(q.credits_used_query_acceleration, 0) AS DECIMAL(38, 12)) AS acceleration_credits
     FROM account_usage.query_attribution_history AS q
-    LEFT JOIN tenant_tags AS u ON u.domain = 'USER' AND u.object_name = q.user_name
+    LEFT JOIN object_tenant_tags AS u ON u.domain = 'USER' AND u.object_name = q.user_name
     WHERE q.start_time >= :start_date AND q.start_time < :end_date
 ),
 query_credits AS (
@@ -55,39 +64,21 @@ warehouse_days AS (
                 WHEN :idle_policy = 'separate' AND t.query_total <= m.metered_credits THEN 'separate'
                 ELSE 'proportional' END AS split
     FROM metered AS m
-    LEFT JOIN tenant_tags AS w ON w.domain = 'WAREHOUSE' AND w.object_name = m.warehouse_name
+    LEFT JOIN warehouse_tenants AS w ON w.warehouse_name = m.warehouse_name
     LEFT JOIN query_totals AS t ON t.cost_date = m.cost_date AND t.warehouse_name = m.warehouse_name
 ),
-estimated_parts AS (
-    -- k: M x A_t / A in units of 1e-9 credit, estimated in DOUBLE (off by at most one unit for M < 1e6).
-    SELECT d.cost_date, d.warehouse_name, d.split, d.metered_credits, d.query_total, q.tenant_id, q.query_credits,
-           CAST(FLOOR(CAST(d.metered_credits AS DOUBLE) * CAST(q.query_credits AS DOUBLE)
-                      / CAST(d.query_total AS DOUBLE) * 1000000000) AS DECIMAL(38, 0)) AS k
+credit_split_input AS (
+    -- Under `proportional`, tenant t's exact part of M is M x A_t / A.
+    SELECT CAST(d.cost_date AS VARCHAR) || '|' || d.warehouse_name AS split_group,
+           q.tenant_id AS split_item, CAST(NULL AS VARCHAR) AS split_subitem,
+           d.metered_credits * q.query_credits AS numerator, d.query_total AS denominator,
+           d.metered_credits AS rounded_total, CAST(0.000000001 AS DECIMAL(38, 9)) AS split_unit,
+           d.cost_date, d.warehouse_name, q.tenant_id
     FROM warehouse_days AS d
     JOIN query_credits AS q ON q.cost_date = d.cost_date AND q.warehouse_name = d.warehouse_name
-    WHERE d.split IN ('separate', 'proportional')
+    WHERE d.split = 'proportional'
 ),
-floored_parts AS (
-    -- The exact floor of M x A_t / A at 1e-9, decided by exact decimal multiplication (no division).
-    SELECT cost_date, warehouse_name, split, metered_credits, tenant_id, query_credits,
-           CASE WHEN split = 'separate' THEN query_credits
-                WHEN (k + 1) * CAST(0.000000001 AS DECIMAL(38, 9)) * query_total <= metered_credits * query_credits
-                    THEN (k + 1) * CAST(0.000000001 AS DECIMAL(38, 9))
-                WHEN k * CAST(0.000000001 AS DECIMAL(38, 9)) * query_total <= metered_credits * query_credits
-                    THEN k * CAST(0.000000001 AS DECIMAL(38, 9))
-                ELSE (k - 1) * CAST(0.000000001 AS DECIMAL(38, 9)) END AS part
-    FROM estimated_parts
-),
-ranked_parts AS (
-    -- The floors leave a residue (0 <= residue < one unit per part); it goes to the largest share,
-    -- ties to the tenant that sorts first, queries without a tenant last.
-    SELECT cost_date, warehouse_name, split, metered_credits, tenant_id, part,
-           ROW_NUMBER() OVER (PARTITION BY cost_date, warehouse_name
-                              ORDER BY query_credits DESC, tenant_id ASC NULLS LAST) AS share_rank,
-           SUM(CAST(part AS DECIMAL(38, 12))) OVER (PARTITION BY cost_date, warehouse_name) AS parts_total
-    FROM floored_parts
-),
-credit_rows AS (
+compute_rows AS (
     SELECT cost_date, warehouse_name, dedicated_tenant AS tenant_id, 'dedicated' AS attribution,
            metered_credits AS credits
     FROM warehouse_days WHERE split = 'dedicated'
@@ -98,14 +89,58 @@ credit_rows AS (
     SELECT cost_date, warehouse_name, NULL, 'idle', metered_credits - query_total
     FROM warehouse_days WHERE split = 'separate'
     UNION ALL
+    SELECT d.cost_date, d.warehouse_name, q.tenant_id,
+           CASE WHEN q.tenant_id IS NULL THEN 'unattributed' ELSE 'proportional' END, q.query_credits
+    FROM warehouse_days AS d
+    JOIN query_credits AS q ON q.cost_date = d.cost_date AND q.warehouse_name = d.warehouse_name
+    WHERE d.split = 'separate'
+    UNION ALL
     SELECT cost_date, warehouse_name, tenant_id,
-           CASE WHEN tenant_id IS NULL THEN 'unattributed' ELSE 'proportional' END,
-           part + CASE WHEN split = 'proportional' AND share_rank = 1 THEN metered_credits - parts_total ELSE 0 END
-    FROM ranked_parts
+           CASE WHEN tenant_id IS NULL THEN 'unattributed' ELSE 'proportional' END, split_part
+    FROM credit_parts
+),
+cloud_services_days AS (
+    SELECT * FROM billed_cloud_services  -- per day (snowflake_billed_cloud_services.sql)
+),
+cloud_services_split_input AS (
+    -- The billed cloud services of a day go to its compute rows in proportion to their credits: each
+    -- tenant (and the day's unattributed and idle credits) pays its share of the adjustment.
+    SELECT CAST(c.cost_date AS VARCHAR) AS split_group,
+           r.tenant_id AS split_item, r.warehouse_name AS split_subitem,
+           c.billed_cloud_services * r.credits AS numerator, c.compute_credits AS denominator,
+           c.billed_cloud_services AS rounded_total, CAST(0.000000001 AS DECIMAL(38, 9)) AS split_unit,
+           r.cost_date, r.warehouse_name, r.tenant_id
+    FROM (SELECT cost_date, warehouse_name, tenant_id, SUM(CAST(credits AS DECIMAL(38, 12))) AS credits
+          FROM compute_rows GROUP BY cost_date, warehouse_name, tenant_id) AS r
+    JOIN cloud_services_days AS c ON c.cost_date = r.cost_date
+    WHERE c.billed_cloud_services > 0 AND c.compute_credits > 0
+),
+acceleration_rows AS (
+    -- Query-acceleration credits go to the query's tenant (the warehouse's, on a dedicated warehouse).
+    SELECT q.cost_date, q.warehouse_name, COALESCE(w.tenant_id, q.tenant_id) AS tenant_id,
+           SUM(q.acceleration_credits) AS credits
+    FROM queries AS q
+    LEFT JOIN warehouse_tenants AS w ON w.warehouse_name = q.warehouse_name
+    WHERE q.acceleration_credits <> 0
+    GROUP BY q.cost_date, q.warehouse_name, COALESCE(w.tenant_id, q.tenant_id)
+),
+credit_rows AS (
+    SELECT cost_date, warehouse_name, tenant_id, attribution, credits FROM compute_rows
+    UNION ALL
+    SELECT cost_date, warehouse_name, tenant_id, 'cloud_services', split_part FROM cloud_services_parts
+    UNION ALL
+    -- A day whose cloud services ran without any compute: billed whole, per warehouse, to no tenant.
+    SELECT m.cost_date, m.warehouse_name, NULL, 'cloud_services', m.cloud_services_credits
+    FROM metered AS m
+    JOIN cloud_services_days AS c ON c.cost_date = m.cost_date
+    WHERE c.compute_credits = 0
+    UNION ALL
+    SELECT cost_date, warehouse_name, tenant_id, 'query_acceleration', credits FROM acceleration_rows
 ),
 priced_rows AS (
     -- The price in force that day: the warehouse's own price first, else the general one.
-    SELECT r.cost_date, r.warehouse_name, r.tenant_id, r.attribution,
+    SELECT r.cost_date, r.warehouse_name, r.tenant_id,
+           r.attribution,
            CAST(r.credits AS DECIMAL(38, 12)) AS credits,
            COALESCE(specific.price, general.price) AS price
     FROM credit_rows AS r
@@ -119,20 +154,22 @@ priced_rows AS (
      AND (general.effective_to IS NULL OR r.cost_date < general.effective_to)
     WHERE r.credits <> 0
 ),
-costed_rows AS (
-    -- cost = credits x price, floored to micro-dollars; the day's whole cost ROUND(M x price, 6)
-    -- (half away from zero) minus the floors goes to the row with the most credits.
-    SELECT cost_date, warehouse_name, tenant_id, attribution, credits, price,
-           CAST(FLOOR(credits * price * 1000000) AS DECIMAL(38, 0)) * CAST(0.000001 AS DECIMAL(38, 6)) AS cost_floor,
+cost_split_input AS (
+    -- cost_usd: the warehouse-day's cost ROUND(credits x price, 6) (half away from zero), split so that
+    -- each row is within a micro-dollar of its credits x price. No price: no cost (NULL, never 0).
+    SELECT CAST(cost_date AS VARCHAR) || '|' || warehouse_name AS split_group,
+           tenant_id AS split_item, attribution AS split_subitem,
+           credits * price AS numerator, CAST(1 AS DECIMAL(38, 0)) AS denominator,
            ROUND(SUM(CAST(credits * price AS DECIMAL(38, 18))) OVER (PARTITION BY cost_date, warehouse_name), 6)
-               AS warehouse_day_cost,
-           ROW_NUMBER() OVER (PARTITION BY cost_date, warehouse_name
-                              ORDER BY credits DESC, tenant_id ASC NULLS LAST, attribution) AS cost_rank
+               AS rounded_total,
+           CAST(0.000001 AS DECIMAL(38, 6)) AS split_unit,
+           cost_date, warehouse_name, tenant_id, attribution, credits, price
     FROM priced_rows
+    WHERE price IS NOT NULL
 )
-SELECT cost_date, warehouse_name, tenant_id, attribution, credits, price,
-       CAST(cost_floor + CASE WHEN cost_rank = 1
-                              THEN warehouse_day_cost
-                                   - SUM(CAST(cost_floor AS DECIMAL(38, 6))) OVER (PARTITION BY cost_date, warehouse_name)
-                              ELSE 0 END AS DECIMAL(38, 6))
-FROM costed_rows;
+SELECT cost_date, warehouse_name, tenant_id, attribution, credits, price, CAST(split_part AS DECIMAL(38, 6))
+FROM cost_parts
+UNION ALL
+SELECT cost_date, warehouse_name, tenant_id, attribution, credits, price, NULL
+FROM priced_rows
+WHERE price IS NULL;

@@ -2,12 +2,7 @@
 -- queries have a tenant only through a query tag. `credits_without_tenant` is what none of their queries'
 -- tags named a tenant for (on shared warehouses it ends up `unattributed`).
 WITH user_tags AS (
-    SELECT DISTINCT object_name
-    FROM account_usage.tag_references
-    WHERE UPPER(tag_name) = UPPER(:tenant_tag)
-      AND UPPER(domain) = 'USER'
-      AND object_deleted IS NULL
-      AND NULLIF(TRIM(tag_value), '') IS NOT NULL
+    SELECT DISTINCT object_name FROM object_tenant_tags WHERE domain = 'USER'
 ),
 queries AS (
     SELECT q.user_name, q.warehouse_name,

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import SNOWFLAKE_CREDIT_DAILY
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
@@ -39,7 +40,9 @@ COST_SOURCES = (
     CostSource("snowflake", "snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
     CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),
+    CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
+NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
 
 
 # A day's cost, its part without a tenant, and the cost of each source (plotted day by day).
@@ -52,23 +55,34 @@ FIGURES = {
 }
 
 
-def present_sources(session: WarehouseSession) -> list[CostSource]:
+def present_sources(session: WarehouseSession, sources: tuple[CostSource, ...] = COST_SOURCES) -> list[CostSource]:
     """The sources whose table or view exists: a concern that never ran contributes nothing."""
     existing = session.relations_in("metering")
-    return [source for source in COST_SOURCES if source.relation in existing]
+    return [source for source in sources if source.relation in existing]
+
+
+def replaced_days(sources: list[CostSource]) -> str:
+    """The relation ``cost_explorer_replaced_days``: days whose AWS cost a FOCUS dataset counts instead of
+    Cost Explorer (settings focus.cost_explorer_overlap); none when no FOCUS source is present."""
+    focus = any(source.relation == "focus_cost_daily" for source in sources)
+    return COST_EXPLORER_REPLACED_DAYS if focus else NO_REPLACED_DAYS
 
 
 def source_rows(sources: list[CostSource]) -> dict[str, str]:
-    """The relation ``cost_source_rows`` the summary SQL reads: the UNION ALL of the sources' fragments."""
-    return {"cost_source_rows": union_all(source.sql for source in sources) if sources else NO_SOURCE_ROWS}
+    """The relation ``cost_source_rows`` the summary SQL reads: the UNION ALL of the sources' fragments,
+    and ``cost_explorer_replaced_days`` that the AWS fragment leaves out (days whose AWS cost a FOCUS
+    dataset counts instead, settings focus.cost_explorer_overlap)."""
+    return {"cost_source_rows": union_all(source.sql for source in sources) if sources else NO_SOURCE_ROWS,
+            "cost_explorer_replaced_days": replaced_days(sources)}
 
 
 def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every cost of a day, per tenant (NULL = unattributed), module and resource type.
 
     AWS (latest Cost Explorer rows, one grouping per day), Snowflake (credit cost), Databricks (priced
-    usage by tenant tag; rows without a price are excluded until priced) and external API costs (at
-    provider cost). Per day and source the rows add up to the source's total exactly; a source whose
+    usage by tenant tag; rows without a price are excluded until priced), external API costs (at
+    provider cost) and FOCUS datasets (counted charges, one resource type per provider: `focus_aws`,
+    `focus_microsoft`...; a day whose AWS cost FOCUS counts has no Cost Explorer rows). Per day and source the rows add up to the source's total exactly; a source whose
     table does not exist yet contributes nothing.
     """
     start, end = window_dates(context)
@@ -103,7 +117,8 @@ CHECKS = [
 def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=DAILY_TENANT_SUMMARY,
-                     deps=[AWS_COST_DAILY, SNOWFLAKE_CREDIT_DAILY, DATABRICKS_PRICED_USAGE, EXTERNAL_API_COSTS],
+                     deps=[AWS_COST_DAILY, SNOWFLAKE_CREDIT_DAILY, DATABRICKS_PRICED_USAGE, EXTERNAL_API_COSTS,
+                           FOCUS_COST_DAILY],
                      group_name="attribution", kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(daily_tenant_summary)
     return dg.Definitions(assets=[asset])

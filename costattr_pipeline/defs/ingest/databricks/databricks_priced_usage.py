@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS_USAGE, recompute_days
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import SourceError
@@ -30,7 +31,8 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
     The unit price is `pricing.effective_list.default` (else `pricing.default`) of the list price with the
     same SKU (and cloud and account when both carry one) whose window [price_start_time, price_end_time)
     holds usage_start_time, so usage exactly at a price change takes the new price. cost = usage_quantity x
-    unit_price in exact decimals, in the price's currency. Retractions are negative records, so every sum
+    unit_price in exact decimals, in the price's currency, and cost_usd = cost x the USD rate in force on
+    the usage day (settings.yaml `fx_to_usd`; the rate is kept on the row). Retractions are negative records, so every sum
     nets them out. product_id and tenant_id come from the custom tags named in settings.yaml
     (`databricks.product_tag`, `databricks.tenant_tag`); NULL means untagged. A record without a price keeps
     NULL price and cost and fails the blocking check.
@@ -51,13 +53,16 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
                 f"{first['prices']} list prices (different currencies or clouds) apply equally to usage record "
                 f"{first['record_id']!r} at {first['usage_start_time']}: keep one per SKU, cloud and account")
         with session.transaction():
-            session.execute(PRICED_USAGE_SQL, params)
+            fx_rates.load_fx_rates(session, settings)
+            session.execute(PRICED_USAGE_SQL, params, fx_rates.RELATIONS)
         unpriced = session.rows(f"""
             SELECT sku_name, cloud, COUNT(*) AS usage_rows, MIN(usage_start_time) AS first_usage,
                    MAX(usage_start_time) AS last_usage
             FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND unit_price IS NULL
             GROUP BY sku_name, cloud ORDER BY sku_name, cloud""", params)
         mismatches = session.rows(RECONCILE_SQL, params)
+        rates = fx_rates.fx_rate_check(session, "metering.databricks_priced_usage", "usage_date", "cost", USAGE_WINDOW,
+                                       params)
         day_shares = session.rows(f"""
             SELECT usage_date, currency, SUM(CAST(cost AS DECIMAL(38, 18))) AS cost,
                    SUM(CAST(CASE WHEN product_id IS NULL THEN cost ELSE 0 END AS DECIMAL(38, 18))) AS untagged
@@ -85,6 +90,7 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
                        success="Every usage row has a list price",
                        metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced])}),
             rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
+            rates,
             rows_check(CHECK_PRODUCT_TAG_COVERAGE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
                        columns=["usage_date", "currency", "cost", "untagged", "threshold"],
                        failure=f"{len(breaches)} day(s) with untagged cost over the threshold",
@@ -100,6 +106,7 @@ CHECKS = [
     dg.AssetCheckSpec(CHECK_RECONCILES, asset=DATABRICKS_PRICED_USAGE, blocking=True,
                       description="ERROR unless, per day, every landed record appears once with its quantity "
                                   "(record counts and quantity totals equal)."),
+    fx_rates.fx_rate_check_spec(DATABRICKS_PRICED_USAGE),
     dg.AssetCheckSpec(CHECK_PRODUCT_TAG_COVERAGE, asset=DATABRICKS_PRICED_USAGE,
                       description="WARN when a day's share of priced cost without a data product tag is strictly "
                                   "greater than the unattributed threshold in force (settings.yaml, default 2 %)."),

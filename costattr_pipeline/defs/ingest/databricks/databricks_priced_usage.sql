@@ -2,7 +2,8 @@
 -- Unit price = pricing.effective_list.default, else pricing.default, of the best list price in
 -- force at usage_start_time; cost = usage_quantity x unit price, exact. A record without a price
 -- keeps NULL price and cost (never zero) and fails the asset check. Retractions (negative quantities)
--- are kept as records, so every sum nets them out.
+-- are kept as records, so every sum nets them out. cost is in the price's currency; cost_usd is cost
+-- at the USD rate in force on the usage day (to 18 decimals).
 DELETE FROM metering.databricks_priced_usage
 WHERE usage_date >= :start_date AND usage_date < :end_date;
 
@@ -41,11 +42,19 @@ SELECT u.usage_date,
        p.price_source,
        u.record_id,
        u.record_type,
-       u.usage_start_time
+       u.usage_start_time,
+       fx.rate_to_usd AS fx_rate_to_usd,
+       CAST(CAST(u.usage_quantity * p.unit_price AS DECIMAL(38, 18)) * fx.rate_to_usd AS DECIMAL(38, 18)) AS cost_usd
 FROM usage_rows AS u
 LEFT JOIN prices AS p
   ON p.sku_name = u.sku_name
  AND p.cloud IS NOT DISTINCT FROM u.cloud
  AND p.account_id IS NOT DISTINCT FROM u.account_id
  AND p.segment_start <= u.usage_start_time
- AND (p.segment_end IS NULL OR u.usage_start_time < p.segment_end);
+ AND (p.segment_end IS NULL OR u.usage_start_time < p.segment_end)
+-- The USD rate in force on the usage day (settings.yaml fx_to_usd; USD is 1). No rate: cost_usd is NULL
+-- and the blocking check fx_rate_found names the currency and the day.
+LEFT JOIN fx_rates_to_usd AS fx
+  ON fx.currency = p.currency_code
+ AND fx.effective_from <= u.usage_date
+ AND (fx.effective_to IS NULL OR u.usage_date < fx.effective_to);

@@ -17,8 +17,13 @@ CREATE TABLE IF NOT EXISTS metering.databricks_priced_usage (
     price_source     VARCHAR,                  -- 'effective_list' or 'default'
     record_id        VARCHAR NOT NULL,
     record_type      VARCHAR NOT NULL,
-    usage_start_time TIMESTAMP NOT NULL
+    usage_start_time TIMESTAMP NOT NULL,
+    fx_rate_to_usd   DECIMAL(20, 10),          -- USD per unit of currency on usage_date (1 for USD); NULL: no rate
+    cost_usd         DECIMAL(38, 18)           -- cost x fx_rate_to_usd; NULL without a price or a rate
 );
+-- Warehouses created before the USD conversion get its two columns.
+ALTER TABLE metering.databricks_priced_usage ADD COLUMN IF NOT EXISTS fx_rate_to_usd DECIMAL(20, 10);
+ALTER TABLE metering.databricks_priced_usage ADD COLUMN IF NOT EXISTS cost_usd DECIMAL(38, 18);
 
 -- The best list prices, by stretches of time (contract section 4). A price can price a usage record
 -- of the same SKU, the same cloud and account when both sides carry one, and a window

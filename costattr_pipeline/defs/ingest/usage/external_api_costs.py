@@ -2,10 +2,12 @@
 
 import dagster as dg
 
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import current_project, window_dates
+from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -17,26 +19,31 @@ LAND_EXTERNAL_SQL = sql_file(__file__, "external_api_costs.sql")
 COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
-def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
+def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_files: CostattrConfig,
                        usage_exports: UsageExports) -> dg.MaterializeResult:
-    """Third-party API costs (USD) from `usage/external_api_costs`, landed per cost_date.
+    """Third-party API costs from `usage/external_api_costs`, landed per cost_date, with their amount in USD
+    at the rate in force on the day (settings.yaml `fx_to_usd`; an empty currency is USD).
 
     They are part of each tenant's cost (daily tenant summary, resource type `external_api`) and are
     passed through to the tenant's bill with the rate card's markup. tenant_id NULL: no tenant caused
     the cost.
     """
     start, end = window_dates(context)
-    costs, name = usage_exports.external_api_costs()
+    costs, name = usage_exports.external_api_costs(start, end)
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params)
+        replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
+                       before=lambda: fx_rates.load_fx_rates(session, config_files.settings()),
+                       relations=fx_rates.RELATIONS)
+        rates = fx_rates.fx_rate_check(session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW,
+                                       params)
         metadata = partition_metadata(
             context, session, "metering.external_api_costs", COST_WINDOW, params, partition_column="cost_date",
             tables_sql=TABLES_SQL,
-            figures={"total_usd": "SUM(CAST(amount AS DECIMAL(38, 12)))",
-                     "untagged_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount ELSE 0 END "
-                                     "AS DECIMAL(38, 12)))"},
+            figures={"total_usd": "SUM(CAST(amount_usd AS DECIMAL(38, 18)))",
+                     "untagged_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END "
+                                     "AS DECIMAL(38, 18)))"},
             order_by="cost_date, tenant_id NULLS FIRST, provider")
     return dg.MaterializeResult(
         metadata=metadata,
@@ -47,6 +54,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
                 metadata={"source_rows": dg.MetadataValue.int(costs.num_rows if costs is not None else 0)},
             ),
+            rates,
         ],
     )
 
@@ -54,6 +62,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
 CHECKS = [
     dg.AssetCheckSpec(CHECK_EXTERNAL_SOURCE_PRESENT, asset=EXTERNAL_API_COSTS,
                       description="WARN when there is no external_api_costs file: pass-through is 0."),
+    fx_rates.fx_rate_check_spec(EXTERNAL_API_COSTS),
 ]
 
 

@@ -38,7 +38,7 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
     counts each event_id once (its earliest copy), across all landed days. Billing reads the view.
     """
     start, end = window_dates(context)
-    events, name = usage_exports.usage_events()
+    events, name = usage_exports.usage_events(start, end)
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)

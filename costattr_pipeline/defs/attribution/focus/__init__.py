@@ -1,0 +1,1 @@
+"""FOCUS charges attributed to tenants by tag or custom column, per provider."""

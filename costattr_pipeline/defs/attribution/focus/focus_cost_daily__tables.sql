@@ -1,0 +1,27 @@
+CREATE SCHEMA IF NOT EXISTS metering;
+CREATE SCHEMA IF NOT EXISTS config;
+
+-- Every counted-or-not FOCUS charge of a day, attributed: one row per landed charge (its landing row
+-- is load_id, source_file, source_row). tenant_id NULL: unattributed.
+CREATE TABLE IF NOT EXISTS metering.focus_cost_daily (
+    cost_date          DATE NOT NULL,
+    provider           VARCHAR NOT NULL,
+    resource_type      VARCHAR NOT NULL,        -- focus_<provider>, the summary's resource type
+    billing_account_id VARCHAR NOT NULL,
+    tenant_id          VARCHAR,
+    module_id          VARCHAR,
+    attribution_rule   VARCHAR NOT NULL,        -- column (custom x_ column), tag (Tags key), unattributed
+    cost_column        VARCHAR NOT NULL,        -- EffectiveCost or BilledCost
+    cost_usd           DECIMAL(38, 18) NOT NULL,
+    counted            BOOLEAN NOT NULL,        -- FALSE: the same money is counted from Cost Explorer
+    overlap            VARCHAR,                 -- NULL, cost_explorer_counted, focus_counted
+    load_id            VARCHAR NOT NULL,
+    source_file        VARCHAR NOT NULL,
+    source_row         BIGINT NOT NULL
+);
+
+-- settings.yaml focus.cost_explorer_overlap: the AWS billing accounts Cost Explorer also fetches.
+CREATE TABLE IF NOT EXISTS config.focus_cost_explorer_accounts (
+    billing_account_id VARCHAR NOT NULL,
+    counted            VARCHAR NOT NULL         -- cost_explorer or focus
+);

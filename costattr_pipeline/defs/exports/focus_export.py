@@ -1,0 +1,115 @@
+"""``metering/focus_export``: costattr's attributed costs as a FOCUS 1.2 dataset, checked against the summary."""
+
+import datetime as dt
+
+import dagster as dg
+
+from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (DAILY_TENANT_SUMMARY, CostSource,
+                                                                                     present_sources, replaced_days)
+from costattr_pipeline.lib.billing_config import load_billing_config, months
+from costattr_pipeline.lib.sql import sql_file, union_all
+from costattr_pipeline.metadata import partition_metadata, rows_check
+from costattr_pipeline.defs.attribution.focus.focus_cost_daily import previous_and_current_period
+from costattr_pipeline.project import current_project, range_schedule, window_dates
+from costattr_pipeline.resources.config import CostattrConfig
+from costattr_pipeline.resources.warehouse import Warehouse
+
+FOCUS_EXPORT = dg.AssetKey(["metering", "focus_export"])
+CHECK_MATCHES_SUMMARY = "sums_to_daily_tenant_summary"
+FOCUS_VERSION = "1.2"
+UNKNOWN_ACCOUNT = "unknown"
+
+TABLES_SQL = sql_file(__file__, "focus_export__tables.sql")
+EXPORT_SQL = sql_file(__file__, "focus_export.sql")
+RECONCILE_SQL = sql_file(__file__, "focus_export__reconcile.sql")
+WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
+# The same charges the daily tenant summary counts, one fragment per source (sources/).
+EXPORT_SOURCES = (
+    CostSource("aws", "aws_cost_day_rows", sql_file(__file__, "sources/aws.sql")),
+    CostSource("snowflake", "snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
+    CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
+    CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),
+    CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
+)
+NO_EXPORT_ROWS = "SELECT * FROM metering.focus_export WHERE 1 = 0"
+
+
+def _rate_card_versions(config_files: CostattrConfig, start: dt.date, end: dt.date) -> tuple[str, dict]:
+    """The relation ``rate_card_versions`` (period_start, rate_card_version) of the window's months."""
+    billing = load_billing_config(config_files.path)
+    bound = [(month, version.version) for month in months(start, end)
+             if (version := billing.version_in_force(month)) is not None]
+    if not bound:
+        return "SELECT CAST(NULL AS DATE) AS period_start, CAST(NULL AS VARCHAR) AS rate_card_version WHERE 1 = 0", {}
+    params: dict[str, object] = {}
+    parts = []
+    for index, (month, version) in enumerate(bound):
+        params[f"period_{index}"], params[f"version_{index}"] = month, version
+        parts.append(f"SELECT CAST(:period_{index} AS DATE) AS period_start, "
+                     f"CAST(:version_{index} AS VARCHAR) AS rate_card_version")
+    return " UNION ALL ".join(parts), params
+
+
+def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                 config_files: CostattrConfig) -> dg.MaterializeResult:
+    """costattr's attributed costs as a FOCUS 1.2 cost and usage dataset (`costattr export focus` writes a month).
+
+    One row per source charge and tenant: each Cost Explorer group, Snowflake warehouse-day split, Databricks
+    usage record, external API cost line and counted FOCUS charge that daily_tenant_summary counts. The FOCUS
+    columns are filled from what the source says (see docs/focus.md); costattr's own are `x_TenantId`,
+    `x_ModuleId`, `x_AttributionRule`, `x_RateCardVersion` (external API costs, passed through under the
+    rate card), `x_CostattrResourceType`, `x_CountedCost` (the amount costattr counts) and, for a charge split
+    between tenants, FOCUS 1.3's allocation columns (`x_AllocatedMethodId`, ...). Per day and resource type the
+    export adds up to the summary exactly (blocking check).
+    """
+    start, end = window_dates(context)
+    settings = config_files.settings()
+    overlap_accounts = settings.focus.cost_explorer_overlap.billing_account_ids
+    versions, version_params = _rate_card_versions(config_files, start, end)
+    params = {"start_date": start, "end_date": end, "snowflake_account": UNKNOWN_ACCOUNT,
+              "cost_explorer_account": overlap_accounts[0] if len(overlap_accounts) == 1 else UNKNOWN_ACCOUNT,
+              **version_params}
+    with warehouse.session() as session:
+        session.execute(TABLES_SQL)
+        sources = present_sources(session, EXPORT_SOURCES)
+        relations = {"export_rows": union_all(source.sql for source in sources) if sources else NO_EXPORT_ROWS,
+                     "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions}
+        with session.transaction():
+            session.execute(EXPORT_SQL, params, relations)
+        mismatches = (session.rows(RECONCILE_SQL, params)
+                      if "daily_tenant_summary" in session.relations_in("metering") else [])
+        metadata = partition_metadata(
+            context, session, "metering.focus_export", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
+                    "effective_cost": "SUM(CAST(EffectiveCost AS DECIMAL(38, 18)))",
+                    "counted_cost": "SUM(CAST(x_CountedCost AS DECIMAL(38, 18)))",
+                    "split_rows": "SUM(CASE WHEN x_AllocatedMethodId IS NOT NULL THEN 1 ELSE 0 END)"},
+            order_by="cost_date, x_CostattrResourceType, x_TenantId NULLS FIRST, x_SourceRecord",
+        )
+    metadata["focus_version"] = dg.MetadataValue.text(FOCUS_VERSION)
+    return dg.MaterializeResult(metadata=metadata, check_results=[
+        rows_check(CHECK_MATCHES_SUMMARY, mismatches, "mismatches"),
+    ])
+
+
+CHECKS = [
+    dg.AssetCheckSpec(CHECK_MATCHES_SUMMARY, asset=FOCUS_EXPORT, blocking=True,
+                      description="ERROR unless, per day and resource type, the export's x_CountedCost adds up to "
+                                  "metering.daily_tenant_summary exactly."),
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    project = current_project()
+    asset = dg.asset(key=FOCUS_EXPORT, deps=[DAILY_TENANT_SUMMARY], group_name="exports",
+                     kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
+                     backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(focus_export)
+    job = dg.define_asset_job("focus_export", selection=[FOCUS_EXPORT],
+                              description="Rebuild the FOCUS export of a range of days from the summary.")
+    schedule = range_schedule(
+        "focus_export_daily", "0 9 * * *", job, lambda tick: previous_and_current_period(tick, project),
+        "09:00 UTC: the FOCUS export of the previous and the current month, after the morning's landings and "
+        "roll-up (restatements reach back a month).")
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])

@@ -1,0 +1,66 @@
+-- costattr's attributed costs as FOCUS 1.2 rows, replacing the run's window. The rows are the relation
+-- export_rows: the UNION ALL of the fragments in sources/ whose tables exist (see focus_export.py), the
+-- same charges daily_tenant_summary counts. What a source does not say takes FOCUS's neutral value: the
+-- charge period is the day, the billing period its calendar month, the currency USD. InvoiceId is null:
+-- costattr issues no invoice.
+DELETE FROM metering.focus_export
+WHERE cost_date >= :start_date AND cost_date < :end_date;
+
+INSERT INTO metering.focus_export
+SELECT r.cost_date,
+       CAST(NULL AS VARCHAR) AS AvailabilityZone,
+       r.billed_cost AS BilledCost,
+       r.billing_account_id AS BillingAccountId,
+       r.billing_account_name AS BillingAccountName,
+       CAST(NULL AS VARCHAR) AS BillingAccountType,
+       'USD' AS BillingCurrency,
+       COALESCE(r.billing_period_end, CAST(DATE_TRUNC('MONTH', r.cost_date) + INTERVAL 1 MONTH AS TIMESTAMP)) AS BillingPeriodEnd,
+       COALESCE(r.billing_period_start, CAST(DATE_TRUNC('MONTH', r.cost_date) AS TIMESTAMP)) AS BillingPeriodStart,
+       r.charge_category AS ChargeCategory,
+       r.charge_class AS ChargeClass,
+       r.charge_description AS ChargeDescription,
+       COALESCE(r.charge_frequency, 'Usage-Based') AS ChargeFrequency,
+       COALESCE(r.charge_period_end, CAST(r.cost_date + INTERVAL 1 DAY AS TIMESTAMP)) AS ChargePeriodEnd,
+       COALESCE(r.charge_period_start, CAST(r.cost_date AS TIMESTAMP)) AS ChargePeriodStart,
+       r.consumed_quantity AS ConsumedQuantity,
+       r.consumed_unit AS ConsumedUnit,
+       r.contracted_cost AS ContractedCost,
+       r.contracted_unit_price AS ContractedUnitPrice,
+       r.effective_cost AS EffectiveCost,
+       CAST(NULL AS VARCHAR) AS InvoiceId,
+       r.invoice_issuer_name AS InvoiceIssuerName,
+       r.list_cost AS ListCost,
+       r.list_unit_price AS ListUnitPrice,
+       r.pricing_category AS PricingCategory,
+       CASE WHEN r.pricing_quantity IS NOT NULL THEN 'USD' END AS PricingCurrency,
+       r.pricing_quantity AS PricingQuantity,
+       r.pricing_unit AS PricingUnit,
+       r.provider_name AS ProviderName,
+       r.publisher_name AS PublisherName,
+       r.region_id AS RegionId,
+       r.region_name AS RegionName,
+       r.resource_id AS ResourceId,
+       r.resource_name AS ResourceName,
+       r.focus_resource_type AS ResourceType,
+       r.service_category AS ServiceCategory,
+       r.service_name AS ServiceName,
+       r.service_subcategory AS ServiceSubcategory,
+       r.sku_id AS SkuId,
+       r.sku_price_id AS SkuPriceId,
+       r.sub_account_id AS SubAccountId,
+       r.sub_account_name AS SubAccountName,
+       CASE WHEN r.sub_account_id IS NOT NULL THEN 'Sub Account' END AS SubAccountType,
+       r.tags AS Tags,
+       r.tenant_id AS x_TenantId,
+       r.module_id AS x_ModuleId,
+       r.attribution_rule AS x_AttributionRule,
+       CASE WHEN r.resource_type = 'external_api' THEN v.rate_card_version END AS x_RateCardVersion,
+       r.resource_type AS x_CostattrResourceType,
+       r.counted_cost AS x_CountedCost,
+       r.source_record AS x_SourceRecord,
+       r.allocated_method_id AS x_AllocatedMethodId,
+       r.allocated_method_details AS x_AllocatedMethodDetails,
+       r.allocated_resource_id AS x_AllocatedResourceId,
+       r.allocated_resource_name AS x_AllocatedResourceName
+FROM export_rows AS r
+LEFT JOIN rate_card_versions AS v ON v.period_start = CAST(DATE_TRUNC('MONTH', r.cost_date) AS DATE);
