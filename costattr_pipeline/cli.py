@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                                               "<warehouse folder>/reports)")
     output = argparse.ArgumentParser(add_help=False)
     shown = output.add_mutually_exclusive_group()
-    shown.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    shown.add_argument("--quiet", action="store_true",
+                       help="print no progress and no summary (errors and alerts still go to stderr)")
     shown.add_argument("--json", action="store_true",
                        help="print one JSON document (runs, assets with rows and totals, checks, files) and no progress")
     commands = parser.add_subparsers(dest="command", required=True)
