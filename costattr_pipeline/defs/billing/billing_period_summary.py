@@ -19,7 +19,7 @@ from costattr_pipeline.defs.ingest.usage.usage_events import USAGE_EVENTS
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -151,16 +151,15 @@ def billing_period_summary(context: dg.AssetExecutionContext, warehouse: Warehou
                 params)
             blocking = audit(BILLING_PERIOD_SUMMARY, rows_check(CHECK_TOTAL_IS_SUM, wrong_totals, "wrong"),
                              rows_check(CHECK_ONE_BILL, duplicates, "duplicates"))
-        metadata = table_metadata(
-            session, "metering.billing_period_summary", WINDOW, params,
-            totals={"total_billed": "SUM(total)", "customer_levy": "SUM(customer_levy)",
-                    "facility_fee": "SUM(facility_fee)", "variable_consumption": "SUM(variable_consumption)",
-                    "pass_through": "SUM(pass_through)"},
-            order_by="period_start, tenant_id",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.billing_period_summary", WINDOW, params, partition_column="period_start",
+            tables_sql=TABLES_SQL,
+            # One version binds a whole month, so a month's bills share it.
+            figures={"total_billed": "SUM(total)", "customer_levy": "SUM(customer_levy)",
+                     "facility_fee": "SUM(facility_fee)", "variable_consumption": "SUM(variable_consumption)",
+                     "pass_through": "SUM(pass_through)", "rate_card_version": "MIN(rate_card_version)"},
+            order_by="period_start, tenant_id")
     metadata["config_hash"] = dg.MetadataValue.text(config.content_hash)
-    metadata["rate_card_versions"] = dg.MetadataValue.text(
-        ", ".join(sorted(set(bills.column("rate_card_version").to_pylist()))) or "none")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[

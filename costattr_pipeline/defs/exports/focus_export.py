@@ -10,7 +10,7 @@ from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary impo
                                                                                      present_sources, replaced_days)
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import previous_and_current_period
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -81,9 +81,10 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
             blocking = audit(FOCUS_EXPORT, rows_check(
                 CHECK_MATCHES_SUMMARY, session.rows(RECONCILE_SQL, params)
                 if "daily_tenant_summary" in session.relations_in("metering") else [], "mismatches"))
-        metadata = table_metadata(
-            session, "metering.focus_export", WINDOW, params,
-            totals={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
+        metadata = partition_metadata(
+            context, session, "metering.focus_export", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
                     "effective_cost": "SUM(CAST(EffectiveCost AS DECIMAL(38, 18)))",
                     "counted_cost": "SUM(CAST(x_CountedCost AS DECIMAL(38, 18)))",
                     "split_rows": "SUM(CASE WHEN x_AllocatedMethodId IS NOT NULL THEN 1 ELSE 0 END)"},

@@ -13,7 +13,7 @@ from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
 from costattr_pipeline.lib.config import FocusSettings, Settings
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -127,9 +127,10 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
                            failure="FOCUS AWS cost and Cost Explorer cost are both counted on these days: say in "
                                    "settings.yaml focus.cost_explorer_overlap which AWS billing accounts Cost "
                                    "Explorer fetches and which source counts for them"))
-        metadata = table_metadata(
-            session, "metering.focus_cost_daily", WINDOW, params,
-            totals={"counted_usd": "SUM(CAST(CASE WHEN counted THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
+        metadata = partition_metadata(
+            context, session, "metering.focus_cost_daily", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"counted_usd": "SUM(CAST(CASE WHEN counted THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
                     "unattributed_usd": "SUM(CAST(CASE WHEN counted AND tenant_id IS NULL THEN cost_usd ELSE 0 END "
                                         "AS DECIMAL(38, 18)))",
                     "not_counted_usd": "SUM(CAST(CASE WHEN counted THEN 0 ELSE cost_usd END AS DECIMAL(38, 18)))"},

@@ -19,7 +19,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily
     price_check, price_check_spec, provisional_range)
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource
@@ -52,9 +52,10 @@ def _report(context: dg.AssetExecutionContext, warehouse: Warehouse, config_file
             load_credit_prices(session, settings.snowflake)
             session.execute(sql, {**params, **extra}, relations)
             blocking = audit(key, price_check(session, MONTH_WINDOW, params, table, label))
-        metadata = table_metadata(
-            session, table, MONTH_WINDOW, params,
-            totals={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+        metadata = partition_metadata(
+            context, session, table, MONTH_WINDOW, params, partition_column="month_start",
+            tables_sql=REPORT_TABLES_SQL,
+            figures={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
             order_by=order_by,
         )

@@ -13,7 +13,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (CRE
                                                                            UNTAGGED_USERS_SQL, credit_relations,
                                                                            tag_parameters)
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
@@ -124,9 +124,10 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
                 rows_check(CHECK_CREDITS_RECONCILE, credit_mismatches(session, relations, start, end), "mismatches"))
         breaches = days_over_threshold(session, settings, start, end)
         users = untagged_users(session, relations, settings.snowflake, start, end)
-        metadata = table_metadata(
-            session, "metering.snowflake_credit_daily", DAY_WINDOW, params,
-            totals={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+        metadata = partition_metadata(
+            context, session, "metering.snowflake_credit_daily", DAY_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))",
                     "credits_without_tenant": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END "
                                               "AS DECIMAL(38, 12)))"},

@@ -11,7 +11,7 @@ from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
@@ -44,6 +44,16 @@ COST_SOURCES = (
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
+
+
+# A day's cost, its part without a tenant, and the cost of each source (plotted day by day).
+FIGURES = {
+    "total_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
+    "unattributed_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
+    **{f"{source.resource_type}_usd": f"SUM(CAST(CASE WHEN resource_type = '{source.resource_type}' THEN cost_usd "
+                                      "ELSE 0 END AS DECIMAL(38, 18)))" for source in COST_SOURCES},
+    "tenants": "COUNT(DISTINCT tenant_id)",
+}
 
 
 def present_sources(session: WarehouseSession, sources: tuple[CostSource, ...] = COST_SOURCES) -> list[CostSource]:
@@ -85,13 +95,10 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
             session.execute(SUMMARY_SQL, params, source_rows(sources))
             blocking = audit(DAILY_TENANT_SUMMARY, rows_check(
                 CHECK_RECONCILES, session.rows(RECONCILE_SQL, params, source_rows(sources)), "mismatches"))
-        metadata = table_metadata(
-            session, "metering.daily_tenant_summary", WINDOW, params,
-            totals={"total_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
-                    "unattributed_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END "
-                                        "AS DECIMAL(38, 18)))"},
-            order_by="cost_date, tenant_id NULLS FIRST, resource_type, module_id NULLS FIRST",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.daily_tenant_summary", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, figures=FIGURES,
+            order_by="cost_date, tenant_id NULLS FIRST, resource_type, module_id NULLS FIRST")
     metadata["sources_read"] = dg.MetadataValue.text(", ".join(source.resource_type for source in sources) or "none")
     return dg.MaterializeResult(
         metadata=metadata,

@@ -12,7 +12,7 @@ from costattr_pipeline.lib.config import AwsSettings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import bind_script, sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -166,15 +166,17 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
         before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
         parsed, blocking = _land_atomically(session, fetches, aws, start, end, context.log)
         added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
-        metadata = table_metadata(
-            session, "metering.aws_cost_day_rows", WINDOW, params,
-            totals={"total_usd": "SUM(amount_usd)",
-                    "untagged_usd": "SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END)"},
-            order_by="cost_date, tenant_id NULLS FIRST, service",
-        )
-    metadata["rows_added"] = dg.MetadataValue.int(int(added))
-    metadata["fetches_found"] = dg.MetadataValue.int(len(fetches))
-    metadata["fetches_parsed"] = dg.MetadataValue.int(parsed)
+        # A day's figures are those of the rows it counts (metering.aws_cost_day_rows, a view of the landing).
+        metadata = partition_metadata(
+            context, session, "metering.aws_cost_day_rows", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, schema_table="metering.aws_cost_daily",
+            figures={"total_usd": "SUM(amount_usd)",
+                     "untagged_usd": "SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END)",
+                     "estimated_rows": "SUM(CASE WHEN estimated THEN 1 ELSE 0 END)"},
+            order_by="cost_date, tenant_id NULLS FIRST, service")
+    metadata["run_rows_added"] = dg.MetadataValue.int(int(added))
+    metadata["run_fetches_found"] = dg.MetadataValue.int(len(fetches))
+    metadata["run_fetches_parsed"] = dg.MetadataValue.int(parsed)
     context.log.info(f"Landed {added} new Cost Explorer rows for [{start}, {end}) from {len(fetches)} fetch(es)")
     return dg.MaterializeResult(
         metadata=metadata,

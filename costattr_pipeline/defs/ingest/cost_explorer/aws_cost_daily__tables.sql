@@ -2,17 +2,17 @@ CREATE SCHEMA IF NOT EXISTS metering;
 
 -- Append-only landing: every row ever loaded, with the identity of its load.
 CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
-    cost_date   DATE NOT NULL,
+    cost_date   DATE NOT NULL,           -- the day of ResultsByTime[].TimePeriod.Start (UTC)
     grouped_by  VARCHAR NOT NULL,        -- GroupDefinitions of the fetch, e.g. TAG:tenant_id,DIMENSION:SERVICE
     tenant_id   VARCHAR,                 -- NULL: the resource has no tenant tag (tenant_id$)
-    module_id   VARCHAR,
-    service     VARCHAR,
-    amount_usd  DECIMAL(38, 12) NOT NULL,
-    currency    VARCHAR,
-    estimated   BOOLEAN NOT NULL,
+    module_id   VARCHAR,                 -- module tag value when the fetch groups by it; else NULL
+    service     VARCHAR,                 -- AWS service when the fetch groups by SERVICE; else NULL
+    amount_usd  DECIMAL(38, 12) NOT NULL, -- USD, exact: the group's metric (UnblendedCost by default)
+    currency    VARCHAR,                 -- the metric's Unit as Cost Explorer gives it (USD)
+    estimated   BOOLEAN NOT NULL,        -- Cost Explorer's Estimated flag: the day may still be restated
     load_id     VARCHAR NOT NULL,        -- content hash of the fetch: the same bytes load once
     source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
-    loaded_at   TIMESTAMP NOT NULL
+    loaded_at   TIMESTAMP NOT NULL       -- UTC time the fetch was landed
 );
 
 -- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.

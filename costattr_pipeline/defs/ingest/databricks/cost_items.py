@@ -9,7 +9,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DAT
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -65,9 +65,10 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
             blocking = audit(COST_ITEMS, rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
                              rows_check(CHECK_ITEMS_RECONCILE, session.rows(COST_ITEMS_RECONCILE_SQL, params),
                                         "mismatches"))
-        metadata = table_metadata(
-            session, "app.cost_items", OUR_ITEMS, params,
-            totals={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
+        metadata = partition_metadata(
+            context, session, "app.cost_items", OUR_ITEMS, params, partition_column="start_month",
+            tables_sql=TABLES_SQL,
+            figures={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
             order_by="start_month, entity_id, currency",
         )
     return dg.MaterializeResult(

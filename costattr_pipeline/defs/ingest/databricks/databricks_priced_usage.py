@@ -8,7 +8,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -78,15 +78,15 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
                    SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18))) AS untagged_usd
             FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND cost_usd IS NOT NULL
             GROUP BY usage_date ORDER BY usage_date""", params)
-        metadata = table_metadata(
-            session, "metering.databricks_priced_usage", USAGE_WINDOW, params,
-            totals={"total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
-                    "untagged_cost_usd": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END "
-                                         "AS DECIMAL(38, 18)))",
-                    "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
-                    "data_products": "COUNT(DISTINCT product_id)"},
-            order_by="usage_date, product_id NULLS FIRST, record_id",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.databricks_priced_usage", USAGE_WINDOW, params, partition_column="usage_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
+                     "untagged_cost_usd": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END "
+                                          "AS DECIMAL(38, 18)))",
+                     "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
+                     "data_products": "COUNT(DISTINCT product_id)"},
+            order_by="usage_date, product_id NULLS FIRST, record_id")
     # Exact comparison, no division: untagged / cost > threshold <=> untagged > threshold x cost (cost > 0).
     breaches = [dict(day, threshold=settings.threshold_on(day["usage_date"]))
                 for day in day_shares

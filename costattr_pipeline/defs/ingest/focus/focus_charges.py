@@ -8,7 +8,7 @@ from costattr_pipeline.audit import audit
 
 from costattr_pipeline.lib.focus import FocusExport, StagedFile, find_exports, stage_export, with_custom_columns
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -100,15 +100,17 @@ def focus_charges(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         landed, blocking = _land(session, exports, context.log)
-        metadata = table_metadata(
-            session, "metering.focus_charges_latest", WINDOW, params,
-            totals={"billed_cost": "SUM(CAST(billed_cost AS DECIMAL(38, 18)))",
+        # A day's figures are those of the rows it counts (metering.focus_charges_latest, a view of the landing).
+        metadata = partition_metadata(
+            context, session, "metering.focus_charges_latest", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, schema_table="metering.focus_charges",
+            figures={"billed_cost": "SUM(CAST(billed_cost AS DECIMAL(38, 18)))",
                     "effective_cost": "SUM(CAST(effective_cost AS DECIMAL(38, 18)))",
                     "providers": "COUNT(DISTINCT provider)"},
             order_by="cost_date, provider, billing_account_id, source_file, source_row",
         )
-    metadata["exports_found"] = dg.MetadataValue.int(len(exports))
-    metadata["exports_landed"] = dg.MetadataValue.json(landed)
+    metadata["run_exports_found"] = dg.MetadataValue.int(len(exports))
+    metadata["run_exports_landed"] = dg.MetadataValue.json(landed)
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
