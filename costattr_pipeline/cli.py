@@ -7,8 +7,9 @@ import datetime as dt
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from costattr_pipeline.resources.warehouse import exclusive_use
 from costattr_pipeline.target import Target
 
 
@@ -34,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="print no progress and no summary (errors and alerts still go to stderr)")
     shown.add_argument("--json", action="store_true",
                        help="print one JSON document (runs, assets with rows and totals, checks, files) and no progress")
+    output.add_argument("--verbose", action="store_true",
+                        help="also print Dagster's log of every step (a failure's full stack trace)")
+    output.add_argument("--wait", type=float, default=60, metavar="SECONDS",
+                        help="how long to wait for another run that holds the warehouse (default 60; 0: refuse at once)")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", parents=[common, output],
                               help="materialize every asset for the days [start, end)")
@@ -61,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("format", choices=["focus"], help="focus: metering.focus_export as a FOCUS 1.2 dataset")
     export.add_argument("--month", required=True, help="the month, YYYY-MM")
     export.add_argument("--out", required=True, help="the file to write: .parquet or .csv")
+    commands.add_parser("status", parents=[common],
+                        help="the last runs of this warehouse: their days, state, and what an interrupted run left")
     schema = commands.add_parser("schema", help="write the JSON Schema of every config file, for editors")
     schema.add_argument("--out", default="docs/schemas", help="folder to write them to (default docs/schemas)")
     return parser
@@ -135,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {path}")
         return 0
     from costattr_pipeline.lib.errors import CostattrInputError
-    from costattr_pipeline.runner import RunFailed, run_range
+    from costattr_pipeline.resources.warehouse import WarehouseBusy, WarehouseFull
+    from costattr_pipeline.runner import RunFailed
     from costattr_pipeline.validation import describe, find_problems
 
     try:
@@ -154,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (args.quiet or args.json):
                 print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
             start, end = period.start, period.end
+        elif args.command == "status":
+            start = end = None
         else:
             start, end = args.start, args.end
         if args.command == "validate":
@@ -167,27 +177,117 @@ def main(argv: Sequence[str] | None = None) -> int:
             scope = f" for [{start}, {end})" if start else ""
             print(f"OK: config {target.config_dir} and sources {target.source_dir} are valid{scope}")
             return 0
-        # A run checks what it computes: the config and sources of its days and months, before any write.
-        problems = find_problems(target, (start, end))
-        if problems:
-            for problem in problems:
-                print(f"error: {problem.message}", file=sys.stderr)
-            return 2
-
-        chatty = not (args.quiet or args.json)
-        if chatty:
-            print(f"Running every asset for [{start}, {end}) into {target.warehouse}", flush=True)
-        summary = run_range(target, start, end, progress=print_progress if chatty else None)
-        if args.json:
-            print(json.dumps(summary_json(summary, start, end, str(target.warehouse)), indent=1))
-        elif chatty:
-            _print_summary(summary)
-            print("Done.")
-        return 0
-    except (CostattrInputError, RunFailed, ValueError) as error:
+        if args.command == "status":
+            return _status(target)
+        return _run(args, target, start, end)
+    except (CostattrInputError, RunFailed, WarehouseBusy, WarehouseFull, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a defect of costattr's: one line, the traceback under --verbose
+        if getattr(args, "verbose", False):
+            raise
+        print(f"error: costattr failed unexpectedly ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+              "run again with --verbose for the traceback", file=sys.stderr)
+        return 1
 
+
+def _run(args: argparse.Namespace, target: Target, start: dt.date, end: dt.date) -> int:
+    """Validate, hold the warehouse, finish what an interrupted run left, then run ``[start, end)``."""
+    from costattr_pipeline.journal import Journal, take_interrupted
+    from costattr_pipeline.runner import Warned, run_range
+    from costattr_pipeline.validation import find_problems
+
+    # A run checks what it computes: the config and sources of its days and months, before any write.
+    problems = find_problems(target, (start, end))
+    if problems:
+        for problem in problems:
+            print(f"error: {problem.message}", file=sys.stderr)
+        return 2
+    chatty = not (args.quiet or args.json)
+    # Dagster's console log (every step's events, a failure's stack trace) only under --verbose; otherwise
+    # the assets' warnings (alerts) are printed as one line each and a failure as costattr's one line.
+    log_level = "INFO" if args.verbose else "CRITICAL"
+
+    def waiting(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def following(journal: Journal, shown: bool) -> Callable[[object], None]:
+        """Record each event in the journal; print the assets' warnings, and progress when ``shown``."""
+        def progress(event) -> None:
+            journal(event)
+            if isinstance(event, Warned):
+                if not args.verbose:
+                    print(f"{event.asset}: {event.message}", file=sys.stderr, flush=True)
+            elif shown:
+                print_progress(event)
+        return progress
+
+    with exclusive_use(target.warehouse, args.wait, on_wait=waiting):
+        notes = []
+        for request in take_interrupted(target.warehouse):
+            notes += _resume(request, target, start, end, chatty, log_level, following)
+        journal = Journal(target.warehouse, start, end, args.command)
+        progress = following(journal, chatty)
+        if chatty:
+            print(f"Running every asset for [{start}, {end}) into {target.warehouse}", flush=True)
+        try:
+            summary = run_range(target, start, end, progress=progress, log_level=log_level)
+        except Exception as error:  # Ctrl-C leaves it running: the next run sees it interrupted
+            journal.finish(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            raise
+        journal.finish()
+    summary.notes[:0] = notes
+    if args.json:
+        print(json.dumps(summary_json(summary, start, end, str(target.warehouse)), indent=1))
+    elif chatty:
+        _print_summary(summary)
+        print("Done.")
+    return 0
+
+
+def _resume(request, target: Target, start: dt.date, end: dt.date, chatty: bool, log_level: str,
+            following: Callable) -> list[str]:
+    """Finish the days of a run that was killed: again from its first asset (runs are idempotent)."""
+    from costattr_pipeline.journal import Journal
+    from costattr_pipeline.runner import RunFailed, run_range
+    from costattr_pipeline.validation import find_problems
+
+    first, last = request.window
+    said = f"the run of [{first}, {last}) started {request.started_at} was interrupted"
+    if start <= first and last <= end:
+        return [f"{said}; this run covers its days"]
+    problems = find_problems(target, (first, last))
+    if problems:
+        return [f"{said} and is not run again: {problems[0].message}"]
+    if chatty:
+        print(f"Finishing first: {said}", flush=True)
+    journal = Journal(target.warehouse, first, last, f"finish of {request.command}")
+    try:
+        run_range(target, first, last, progress=following(journal, False), log_level=log_level)
+    except RunFailed as error:
+        journal.finish(str(error))
+        return [f"{said}; running it again failed: {error}"]
+    journal.finish()
+    return [f"{said}; its days were run again first"]
+
+
+def _status(target: Target) -> int:
+    """The journal of the warehouse, newest first, and whether a run holds it now."""
+    from costattr_pipeline.journal import read_requests
+
+    requests = read_requests(target.warehouse)
+    if not requests:
+        print(f"No run recorded for {target.warehouse}.")
+        return 0
+    print(f"Runs of {target.warehouse}, newest first:")
+    for request in reversed(requests[-10:]):
+        print(f"  {request.describe()}")
+        for line in request.pending_lines():
+            print(f"    {line}")
+    latest = requests[-1]
+    if latest.state == "running":
+        print(f"The latest run is running (pid {latest.pid}), or was killed: the next run finishes it.")
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,7 @@ they are stored, which also reports progress (each asset as it starts and ends) 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -87,6 +88,7 @@ class RunStarted:
     first: str
     last: str
     assets: int
+    keys: tuple[str, ...] = ()  # the assets the run materializes
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,15 @@ class RunFinished:
     run: RunRecord
 
 
-Progress = RunStarted | StepStarted | StepFinished | RunFinished
+@dataclass(frozen=True)
+class Warned:
+    """A warning an asset logged (an alert, a note on its input), as it was logged."""
+
+    asset: str
+    message: str
+
+
+Progress = RunStarted | StepStarted | StepFinished | RunFinished | Warned
 
 
 def partition_groups(defs: dg.Definitions) -> list[tuple[dg.TimeWindowPartitionsDefinition, list[dg.AssetKey]]]:
@@ -160,7 +170,7 @@ def uncovered_days(partitions: dg.TimeWindowPartitionsDefinition, start: dt.date
         notes.append(f"days before {first} (partitions_start in settings.yaml) are skipped: "
                      f"[{start}, {min(end, first)})")
     if last_window is not None and end > last_window.end.date():
-        notes.append(f"days after today's partition are skipped: [{max(start, last_window.end.date())}, {end})")
+        notes.append(f"days in the future (after today's partition) are skipped: [{max(start, last_window.end.date())}, {end})")
     return notes
 
 
@@ -214,6 +224,7 @@ class _RunWatcher:
         self.record = record
         self.progress = progress
         self.started: dict[str, float] = {}
+        self.running: set[str] = set()
         self.step_rows: dict[str, int] = {}
 
     def _asset(self, name: str) -> AssetSummary:
@@ -227,14 +238,20 @@ class _RunWatcher:
     def __call__(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
         if event is None:
+            # What a running step's code logged (the engine's own warnings about steps it skips are not).
+            if entry.level >= logging.WARNING and entry.user_message and entry.step_key in self.running:
+                step = entry.step_key
+                self._emit(Warned(", ".join(self.assets_of_step.get(step, (step,))), entry.user_message))
             return
         step = event.step_key or ""
         assets = self.assets_of_step.get(step, (step,))
         if event.event_type == dg.DagsterEventType.STEP_START:
+            self.running.add(step)
             self.started[step] = entry.timestamp
             self.step_rows[step] = 0
             self._emit(StepStarted(assets))
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            self.running.discard(step)
             seconds = round(entry.timestamp - self.started.get(step, entry.timestamp), 3)
             for name in assets:
                 self._asset(name).seconds = seconds
@@ -291,7 +308,8 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
               progress: Callable[[Progress], None] | None = None) -> RunSummary:
     """Materialize every asset for ``[start, end)`` and the months it touches; raise RunFailed on failure.
 
-    ``progress`` is called as each run and each asset starts and ends.
+    ``progress`` is called as each run and each asset starts and ends, and with each warning an asset logs
+    (alerts): with ``log_level`` above WARNING, Dagster's console log is quiet and the caller says them.
     """
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
@@ -318,7 +336,8 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
             summary.runs.append(record)
             watcher = _RunWatcher(assets_of_step, summary, record, progress)
             instance.add_event_listener(run_id, watcher)
-            watcher._emit(RunStarted(number, len(planned), keys_range.start, keys_range.end, len(keys)))
+            watcher._emit(RunStarted(number, len(planned), keys_range.start, keys_range.end, len(keys),
+                                     tuple(key.to_user_string() for key in keys)))
             began = time.perf_counter()
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, asset_selection=keys, run_id=run_id,

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from costattr_pipeline.lib import databricks, focus, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
-from costattr_pipeline.lib.config import Settings, load_settings
+from costattr_pipeline.lib.config import SETTINGS_FILE, Settings, load_settings
 from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch
 from costattr_pipeline.lib.errors import CostattrInputError
+from costattr_pipeline.lib.source_files import source_folder
 from costattr_pipeline.lib.unit_costs import load_unit_costs
 from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_unit_drivers, read_usage_events
 from costattr_pipeline.target import Target
@@ -51,7 +53,10 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
         settings = load_settings(target.config_dir)
     except CostattrInputError as error:
         return [Problem(str(error))]
-    source_dir = Path(target.source_dir)
+    try:
+        source_dir = source_folder(target.source_dir)
+    except CostattrInputError as error:
+        return [Problem(str(error))]
     problems: list[Problem] = []
     checks: list[Callable[[], object]] = [
         lambda: load_unit_costs(target.config_dir),
@@ -74,6 +79,8 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
             check()
         except CostattrInputError as error:
             problems.append(Problem(str(error)))
+    if target.name == "local" and window is not None and not problems:
+        problems += _price_problems(source_dir, Path(target.config_dir) / SETTINGS_FILE, settings, window)
     return problems
 
 
@@ -121,6 +128,82 @@ def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
         return set()
     finally:
         connection.close()
+
+
+def _price_problems(source_dir: Path, settings_file: Path, settings: Settings,
+                    window: tuple[dt.date, dt.date]) -> list[Problem]:
+    """Amounts of the run's days that settings.yaml cannot price: caught here, not as a step's failed check.
+
+    The assets' blocking checks (``credit_price_found``, ``fx_rate_found``) would stop the run and publish
+    nothing; finding the first such day before the run starts names it in one line, without a run. The
+    sources are already valid here; each rule below is the assets' join, on the local files.
+    """
+    engine = duckdb.connect()
+    try:
+        engine.register("credit_prices", pa.table({
+            "warehouse_name": pa.array([price.warehouse for price in settings.snowflake.credit_price_usd], pa.string()),
+            "effective_from": pa.array([price.effective_from for price in settings.snowflake.credit_price_usd],
+                                       pa.date32()),
+            "effective_to": pa.array([price.effective_to for price in settings.snowflake.credit_price_usd],
+                                     pa.date32())}))
+        engine.register("fx_rates", pa.table({
+            "currency": pa.array([rate.currency for rate in settings.fx_to_usd], pa.string()),
+            "effective_from": pa.array([rate.effective_from for rate in settings.fx_to_usd], pa.date32()),
+            "effective_to": pa.array([rate.effective_to for rate in settings.fx_to_usd], pa.date32())}))
+        bounds = {"start": window[0], "end": window[1]}
+        days = []  # (what, currency or warehouse, day, source file): what the run's days must price
+        metering = snowflake_usage.WAREHOUSE_METERING_HISTORY
+        folder = source_dir / snowflake_usage.SOURCE_FOLDER
+        if snowflake_usage.stage_usage_export(engine, folder, metering, "metering", window) is not None:
+            days.append(f"""SELECT DISTINCT 'credit', WAREHOUSE_NAME, CAST(START_TIME AS DATE),
+                                   '{snowflake_usage.SOURCE_FOLDER}/{metering.name.lower()}'
+                            FROM metering WHERE CREDITS_USED <> 0""")
+        costs, name = read_external_api_costs(source_dir, window)
+        if costs is not None:
+            engine.register("external_costs", costs)
+            days.append(f"""SELECT DISTINCT 'fx', UPPER(currency), cost_date, '{name}' FROM external_costs
+                            WHERE UPPER(currency) <> 'USD'""")
+        usage = databricks.read_usage_export(source_dir, *window)
+        prices = databricks.read_list_prices_export(source_dir)
+        if usage is not None and prices is not None:
+            engine.register("databricks_usage", usage)
+            engine.register("databricks_prices", prices)
+            days.append(f"""SELECT DISTINCT 'fx', UPPER(p.currency_code), u.usage_date, '{databricks.FOLDER}/usage'
+                            FROM databricks_usage AS u JOIN databricks_prices AS p
+                              ON p.sku_name = u.sku_name AND u.usage_start_time >= p.price_start_time
+                             AND (p.price_end_time IS NULL OR u.usage_start_time < p.price_end_time)
+                            WHERE UPPER(p.currency_code) <> 'USD'""")
+        if not days:
+            return []
+        needed = " UNION ALL ".join(days)
+        missing = engine.execute(f"""
+            WITH needed(what, name, day, source) AS ({needed})
+            SELECT what, name, day, source FROM needed
+            WHERE day >= $start AND day < $end
+              AND CASE what
+                  WHEN 'credit' THEN NOT EXISTS (
+                      SELECT 1 FROM credit_prices AS p
+                      WHERE (p.warehouse_name IS NULL OR UPPER(p.warehouse_name) = UPPER(needed.name))
+                        AND needed.day >= p.effective_from AND (p.effective_to IS NULL OR needed.day < p.effective_to))
+                  ELSE NOT EXISTS (
+                      SELECT 1 FROM fx_rates AS r
+                      WHERE r.currency = needed.name
+                        AND needed.day >= r.effective_from AND (r.effective_to IS NULL OR needed.day < r.effective_to))
+                  END
+            ORDER BY what, day, name, source LIMIT 1""", bounds).fetchall()
+    except CostattrInputError as error:
+        return [Problem(str(error))]
+    finally:
+        engine.close()
+    if not missing:
+        return []
+    what, name, day, source = missing[0]
+    where = settings_file if settings_file.exists() else f"{settings_file} (absent: the defaults have no prices)"
+    if what == "credit":
+        return [Problem(f"{where}: snowflake.credit_price_usd: no credit price in force on {day} for {name} "
+                        f"(metered in {source}): add an entry for that day, for every warehouse or for {name}")]
+    return [Problem(f"{where}: fx_to_usd: no USD rate for {name} on {day} ({source} has {name} amounts that "
+                    f"day): add an entry for {name} in force that day")]
 
 
 def describe(problems: list[Problem]) -> list[str]:

@@ -126,6 +126,9 @@ def write_exports(source_dir: Path, metered: Sequence[Metered] = (), queries: Se
     tables = usage_tables(metered, queries, tags)
     for view in USAGE_VIEWS:
         rows = tables[view.name]
+        for column in view.columns:  # every column of the contract's list, empty when a case does not need it
+            if column.name.lower() not in rows.column_names:
+                rows = rows.append_column(column.name.lower(), pa.nulls(rows.num_rows, pa.string()))
         for stale in (folder / f"{view.name}.csv", folder / f"{view.name}.parquet"):
             stale.unlink(missing_ok=True)
         if file_format == "parquet":

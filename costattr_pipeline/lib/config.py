@@ -8,6 +8,7 @@ names the file, the entry and the rule (see :mod:`costattr_pipeline.lib.config_m
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,16 @@ def _currency_code(value: Any) -> str:
     if value.strip().upper() == USD:
         raise bad_value("USD needs no rate: amounts in USD are not converted")
     return value.strip().upper()
+
+
+_MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*(%|[KMGTkmgt][iI]?[bB]?|[bB])\s*")
+
+
+def _memory_limit(value: Any) -> str | None:
+    """A size DuckDB takes (``4GB``, ``500MiB``, ``80%``): caught here rather than when a run opens the warehouse."""
+    if value is not None and (not isinstance(value, str) or not _MEMORY.fullmatch(value)):
+        raise bad_value(f"must be a size such as 4GB, 500MiB or 80%, got {value!r}")
+    return value.strip() if value is not None else None
 
 
 def _positive_whole(value: Any) -> int | None:
@@ -186,7 +197,10 @@ class FocusSettings(ConfigModel):
 class WarehouseSettings(ConfigModel):
     """DuckDB resource limits, so a large backfill stays within the machine."""
 
-    memory_limit: Text | None = Field(None, description="DuckDB memory_limit, e.g. 3GB.")
+    memory_limit: Annotated[str | None, BeforeValidator(_memory_limit),
+                            WithJsonSchema({"anyOf": [{"type": "string", "pattern": _MEMORY.pattern},
+                                                      {"type": "null"}]})] = Field(
+        None, description="DuckDB memory_limit: a size such as 4GB, 500MiB, or a share of the memory such as 80%.")
     threads: Annotated[int | None, BeforeValidator(_positive_whole),
                        WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]})] = Field(
         None, description="DuckDB threads (a positive whole number).")

@@ -30,29 +30,32 @@ RECORD_TYPES = ("ORIGINAL", "RETRACTION", "RESTATEMENT")
 PRICE_SCALE = 10
 _ROW = "_costattr_row"
 
+# Every column of the contract's list is required (record_type alone may be absent: all ORIGINAL): a column
+# missing from an export, unlike an empty value, would change results without a word (no custom_tags: every
+# record untagged; no cloud: other prices matched).
 USAGE_COLUMNS = (
     Column("record_id", nullable=False),
-    Column("account_id", required=False),
-    Column("workspace_id", required=False),
+    Column("account_id"),
+    Column("workspace_id"),
     Column("sku_name", nullable=False),
-    Column("cloud", required=False),
+    Column("cloud"),
     Column("usage_start_time", "TIMESTAMP", nullable=False),
-    Column("usage_end_time", "TIMESTAMP", required=False),
+    Column("usage_end_time", "TIMESTAMP"),
     Column("usage_date", "DATE", nullable=False),
-    Column("usage_unit", required=False),
+    Column("usage_unit"),
     Column("usage_quantity", "DECIMAL(38, 18)", nullable=False),
-    Column("custom_tags", required=False),
-    Column("usage_metadata", required=False),
+    Column("custom_tags"),
+    Column("usage_metadata"),
     Column("record_type", required=False),
 )
 LIST_PRICE_COLUMNS = (
     Column("price_start_time", "TIMESTAMP", nullable=False),
-    Column("price_end_time", "TIMESTAMP", required=False),
-    Column("account_id", required=False),
+    Column("price_end_time", "TIMESTAMP"),
+    Column("account_id"),
     Column("sku_name", nullable=False),
-    Column("cloud", required=False),
+    Column("cloud"),
     Column("currency_code", nullable=False),
-    Column("usage_unit", required=False),
+    Column("usage_unit"),
     Column("pricing", nullable=False),
 )
 
@@ -68,6 +71,9 @@ USAGE_RULES = (
          "usage_date {usage_date} is not the UTC day of usage_start_time {usage_start_time}"),
     Rule("usage_end_time IS NOT NULL AND usage_end_time < usage_start_time",
          "usage_end_time {usage_end_time} is before usage_start_time {usage_start_time}"),
+    # Only a retraction takes usage back: Databricks never delivers a negative original or restatement.
+    Rule("usage_quantity < 0 AND COALESCE(NULLIF(upper(trim(record_type)), ''), 'ORIGINAL') <> 'RETRACTION'",
+         "usage_quantity {usage_quantity} is negative but record_type is not RETRACTION"),
 )
 USAGE_UNIQUE = UniqueKey(("record_id",), "record_id {record_id!r} appears twice: each usage record must be listed once")
 USAGE_ROWS_SQL = sql_file(__file__, "databricks_usage_rows.sql")

@@ -183,8 +183,10 @@ def detect_version(columns: Sequence[str], declared: str | None = None) -> str:
 
 def columns_for(version: str, extra: Sequence[str] = ()) -> list[Column]:
     """What :func:`stage_table_file` checks for a file of ``version``: the version's mandatory
-    columns required, every catalogue column typed when present, and ``extra`` (custom columns) as text."""
-    mandatory = {name.lower() for name in MANDATORY[version]}
+    columns and Tags required, every catalogue column typed when present, and ``extra`` (custom columns) as text."""
+    # Tags too: a FOCUS export is a source here to be attributed by its tags (settings focus.tenant_tag), and
+    # an export without the column would read as all cost without a tenant.
+    mandatory = {name.lower() for name in MANDATORY[version]} | {"tags"}
     columns = [Column(column.name, column.type, required=column.name.lower() in mandatory,
                       nullable=not (column.needs_value and column.name.lower() in mandatory))
                for column in CATALOGUE]

@@ -10,6 +10,8 @@ gives the same kind of message: file, line or row, column and rule.
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -40,10 +42,48 @@ class Column:
     nullable: bool = True
 
 
+def source_folder(path: Path | str) -> Path:
+    """The source exports folder, which must exist: a mistyped folder is an error, never "no sources"
+    (it would empty every output of the run's days)."""
+    folder = Path(path)
+    try:
+        if folder.is_dir():
+            return folder
+    except OSError as error:
+        raise SourceError(str(folder), None, f"source folder cannot be read: {error.strerror}") from None
+    raise SourceError(str(folder), None, "the source folder does not exist (check --source-dir or "
+                                         "COSTATTR_SOURCE_DIR)")
+
+
+def present(path: Path) -> bool:
+    """Whether a source file is there: absent is fine (an optional source), unreadable is an error.
+
+    A directory, a broken link, a link loop or a file the process may not read where a source file is
+    expected would otherwise read as "no data" and empty the run's days.
+    """
+    try:
+        is_file = path.is_file()
+    except OSError as error:  # e.g. a symbolic link loop
+        raise SourceError(str(path), None, f"cannot be read: {error.strerror}") from None
+    if not is_file:
+        if path.is_symlink():
+            raise SourceError(str(path), None, "cannot be read: a symbolic link to nothing (or a link loop)")
+        if path.exists():
+            raise SourceError(str(path), None, "is not a file (a directory?): a source must be a CSV or Parquet file")
+        return False
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise SourceError(str(path), None, f"cannot be read: {error.strerror}") from None
+    return True
+
+
 def find_table_file(folder: Path, name: str) -> Path | None:
-    """``<folder>/<name>.csv`` or ``.parquet``; None when neither exists; an error when both do."""
+    """``<folder>/<name>.csv`` or ``.parquet``; None when neither exists; an error when both do, or when
+    one is there but cannot be read."""
     found = [Path(folder) / f"{name}{extension}" for extension in EXTENSIONS
-             if (Path(folder) / f"{name}{extension}").is_file()]
+             if present(Path(folder) / f"{name}{extension}")]
     if len(found) > 1:
         raise SourceError(str(found[0].parent / name), None,
                           f"both {found[0].name} and {found[1].name} exist: keep one")
@@ -51,12 +91,67 @@ def find_table_file(folder: Path, name: str) -> Path | None:
 
 
 def _reader(path: Path) -> str:
-    """The table function that reads the file :path (bound as a parameter)."""
+    """The table function that reads the file :path (and, for CSV, its header's :csv_columns).
+
+    A folder named like a Hive partition (BILLING_PERIOD=2026-05, as AWS exports write) adds no column.
+    """
     if path.suffix.lower() == ".parquet":
         return "read_parquet(:path, hive_partitioning = false)"
-    # Everything as text first: types are checked below, so a bad value is reported, not guessed. A folder
-    # named like a Hive partition (BILLING_PERIOD=2026-05, as AWS exports write) adds no column.
-    return "read_csv(:path, header = true, all_varchar = true, auto_detect = true, hive_partitioning = false)"
+    # Everything as text first: types are checked below, so a bad value is reported, not guessed. The
+    # columns are the header's, read beforehand (not sniffed): a row with too few or too many values is
+    # then reported on its line, instead of throwing off the guess of the whole file's dialect.
+    return ("read_csv(:path, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            "columns = :csv_columns, hive_partitioning = false)")
+
+
+def _csv_columns(path: Path, name: str) -> dict[str, str]:
+    """The CSV header's column names (all read as text), checked: present, UTF-8, not repeated."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+    except OSError as error:
+        raise SourceError(name, None, f"cannot be read: {error.strerror}") from None
+    if not first.strip():
+        raise SourceError(name, "line 1", "is empty: the first line must name the columns (comma-separated)")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SourceError(name, "line 1", f"not UTF-8 text (byte 0x{first[error.start]:02x}): save the file "
+                                          "as UTF-8") from None
+    _ends_with_line_break(path, name)
+    names = [column.strip() for column in next(csv.reader([text]))]
+    seen: set[str] = set()
+    for column in names:
+        if not column:
+            raise SourceError(name, "line 1", "a column of the header has no name")
+        if column.lower() in seen:
+            raise SourceError(name, "line 1", f"column {column!r} appears twice in the header")
+        seen.add(column.lower())
+    return {column: "VARCHAR" for column in names}
+
+
+def _ends_with_line_break(path: Path, name: str) -> None:
+    """A CSV must end with a line break: one that stops mid-line was cut short, or is still being written,
+    and its last value may be cut (``2137`` read as ``21``) with nothing to show for it."""
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        if handle.read(1) not in (b"\n", b"\r"):
+            raise SourceError(name, "last line", "the file does not end with a line break: it was cut short or is "
+                                                 "still being written (if it is complete, end it with a line break)")
+
+
+def _read_error(name: str, error: duckdb.Error) -> SourceError:
+    """DuckDB's error reading a file, as the one line a user can act on (its line, what is wrong)."""
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f"line {line.group(1)}" if line else None
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return SourceError(name, where, f"{columns.group(2)} values where the header names {columns.group(1)} "
+                                        "columns")
+    if "Invalid unicode" in text:
+        return SourceError(name, where, "not UTF-8 text: save the file as UTF-8")
+    return SourceError(name, where, f"cannot be read: {text.splitlines()[0]}")
 
 
 def _cast(expression: str, column: Column, source_type: str | None = None) -> str:
@@ -119,6 +214,8 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
     relation = isinstance(path, str)
     parquet = relation or path.suffix.lower() == ".parquet"
     params: dict[str, object] = {} if relation else {"path": str(path)}
+    if not parquet:
+        params["csv_columns"] = _csv_columns(path, name)
     relations = {"source_relation": path} if relation else {}
 
     def run(text: str) -> duckdb.DuckDBPyConnection:
@@ -134,7 +231,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
             run(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT row_number() OVER () AS source_row, * FROM {_reader(path)}")
         described = engine.execute(f"DESCRIBE {raw}").fetchall()[1:]
     except duckdb.Error as error:
-        raise SourceError(name, None, f"cannot be read: {str(error).splitlines()[0]}") from None
+        raise _read_error(name, error) from None
     present = [row[0] for row in described]
     type_of = {row[0]: row[1] for row in described}
     by_lower = {column.lower(): column for column in present}
@@ -177,10 +274,17 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
     problems += [(f"({rule.condition})", rule.message.format_map) for rule in rules]
     checked = f"(SELECT source_row, {projection}, {', '.join(raw_values)} FROM {raw} WHERE {keep}) AS checked"
     unit, offset = ("row", 0) if parquet else ("line", 1)  # a relation's rows are numbered from 1
+    # A CSV's every value is decoded once (hashed), so a line that is not UTF-8 is reported here, whatever
+    # column it is in, not later by whichever statement first reads that column.
+    read_columns = [expression for _, expression, _ in selected if expression]
+    decoded = "" if parquet or not read_columns else f"bit_xor(hash({', '.join(read_columns)}))"
+    try:  # the one full read of the file (even without a rule to check): a malformed line shows up here
+        firsts = run(f"SELECT {decoded or 'COUNT(*)'}" + "".join(
+            f", MIN(CASE WHEN {condition} THEN source_row END)" for condition, _ in problems)
+            + f" FROM {checked}").fetchall()[0][1:]
+    except duckdb.Error as error:
+        raise _read_error(name, error) from None
     if problems:
-        firsts = run("SELECT " + ", ".join(
-            f"MIN(CASE WHEN {condition} THEN source_row END)" for condition, _ in problems)
-            + f" FROM {checked}").fetchall()[0]
         for (_, message), row in zip(problems, firsts):
             if row is not None:
                 _raise_for_row(engine, bind_script(checked, params, relations), row, message, name,
@@ -196,7 +300,7 @@ def stage_table_file(engine: duckdb.DuckDBPyConnection, path: Path | str, column
                     FROM {into}) AS copies
                 WHERE copy > 1""").fetchall()[0][0]
             _raise_for_row(engine, into, row, unique_key.message.format_map, name, f"{unit} {row + offset}")
-    return bind_script(f"SELECT {projection} FROM {source}", {"path": str(path)} if not relation else {}, relations)
+    return bind_script(f"SELECT {projection} FROM {source}", params if not relation else {}, relations)
 
 
 def _type_message(column: Column, value_column: str, values: dict[str, Any]) -> str:

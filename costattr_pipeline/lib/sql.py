@@ -61,8 +61,19 @@ def bind_script(text: str, params: Params = None, relations: Relations = None, *
 
 def _key(values: Mapping[str, object] | None) -> tuple[tuple[str, object], ...]:
     # Bound results are cached: a run binds the same statement with the same window many times.
-    return tuple(sorted(((name, tuple(value) if isinstance(value, list) else value)
-                         for name, value in (values or {}).items()), key=lambda item: item[0]))
+    return tuple(sorted(((name, _hashable(value)) for name, value in (values or {}).items()), key=lambda item: item[0]))
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return _Struct(value.items())
+    return value
+
+
+class _Struct(tuple):
+    """A dict parameter in the bind cache's key (hashable, bound back as a struct)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -138,8 +149,13 @@ def literal(value: object) -> exp.Expression:
         return exp.Literal.number(format(value, "f") if isinstance(value, Decimal) else str(value))
     if isinstance(value, str):
         return exp.Literal.string(value)
+    if isinstance(value, _Struct):
+        value = dict(value)
     if isinstance(value, (list, tuple)):
         return exp.Array(expressions=[literal(item) for item in value])
+    if isinstance(value, dict):  # a DuckDB struct, e.g. read_csv's columns = {'name': 'VARCHAR'}
+        return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(str(key), quoted=True),
+                                                      expression=literal(item)) for key, item in value.items()])
     raise TypeError(f"cannot bind {type(value).__name__} as a SQL parameter (money and shares are Decimal)")
 
 

@@ -21,6 +21,7 @@ from pydantic import Field
 from costattr_pipeline.lib.config import AwsSettings
 from costattr_pipeline.lib.cost_explorer import Fetch
 from costattr_pipeline.resources.aws import Boto3ClientResource
+from costattr_pipeline.lib.source_files import source_folder
 
 
 class CostExplorerError(RuntimeError):
@@ -44,7 +45,7 @@ class CostExplorerExports(CostExplorerSource):
     source_dir: str = Field(description="Source exports folder")
 
     def fetches(self, start: dt.date, end: dt.date, aws: AwsSettings, log: Any) -> list[Fetch]:
-        folder = Path(self.source_dir) / "aws_cost_explorer"
+        folder = source_folder(self.source_dir) / "aws_cost_explorer"
         if not folder.is_dir():
             return []
         return [Fetch(source_name=path.name, path=path) for path in sorted(folder.glob("*.json"))]

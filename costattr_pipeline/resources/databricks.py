@@ -18,6 +18,7 @@ from pydantic import Field
 
 from costattr_pipeline.lib import databricks as billing
 from costattr_pipeline.lib.sql import bind_script
+from costattr_pipeline.lib.source_files import source_folder
 
 
 USAGE_RELATION = "databricks_landing_usage"
@@ -56,7 +57,7 @@ class DatabricksBillingExports(DatabricksBillingSource):
     source_dir: str = Field(description="Source exports folder")
 
     def stage(self, engine: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, log: Any) -> StagedBilling:
-        prices = billing.read_list_prices_export(self.source_dir)
+        prices = billing.read_list_prices_export(source_folder(self.source_dir))
         path = billing.usage_export(self.source_dir)
         if path is not None:
             select = billing.stage_usage(engine, path, f"{billing.FOLDER}/{path.name}", "databricks_staged_usage",

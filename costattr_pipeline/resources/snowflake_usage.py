@@ -20,7 +20,7 @@ import duckdb
 from pydantic import Field
 
 from costattr_pipeline.lib.snowflake_usage import SOURCE_FOLDER, USAGE_VIEWS, stage_usage_export
-from costattr_pipeline.lib.source_files import find_table_file
+from costattr_pipeline.lib.source_files import find_table_file, source_folder
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
@@ -87,7 +87,7 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
 
     @property
     def folder(self) -> Path:
-        return Path(self.source_dir) / SOURCE_FOLDER
+        return source_folder(self.source_dir) / SOURCE_FOLDER
 
     def _missing(self) -> tuple[str, ...]:
         return tuple(view.name for view in USAGE_VIEWS if find_table_file(self.folder, view.name) is None)

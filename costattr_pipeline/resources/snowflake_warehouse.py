@@ -20,6 +20,6 @@ class SnowflakeWarehouse(Warehouse):
     snowflake: SnowflakeResource
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
+    def session(self, wait_seconds: float | None = None) -> Iterator[WarehouseSession]:
         with self.snowflake.get_connection() as connection:
             yield SnowflakeSession(connection)

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from costattr_pipeline.lib.source_files import find_table_file
+from costattr_pipeline.lib.source_files import find_table_file, source_folder
 
 
 class SourceFiles(dg.ConfigurableResource):
@@ -15,7 +15,7 @@ class SourceFiles(dg.ConfigurableResource):
 
     @property
     def path(self) -> Path:
-        return Path(self.source_dir)
+        return source_folder(self.source_dir)
 
     def table_file(self, folder: str, name: str) -> Path | None:
-        return find_table_file(Path(self.source_dir) / folder, name)
+        return find_table_file(self.path / folder, name)

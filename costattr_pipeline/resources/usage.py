@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
 from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_usage_events
+from costattr_pipeline.lib.source_files import source_folder
 
 
 class UsageExports(dg.ConfigurableResource):
@@ -23,8 +23,8 @@ class UsageExports(dg.ConfigurableResource):
 
     def usage_events(self, start: dt.date, end: dt.date) -> tuple[pa.Table | None, str]:
         """The events of ``[start, end)`` (by event_time), validated."""
-        return read_usage_events(Path(self.source_dir), (start, end))
+        return read_usage_events(source_folder(self.source_dir), (start, end))
 
     def external_api_costs(self, start: dt.date, end: dt.date) -> tuple[pa.Table | None, str]:
         """The costs of ``[start, end)`` (by cost_date), validated."""
-        return read_external_api_costs(Path(self.source_dir), (start, end))
+        return read_external_api_costs(source_folder(self.source_dir), (start, end))

@@ -17,7 +17,12 @@ between the engines lives here, so no asset ever asks which engine it runs on:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import datetime as dt
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,89 @@ Relations = Mapping[str, str] | None
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse (DuckDB allows one writer): try again later."""
+
+
+class WarehouseFull(RuntimeError):
+    """The disk of the warehouse is full: the transaction rolled back, nothing was published."""
+
+
+# The warehouses this process holds (path -> depth), so that a run holding its warehouse opens its own
+# sessions without waiting for itself.
+_HELD: dict[str, int] = {}
+LOCK_POLL_SECONDS = 0.5
+
+
+def lock_file(path: Path | str) -> Path:
+    return Path(f"{path}.lock")
+
+
+@contextlib.contextmanager
+def exclusive_use(path: Path | str, wait_seconds: float, on_wait: Callable[[str], None] | None = None
+                  ) -> Iterator[None]:
+    """Hold the DuckDB warehouse at ``path`` for this process (a whole run, or one session).
+
+    DuckDB allows one writer per file, and a run opens a session per asset: two runs interleaving their
+    assets would leave a mixed state. So a run holds ``<warehouse>.lock`` (an OS lock, released even when
+    the process is killed) from its first step to its last. Another process waits up to ``wait_seconds``
+    (``on_wait`` is told once, with who holds it), then gets :class:`WarehouseBusy`, one line.
+    """
+    key = str(Path(path).absolute())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    Path(key).parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_file(key).open("a+")
+    try:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(handle)
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(f"{key} is in use by another run ({holder}) and was not released within "
+                                        f"{wait_seconds:g} s: try again when it ends") from None
+                if on_wait is not None and not told:
+                    on_wait(f"waiting up to {wait_seconds:g} s for the run that holds {key} ({holder})")
+                    told = True
+                time.sleep(LOCK_POLL_SECONDS)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+        handle.flush()
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(key, None)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+def _holder(handle) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
+
+
+@contextlib.contextmanager
+def _engine_errors(path: str) -> Iterator[None]:
+    """DuckDB's disk-full error as one line naming the warehouse and the free space."""
+    try:
+        yield
+    except duckdb.Error as error:
+        if "No space left on device" not in str(error):
+            raise
+        folder = Path(path).absolute().parent
+        free = shutil.disk_usage(folder).free
+        raise WarehouseFull(f"{path}: the disk is full ({free / 2**20:.1f} MiB free in {folder}): free space and "
+                            "run again; the run's open transaction rolled back") from None
 
 
 class WarehouseSession:
@@ -92,25 +180,29 @@ class WarehouseSession:
 class DuckDBSession(WarehouseSession):
     reads_local_files = True
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: str = ":memory:"):
         self.connection = connection
+        self.path = path
 
     def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         # DuckDB runs a multi-statement script in one call; the result is drained so
         # the connection is free for the next statement.
-        self.connection.execute(sqltext.bind_script(text, params, relations)).fetchall()
+        with _engine_errors(self.path):
+            self.connection.execute(sqltext.bind_script(text, params, relations)).fetchall()
 
     def query(self, text: str, params: Params = None, relations: Relations = None) -> pa.Table:
         *before, last = sqltext.bind(text, params, relations)
-        for statement in before:
-            self.connection.execute(statement).fetchall()
-        return self.connection.sql(last).to_arrow_table()
+        with _engine_errors(self.path):
+            for statement in before:
+                self.connection.execute(statement).fetchall()
+            return self.connection.sql(last).to_arrow_table()
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         self.connection.register("_costattr_incoming", rows)
         try:
-            self.connection.execute(
-                f"INSERT INTO {table_name} BY NAME SELECT * FROM _costattr_incoming").fetchall()
+            with _engine_errors(self.path):
+                self.connection.execute(
+                    f"INSERT INTO {table_name} BY NAME SELECT * FROM _costattr_incoming").fetchall()
         finally:
             self.connection.unregister("_costattr_incoming")
 
@@ -124,7 +216,8 @@ class DuckDBSession(WarehouseSession):
             super().insert_from_local(engine, table_name, select, params, relations)
             return
         query = sqltext.bind_script(select, params, relations)
-        self.connection.execute(f"INSERT INTO {table_name} BY NAME ({query})").fetchall()
+        with _engine_errors(self.path):
+            self.connection.execute(f"INSERT INTO {table_name} BY NAME ({query})").fetchall()
 
 
 class SnowflakeSession(WarehouseSession):
@@ -172,7 +265,8 @@ class Warehouse(dg.ConfigurableResource):
     """Where costattr keeps its tables. Subclasses pick the engine."""
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
+    def session(self, wait_seconds: float | None = None) -> Iterator[WarehouseSession]:
+        """An open session; ``wait_seconds`` bounds the wait for another process's run (local engines)."""
         raise NotImplementedError
         yield  # pragma: no cover
 
@@ -183,22 +277,26 @@ class DuckDBWarehouse(Warehouse):
     path: str = Field(description="DuckDB file, e.g. .costattr/warehouse.duckdb")
     memory_limit: str | None = Field(default=None, description="DuckDB memory_limit, e.g. '4GB'")
     threads: int | None = Field(default=None, description="DuckDB worker threads")
+    lock_wait_seconds: float = Field(default=60, description="How long a session waits for a run of another "
+                                                             "process to release the warehouse")
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[WarehouseSession]:
+    def session(self, wait_seconds: float | None = None) -> Iterator[WarehouseSession]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        try:
-            connection = duckdb.connect(self.path, config=config)
-        except duckdb.IOException as error:  # the file is locked by another process
-            raise WarehouseBusy(f"{self.path}: {str(error).splitlines()[0]}") from None
-        try:
-            # A day is a UTC day everywhere (and views over exports cast timestamps in this zone).
-            connection.execute("SET TimeZone = 'UTC'")
-            yield DuckDBSession(connection)
-        finally:
-            connection.close()
+        wait = self.lock_wait_seconds if wait_seconds is None else wait_seconds
+        with exclusive_use(self.path, wait):
+            try:
+                connection = duckdb.connect(self.path, config=config)
+            except duckdb.IOException as error:  # locked by a process that is not costattr's
+                raise WarehouseBusy(f"{self.path}: {str(error).splitlines()[0]}") from None
+            try:
+                # A day is a UTC day everywhere (and views over exports cast timestamps in this zone).
+                connection.execute("SET TimeZone = 'UTC'")
+                yield DuckDBSession(connection, self.path)
+            finally:
+                connection.close()

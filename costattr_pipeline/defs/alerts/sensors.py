@@ -40,7 +40,7 @@ def build_alert_delivery_sensor(first_retry: dt.timedelta = FIRST_RETRY) -> dg.S
             return dg.SkipReason("No alert channel is configured: alerts go to the log channel only.")
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         try:
-            with warehouse.session() as session:
+            with warehouse.session(wait_seconds=0) as session:  # a tick must not wait for a run
                 report = deliver_pending(session, channels, now, first_retry)
         except WarehouseBusy as error:  # a run holds the warehouse; try on the next tick
             return dg.SkipReason(f"Warehouse busy, retrying next tick: {error}")
