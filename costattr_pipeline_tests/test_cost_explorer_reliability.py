@@ -1,0 +1,127 @@
+"""Cost Explorer input a hostile but realistic user gives (issue 16), through the ``costattr`` command.
+
+Each bad input exits 2 with one line naming the file, the place and the rule, and leaves every table of
+a populated warehouse as it was; a corrected delivery always wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from costattr_pipeline.cli import main
+from costattr_pipeline.runner import RunFailed, run_range
+from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
+from costattr_pipeline_tests.conftest import SETTINGS, dump_tables, query
+
+D1, D2, D3 = "2026-03-01", "2026-03-02", "2026-03-03"
+RUN = ["run", "--start", D1, "--end", "2026-03-04"]
+
+
+def _flags(target) -> list[str]:
+    return ["--source-dir", str(target.source_dir), "--warehouse", str(target.warehouse)]
+
+
+def _run(target, capsys, command: list[str] = RUN) -> tuple[int, list[str]]:
+    """Exit code of ``costattr <command>`` and the lines it wrote to stderr."""
+    code = main([*command, *_flags(target)])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def _ok(target, capsys, command: list[str] = RUN) -> None:
+    """``costattr <command>`` succeeds (a successful run logs its alerts to stderr)."""
+    code, lines = _run(target, capsys, command)
+    assert code == 0, lines
+
+
+def _populated(target, capsys) -> dict[str, list[tuple]]:
+    """A warehouse holding three days of Cost Explorer cost; its tables."""
+    write_fetch(target.source_dir, "fetch-2026-03-03.json", [
+        page({D1: [group("acme", "EC2", "60"), group(None, "VPC", "1")], D2: [group("acme", "EC2", "14.7")]}),
+        page({D3: [group("acme", "EC2", "90"), group(None, "VPC", "10")]}, estimated=True)])
+    _ok(target, capsys)
+    return dump_tables(target)
+
+
+def _day_figures(target, day: str) -> tuple[Decimal, Decimal]:
+    return query(target, "SELECT total_aws_cost_usd, unattributed_cost_usd FROM metering.unattributed_costs "
+                         f"WHERE cost_date = '{day}'")[0]
+
+
+# --- 2. A fetch that holds a group twice is refused before anything is landed -----------------------------------
+
+def test_a_fetch_holding_a_group_twice_is_refused_before_anything_is_landed(target, capsys) -> None:
+    before = _populated(target, capsys)
+    write_fetch(target.source_dir, "fetch-2026-03-05.json", [
+        page({D3: [group("acme", "EC2", "99"), group(None, "VPC", "1")]}, next_token="p2"),
+        page({D3: [group("globex", "S3", "5"), group("acme", "EC2", "99")]})])
+    expected = ("aws_cost_explorer/fetch-2026-03-05.json: page 2, ResultsByTime[0].Groups[1]: the group "
+                "(2026-03-03, tenant acme, service EC2) is already at page 1, ResultsByTime[0].Groups[0]: "
+                "a fetch holds each group of a day once")
+    for command in (["validate"], RUN):
+        assert _run(target, capsys, command) == (2, [f"error: {expected}"])
+    assert dump_tables(target) == before
+    # The landing refuses it too when it runs without the command's validation (a run launched from the UI).
+    with pytest.raises(RunFailed, match=r"fetch-2026-03-05.json: page 2, .*already at page 1"):
+        run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
+    assert dump_tables(target) == before
+
+
+def test_the_same_tenant_and_service_in_two_groupings_or_days_is_not_a_repeat(target, capsys) -> None:
+    by_module = {"Keys": ["tenant_id$acme", "module_id$risk"], "Metrics": {"UnblendedCost": {"Amount": "2",
+                                                                                              "Unit": "USD"}}}
+    write_fetch(target.source_dir, "f.json", [
+        page({D1: [group("acme", "EC2", "1")], D2: [group("acme", "EC2", "1")]}),
+        page({D1: [by_module]},
+             definitions=[{"Type": "TAG", "Key": "tenant_id"}, {"Type": "TAG", "Key": "module_id"}])])
+    _ok(target, capsys)
+
+
+# --- 3. Malformed Cost Explorer data the sources never produce ---------------------------------------------------
+
+def _metrics(amount: object = "1", unit: object = "USD") -> dict:
+    return {"UnblendedCost": {"Amount": amount, "Unit": unit}}
+
+
+@pytest.mark.parametrize("body, expected", [
+    (json.dumps(page({D3: [group("acme", "EC2", "1"), {"Metrics": _metrics()}]})),
+     "page 1, ResultsByTime[0].Groups[1]: group has no Keys (one per GroupDefinitions entry: "
+     "TAG:tenant_id,DIMENSION:SERVICE)"),
+    (json.dumps(page({D3: [{"Keys": None, "Metrics": _metrics()}]})),
+     "page 1, ResultsByTime[0].Groups[0]: group has no Keys"),
+    (json.dumps(page({D3: [{"Keys": [None, "EC2"], "Metrics": _metrics()}]})),
+     "page 1, ResultsByTime[0].Groups[0]: group Keys [None, 'EC2'] hold a null key"),
+    (json.dumps(page({D3: [group("acme", "EC2", "1" * 29)]})),
+     "page 1, ResultsByTime[0].Groups[0]: Metrics.UnblendedCost.Amount '11111111111111111111111111111' is out of "
+     "range: at most 16 digits before the decimal point"),
+    (json.dumps(page({D3: [group("acme", "EC2", "12345678901234567.5")]})), "is out of range"),
+    (json.dumps(page({D3: [{"Keys": ["tenant_id$acme", "EC2"], "Metrics": {"UnblendedCost": {"Amount": "1"}}}]})),
+     "page 1, ResultsByTime[0].Groups[0]: Metrics.UnblendedCost.Unit is missing"),
+    ("\ufeff" + json.dumps([page({D3: [group("acme", "EC2", "1")]})]),
+     "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without a BOM"),
+    (json.dumps([[page({D3: [group("acme", "EC2", "1")]})]]),
+     "page 1: not a GetCostAndUsage response: found a JSON array where an object belongs"),
+    ("42", "page 1: not a GetCostAndUsage response: found a JSON number where an object belongs (42)"),
+    (json.dumps(page({D3: [{"Keys": "tenant_id$acme", "Metrics": _metrics()}]})),
+     "page 1: not a GetCostAndUsage response: found a JSON string where an array belongs (\"tenant_id$acme\")"),
+])
+def test_malformed_data_is_one_line_and_changes_nothing(target, capsys, body: str, expected: str) -> None:
+    before = _populated(target, capsys)
+    (target.source_dir / "aws_cost_explorer" / "fetch-2026-03-05.json").write_text(body, encoding="utf-8")
+    for command in (["validate"], RUN):
+        code, lines = _run(target, capsys, command)
+        assert code == 2 and len(lines) == 1, lines
+        assert lines[0].startswith("error: aws_cost_explorer/fetch-2026-03-05.json: ") and expected in lines[0], lines
+        assert "Traceback" not in lines[0]
+    assert dump_tables(target) == before
+
+
+def test_credits_and_refunds_are_negative_amounts_and_are_kept(target, capsys) -> None:
+    write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "100"), group("acme", "Credits", "-12.5"),
+                                                        group(None, "VPC", "-0.5")]}))
+    _ok(target, capsys, ["run", "--start", D1, "--end", D2])
+    assert _day_figures(target, D1) == (Decimal("87"), Decimal("-0.5"))
