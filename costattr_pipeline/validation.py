@@ -93,7 +93,8 @@ def _billing_problems(target: Target, window: Window) -> list[Problem]:
 def _cost_explorer_checks(target: Target, settings: Settings, window: Window) -> list[Callable[[], object]]:
     """Every fetch file (no window), or only those a run would parse: files not landed in this form yet.
 
-    A fetch already landed with the same name, size and modification time was validated when it landed.
+    A fetch file in a state (name, size, modification time) of its latest delivery was validated when it
+    landed; any other state may be a new delivery.
     """
     folder = Path(target.source_dir) / "aws_cost_explorer"
     paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
@@ -107,7 +108,7 @@ def _cost_explorer_checks(target: Target, settings: Settings, window: Window) ->
 
 
 def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
-    """The fetch register of the local warehouse (name, size, mtime of every fetch file landed), if any."""
+    """The states (name, size, mtime) of each fetch file's latest delivery in the local warehouse, if any."""
     if not Path(warehouse).exists():
         return set()
     try:
@@ -116,7 +117,7 @@ def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
         return set()  # held by a run, or not a warehouse yet: validate every file
     try:
         return {tuple(row) for row in connection.execute(
-            "SELECT source_name, file_size, file_mtime_ns FROM metering.aws_cost_fetches").fetchall()}
+            "SELECT source_name, file_size, file_mtime_ns FROM metering.aws_cost_current_deliveries").fetchall()}
     except duckdb.Error:
         return set()
     finally:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from costattr_pipeline.cli import main
+from costattr_pipeline.lib.cost_explorer import Fetch
 from costattr_pipeline.runner import RunFailed, run_range
-from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
-from costattr_pipeline_tests.conftest import SETTINGS, dump_tables, query
+from costattr_pipeline_tests.builders import group, page, write_fetch
+from costattr_pipeline_tests.conftest import dump_tables, query
 
 D1, D2, D3 = "2026-03-01", "2026-03-02", "2026-03-03"
 RUN = ["run", "--start", D1, "--end", "2026-03-04"]
@@ -50,6 +53,91 @@ def _populated(target, capsys) -> dict[str, list[tuple]]:
 def _day_figures(target, day: str) -> tuple[Decimal, Decimal]:
     return query(target, "SELECT total_aws_cost_usd, unattributed_cost_usd FROM metering.unattributed_costs "
                          f"WHERE cost_date = '{day}'")[0]
+
+
+# --- 1. A corrected file always wins ----------------------------------------------------------------------------
+
+GOOD_D3 = page({D3: [group("acme", "EC2", "1500"), group(None, "VPC", "30.23")]})
+BAD_D3 = page({D3: [group("acme", "EC2", "1200"), group(None, "VPC", "21.42")]})
+
+
+@pytest.mark.parametrize("keep_mtime", [False, True], ids=["cp", "cp-p"])
+def test_the_original_copied_back_after_a_bad_delivery_wins(target, capsys, keep_mtime: bool) -> None:
+    _populated(target, capsys)
+    original = write_fetch(target.source_dir, "fetch-2026-03-05.json", GOOD_D3)
+    original_bytes, original_stat = original.read_bytes(), original.stat()
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1530.23"), Decimal("30.23"))
+    # A bad delivery replaces the file, then the original is copied back (with its old mtime for `cp -p`).
+    write_fetch(target.source_dir, "fetch-2026-03-05.json", BAD_D3)
+    os.utime(original, ns=(original_stat.st_atime_ns, original_stat.st_mtime_ns + 10**9))
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1221.42"), Decimal("21.42"))
+    original.write_bytes(original_bytes)
+    if keep_mtime:
+        os.utime(original, ns=(original_stat.st_atime_ns, original_stat.st_mtime_ns))
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1530.23"), Decimal("30.23"))
+    # The corrected delivery is landed once: running again changes nothing.
+    settled = dump_tables(target)
+    _ok(target, capsys)
+    assert dump_tables(target) == settled
+
+
+def test_earlier_bytes_under_a_later_name_restate_the_day(target, capsys) -> None:
+    _populated(target, capsys)
+    write_fetch(target.source_dir, "fetch-2026-03-05.json", GOOD_D3)
+    write_fetch(target.source_dir, "fetch-2026-03-06.json", BAD_D3)
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1221.42"), Decimal("21.42"))
+    write_fetch(target.source_dir, "fetch-2026-03-07.json", GOOD_D3)   # the same bytes as fetch-2026-03-05
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1530.23"), Decimal("30.23"))
+
+
+def test_a_file_touched_without_new_bytes_is_not_landed_again(target, capsys) -> None:
+    """A copy of the folder (new modification times, same bytes) is not a new delivery: nothing is added."""
+    before = _populated(target, capsys)
+    path = target.source_dir / "aws_cost_explorer" / "fetch-2026-03-03.json"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5 * 10**9))
+    _ok(target, capsys)
+    after = dump_tables(target)
+    assert after["metering.aws_cost_daily"] == before["metering.aws_cost_daily"]
+    assert {name: rows for name, rows in after.items() if name != "metering.aws_cost_fetches"} == \
+        {name: rows for name, rows in before.items() if name != "metering.aws_cost_fetches"}
+
+
+def _as_before_deliveries(target, *registered: Path) -> None:
+    """Give the warehouse the fetch register of earlier versions: one load per content, no delivery time;
+    ``registered`` files are registered as they stand, as those versions did without landing them again."""
+    connection = duckdb.connect(str(target.warehouse))
+    try:
+        connection.execute("DROP VIEW metering.aws_cost_current_deliveries")
+        connection.execute("ALTER TABLE metering.aws_cost_fetches DROP COLUMN loaded_at")
+        for path in registered:
+            connection.execute("INSERT INTO metering.aws_cost_fetches VALUES (?, ?, ?, ?)", [
+                path.name, path.stat().st_size, path.stat().st_mtime_ns, Fetch(path.name, path).load_id])
+    finally:
+        connection.close()
+
+
+def test_a_warehouse_of_earlier_versions_keeps_its_landing_and_a_copied_back_original_wins(target, capsys) -> None:
+    before = _populated(target, capsys)
+    _as_before_deliveries(target)
+    _ok(target, capsys)
+    assert dump_tables(target) == before
+    # Earlier versions registered the original copied back over a bad delivery as already landed.
+    original = write_fetch(target.source_dir, "fetch-2026-03-05.json", GOOD_D3)
+    original_bytes = original.read_bytes()
+    _ok(target, capsys)
+    write_fetch(target.source_dir, "fetch-2026-03-05.json", BAD_D3)
+    os.utime(original, ns=(original.stat().st_atime_ns, original.stat().st_mtime_ns + 10**9))
+    _ok(target, capsys)
+    original.write_bytes(original_bytes)
+    _as_before_deliveries(target, original)
+    assert _day_figures(target, D3) == (Decimal("1221.42"), Decimal("21.42"))
+    _ok(target, capsys)
+    assert _day_figures(target, D3) == (Decimal("1530.23"), Decimal("30.23"))
 
 
 # --- 2. A fetch that holds a group twice is refused before anything is landed -----------------------------------

@@ -50,7 +50,7 @@ class Fetch:
 
     @property
     def load_id(self) -> str:
-        """Content identity: the same bytes loaded twice are one load."""
+        """The content hash: tells a file touched without new bytes (the same delivery) from a new delivery."""
         digest = hashlib.sha256()
         with self.path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

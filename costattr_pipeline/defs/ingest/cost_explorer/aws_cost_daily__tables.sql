@@ -10,9 +10,9 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
     amount_usd  DECIMAL(38, 12) NOT NULL,
     currency    VARCHAR,
     estimated   BOOLEAN NOT NULL,
-    load_id     VARCHAR NOT NULL,        -- content hash of the fetch: the same bytes load once
+    load_id     VARCHAR NOT NULL,        -- content hash of the fetch file
     source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
-    loaded_at   TIMESTAMP NOT NULL
+    loaded_at   TIMESTAMP NOT NULL       -- the delivery: when this file, as it stands, was first found
 );
 
 -- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.
@@ -66,14 +66,35 @@ WHERE EXISTS (
       AND counted.load_id = landed.load_id
 );
 
--- The fetch register: what each fetch file holds, so an unchanged file whose days are
--- landed is neither hashed nor parsed again (a daily run does not re-read a year of JSON).
+-- The fetch register: each delivery of a fetch file and the states (size, modification time) it was
+-- seen in, so an unchanged file whose days are landed is neither hashed nor parsed again (a daily
+-- run does not re-read a year of JSON). A file whose state is not one of its latest delivery's is
+-- hashed: other bytes are a new delivery (loaded_at: when it was found), the same bytes a new state
+-- of the same delivery (a copied folder is not landed again).
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetches (
     source_name   VARCHAR NOT NULL,
     file_size     BIGINT NOT NULL,
     file_mtime_ns BIGINT NOT NULL,
-    load_id       VARCHAR NOT NULL
+    load_id       VARCHAR NOT NULL,      -- content hash
+    loaded_at     TIMESTAMP              -- the delivery, as on the rows it lands (set on every row)
 );
+-- Registers of earlier versions had one load per content: each state becomes a delivery dated by the
+-- first landing of its bytes under its name; a state never landed under its name is forgotten (found
+-- again, it is a new delivery).
+ALTER TABLE metering.aws_cost_fetches ADD COLUMN IF NOT EXISTS loaded_at TIMESTAMP;
+UPDATE metering.aws_cost_fetches
+SET loaded_at = (SELECT MIN(landed.loaded_at) FROM metering.aws_cost_daily AS landed
+                 WHERE landed.load_id = aws_cost_fetches.load_id
+                   AND landed.source_name = aws_cost_fetches.source_name)
+WHERE loaded_at IS NULL;
+DELETE FROM metering.aws_cost_fetches WHERE loaded_at IS NULL;
+
+-- Each fetch file's latest delivery, with every state it was seen in: a file in one of these states
+-- is unchanged.
+CREATE OR REPLACE VIEW metering.aws_cost_current_deliveries AS
+SELECT source_name, file_size, file_mtime_ns, load_id, loaded_at
+FROM metering.aws_cost_fetches
+QUALIFY loaded_at = MAX(loaded_at) OVER (PARTITION BY source_name);
 
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
     load_id   VARCHAR NOT NULL,
