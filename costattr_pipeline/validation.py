@@ -18,7 +18,7 @@ import duckdb
 from costattr_pipeline.lib import databricks, focus, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.config import Settings, load_settings
-from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch
+from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch, refuse_amounts_without_rate
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.unit_costs import load_unit_costs
 from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_unit_drivers, read_usage_events
@@ -102,9 +102,15 @@ def _cost_explorer_checks(target: Target, settings: Settings, window: Window) ->
         landed = _landed_fetch_files(target.warehouse)
         paths = [path for path in paths if Fetch(path.name, path).file_key not in landed]
     aws = settings.aws
-    return [lambda path=path: parse_fetch(path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag,
-                                          metric=aws.metric, display_name=f"aws_cost_explorer/{path.name}")
-            for path in paths]
+    start, end = window or (None, None)
+
+    def check(path: Path) -> None:
+        name = f"aws_cost_explorer/{path.name}"
+        rows = parse_fetch(path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
+                           display_name=name, start=start, end=end)
+        refuse_amounts_without_rate(rows, settings.fx_to_usd, name)
+
+    return [lambda path=path: check(path) for path in paths]
 
 
 def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:

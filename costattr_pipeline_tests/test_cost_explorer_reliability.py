@@ -18,8 +18,8 @@ import pytest
 from costattr_pipeline.cli import main
 from costattr_pipeline.lib.cost_explorer import Fetch
 from costattr_pipeline.runner import RunFailed, run_range
-from costattr_pipeline_tests.builders import group, page, write_fetch
-from costattr_pipeline_tests.conftest import dump_tables, query
+from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
+from costattr_pipeline_tests.conftest import SETTINGS, dump_tables, query
 
 D1, D2, D3 = "2026-03-01", "2026-03-02", "2026-03-03"
 RUN = ["run", "--start", D1, "--end", "2026-03-04"]
@@ -107,11 +107,15 @@ def test_a_file_touched_without_new_bytes_is_not_landed_again(target, capsys) ->
         {name: rows for name, rows in before.items() if name != "metering.aws_cost_fetches"}
 
 
-def _as_before_deliveries(target, *registered: Path) -> None:
-    """Give the warehouse the fetch register of earlier versions: one load per content, no delivery time;
-    ``registered`` files are registered as they stand, as those versions did without landing them again."""
+def _as_in_earlier_versions(target, *registered: Path) -> None:
+    """Give the warehouse the Cost Explorer tables of earlier versions: every amount in amount_usd whatever
+    its currency, and a fetch register of one load per content without delivery time (``registered`` files
+    are registered as they stand, as those versions did without landing them again)."""
     connection = duckdb.connect(str(target.warehouse))
     try:
+        connection.execute("UPDATE metering.aws_cost_daily SET amount_usd = amount")
+        connection.execute("ALTER TABLE metering.aws_cost_daily DROP COLUMN amount")
+        connection.execute("ALTER TABLE metering.aws_cost_daily ALTER COLUMN amount_usd SET NOT NULL")
         connection.execute("DROP VIEW metering.aws_cost_current_deliveries")
         connection.execute("ALTER TABLE metering.aws_cost_fetches DROP COLUMN loaded_at")
         for path in registered:
@@ -123,7 +127,7 @@ def _as_before_deliveries(target, *registered: Path) -> None:
 
 def test_a_warehouse_of_earlier_versions_keeps_its_landing_and_a_copied_back_original_wins(target, capsys) -> None:
     before = _populated(target, capsys)
-    _as_before_deliveries(target)
+    _as_in_earlier_versions(target)
     _ok(target, capsys)
     assert dump_tables(target) == before
     # Earlier versions registered the original copied back over a bad delivery as already landed.
@@ -134,7 +138,7 @@ def test_a_warehouse_of_earlier_versions_keeps_its_landing_and_a_copied_back_ori
     os.utime(original, ns=(original.stat().st_atime_ns, original.stat().st_mtime_ns + 10**9))
     _ok(target, capsys)
     original.write_bytes(original_bytes)
-    _as_before_deliveries(target, original)
+    _as_in_earlier_versions(target, original)
     assert _day_figures(target, D3) == (Decimal("1221.42"), Decimal("21.42"))
     _ok(target, capsys)
     assert _day_figures(target, D3) == (Decimal("1530.23"), Decimal("30.23"))
@@ -213,3 +217,76 @@ def test_credits_and_refunds_are_negative_amounts_and_are_kept(target, capsys) -
                                                         group(None, "VPC", "-0.5")]}))
     _ok(target, capsys, ["run", "--start", D1, "--end", D2])
     assert _day_figures(target, D1) == (Decimal("87"), Decimal("-0.5"))
+
+
+# --- 4. A Unit other than USD is converted, never added to USD as it is ----------------------------------------
+
+FX = """\
+fx_to_usd:
+  - {currency: EUR, effective_from: 2026-01-01, effective_to: 2026-03-02, rate: 1.08}
+  - {currency: EUR, effective_from: 2026-03-02, effective_to: null, rate: 1.1}
+"""
+
+
+def _eur(amount: str, tenant: str | None = "acme", service: str = "RDS") -> dict:
+    return {"Keys": [f"tenant_id${tenant or ''}", service], "Metrics": _metrics(amount, "EUR")}
+
+
+def test_amounts_in_another_currency_are_converted_at_the_rate_of_their_day(target, capsys) -> None:
+    write_config(target.config_dir, "settings.yaml", SETTINGS + FX)
+    write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "50"), _eur("100"), _eur("10", None)],
+                                                   D2: [_eur("100"), _eur("0.000000000005", None, "VPC")]}))
+    _ok(target, capsys, ["run", "--start", D1, "--end", D3])
+    # The landing keeps each amount and its currency as delivered; amount_usd only for amounts in USD.
+    assert query(target, "SELECT amount, currency, amount_usd FROM metering.aws_cost_daily "
+                         "WHERE cost_date = '2026-03-01' ORDER BY amount") == [
+        (Decimal("10"), "EUR", None), (Decimal("50"), "USD", Decimal("50")), (Decimal("100"), "EUR", None)]
+    # Every figure is in USD at the rate of its day (rounded to 12 places, half away from zero).
+    assert _day_figures(target, D1) == (Decimal("168.8"), Decimal("10.8"))          # 50 + 108 + 10.8
+    assert _day_figures(target, D2) == (Decimal("110.000000000006"), Decimal("0.000000000006"))
+    assert query(target, "SELECT cost_date, SUM(cost_usd) FROM metering.daily_tenant_summary "
+                         "WHERE resource_type = 'aws' GROUP BY 1 ORDER BY 1") == [
+        (dt.date(2026, 3, 1), Decimal("168.8")), (dt.date(2026, 3, 2), Decimal("110.000000000006"))]
+    assert query(target, "SELECT DISTINCT fx_rate_to_usd FROM metering.aws_cost_day_rows "
+                         "WHERE currency = 'EUR' ORDER BY 1") == [(Decimal("1.08"),), (Decimal("1.1"),)]
+
+
+def test_an_amount_without_a_rate_is_refused_naming_currency_and_day(target, capsys) -> None:
+    before = _populated(target, capsys)
+    write_fetch(target.source_dir, "fetch-2026-03-05.json", page({D3: [_eur("100")]}))
+    expected = ("error: aws_cost_explorer/fetch-2026-03-05.json: no USD rate for EUR on 2026-03-03: add a fx_to_usd "
+                "entry in force that day to settings.yaml")
+    for command in (["validate"], RUN):
+        assert _run(target, capsys, command) == (2, [expected])
+    assert dump_tables(target) == before
+    # A run over other days is not blocked by it.
+    _ok(target, capsys, ["run", "--start", D1, "--end", D2])
+
+
+def test_the_landing_blocks_figures_without_a_rate(target) -> None:
+    """Without the command's validation (a run launched from the UI), the blocking check names currency and day,
+    and no figure is built from the unconverted amount."""
+    write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "50"), _eur("100")]}))
+    with pytest.raises(RunFailed) as failed:
+        run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    assert str(failed.value) == (
+        "metering/aws_cost_daily: blocking check fx_rate_found: no USD rate for EUR on 2026-03-01: add a "
+        "fx_to_usd entry in force that day to settings.yaml")
+    assert dump_tables(target).get("metering.unattributed_costs", []) == []
+    # Once the rate is in settings.yaml the landed rows are converted: the file is not read again.
+    write_config(target.config_dir, "settings.yaml", SETTINGS + FX)
+    run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    assert _day_figures(target, D1) == (Decimal("158"), Decimal("0"))
+
+
+def test_a_landing_of_earlier_versions_keeps_amounts_as_delivered_and_converts_them(target, capsys) -> None:
+    write_config(target.config_dir, "settings.yaml", SETTINGS + FX)
+    write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "50"), _eur("100")]}))
+    _ok(target, capsys, ["run", "--start", D1, "--end", D2])
+    before = dump_tables(target)
+    _as_in_earlier_versions(target)
+    assert query(target, "SELECT amount_usd FROM metering.aws_cost_daily ORDER BY 1") == [
+        (Decimal("50"),), (Decimal("100"),)]   # earlier versions added 100 EUR to the USD total
+    _ok(target, capsys, ["run", "--start", D1, "--end", D2])
+    assert dump_tables(target) == before
+    assert _day_figures(target, D1) == (Decimal("158"), Decimal("0"))

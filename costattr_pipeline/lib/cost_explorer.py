@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from costattr_pipeline.lib.config import USD, FxRate
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import bind_script, sql_file
 
@@ -359,7 +360,8 @@ LANDING_ROWS_SQL = f"""
            tenant_id,
            module_id,
            service,
-           CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
+           CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount,
+           CASE WHEN currency = 'USD' THEN CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) END AS amount_usd,
            currency,
            estimated
     FROM {PARSED_TABLE}
@@ -368,7 +370,9 @@ LANDING_ROWS_SQL = f"""
       AND (CAST(:start_date AS DATE) IS NULL OR cost_date >= :start_date)
       AND (CAST(:end_date AS DATE) IS NULL OR cost_date < :end_date)"""
 """The landing columns of the staged fetches (of :filename only, unless NULL) for the days
-[:start_date, :end_date) (either end open when NULL)."""
+[:start_date, :end_date) (either end open when NULL). The amount is kept as delivered, in its
+currency (the group's Unit); amount_usd only holds an amount in USD (others are converted at the
+rate of their day where the figures are built)."""
 
 FETCH_DAYS_SQL = f"""
     SELECT cost_date, COUNT(*) AS row_count
@@ -396,6 +400,20 @@ def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = 
         return engine.sql(bind_script(LANDING_ROWS_SQL, landing_params(None, start, end))).to_arrow_table()
     finally:
         engine.close()
+
+
+def refuse_amounts_without_rate(rows: pa.Table, rates: Sequence[FxRate], display_name: str) -> None:
+    """Raise naming the first day and currency of a fetch's landing ``rows`` that no ``fx_to_usd`` rate converts.
+
+    The landing's blocking check finds it too, once the rows are landed; found here, a run that
+    validates its inputs refuses before any write.
+    """
+    pairs = rows.group_by(["cost_date", "currency"]).aggregate([]).to_pylist()
+    for pair in sorted(pairs, key=lambda pair: (pair["cost_date"], pair["currency"])):
+        currency, day = pair["currency"], pair["cost_date"]
+        if currency != USD and not any(rate.currency == currency and rate.window.contains(day) for rate in rates):
+            raise SourceError(display_name, None, f"no USD rate for {currency} on {day}: add a fx_to_usd entry "
+                                                  "in force that day to settings.yaml")
 
 
 def _validate_pages(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: str, module_tag: str) -> None:

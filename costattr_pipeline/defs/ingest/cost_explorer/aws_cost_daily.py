@@ -8,7 +8,8 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from costattr_pipeline.lib.config import AwsSettings
+from costattr_pipeline.defs import fx_rates
+from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import bind_script, sql_file
@@ -24,7 +25,9 @@ CHECK_LATEST_ROWS_UNIQUE = "latest_rows_unique"
 # Cost Explorer restates the last 24-48 h: each daily run lands yesterday and refetches the two days before.
 REFETCH_DAYS = 2
 
-TABLES_SQL = sql_file(__file__, "aws_cost_daily__tables.sql")
+# The views convert amounts with the rates of config.fx_to_usd: its table first, and the relation bound.
+TABLES_SQL = bind_script(fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "aws_cost_daily__tables.sql"),
+                         relations=fx_rates.RELATIONS)
 UNLANDED_DELIVERIES_SQL = sql_file(__file__, "aws_cost_daily__unlanded_deliveries.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 # A fetch's rows of the window, tagged with its delivery, except the days that delivery already landed.
@@ -36,7 +39,8 @@ WHERE NOT list_contains(:landed_days, cost_date)"""
 
 @dataclass(frozen=True)
 class Delivery:
-    """A fetch file as it stands, to land: its content hash and when this delivery was found (its rows' loaded_at)."""
+    """A fetch file as it stands, to land: its content hash and when this delivery was found (its rows'
+    loaded_at)."""
 
     fetch: Fetch
     load_id: str
@@ -66,16 +70,20 @@ def _append_delivery(session: WarehouseSession, engine: duckdb.DuckDBPyConnectio
     return engine.sql(bind_script(FETCH_DAYS_SQL, {"filename": str(fetch.path)})).to_arrow_table().to_pylist()
 
 
-def _land_atomically(session: WarehouseSession, fetches: list[Fetch], aws: AwsSettings, start: dt.date,
+def _land_atomically(session: WarehouseSession, fetches: list[Fetch], settings: Settings, start: dt.date,
                      end: dt.date, log) -> int:
-    """:func:`_land` in one transaction: a bad file rolls everything back, so nothing is half-written.
+    """:func:`_land` in one transaction, with settings.yaml's rates (which the views convert with): a bad
+    file rolls everything back, so nothing is half-written.
 
     A file DuckDB cannot read aborts the transaction; after the rollback it is named (each file
     of its batch is read alone), or, when a fetch is one response object over read_json's object
     limit, the landing runs again with the limit raised to the fetch's size.
     """
+    aws = settings.aws
+
     def attempt(object_size: int | None) -> int:
         with session.transaction():
+            fx_rates.load_fx_rates(session, settings)
             return _land(session, fetches, aws, start, end, log, object_size)
 
     return with_object_limit(
@@ -185,21 +193,26 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
     Each delivery of a fetch (an export file as it stands, or a live GetCostAndUsage call with all its
     pages) is landed once: running again adds nothing, while a file replaced by other bytes (even bytes
     it held before, such as an original copied back over a bad delivery) is a new delivery that restates
-    its days. A later fetch that holds a day already seen restates it: the view `metering.aws_cost_latest` keeps, per day and
-    grouping, only the latest fetch's rows, and the view `metering.aws_cost_day_rows` the rows every
-    figure is built from: per day the latest rows of one grouping (tenant x service when the day has
-    it). `tenant_id` is NULL for cost without a tenant tag.
+    its days. A later fetch that holds a day already seen restates it: the view `metering.aws_cost_latest`
+    keeps, per day and grouping, only the latest fetch's rows, and the view `metering.aws_cost_day_rows`
+    the rows every figure is built from: per day the latest rows of one grouping (tenant x service when
+    the day has it). `tenant_id` is NULL for cost without a tenant tag.
+
+    Amounts are landed as delivered, with their currency (the group's Unit); in
+    `metering.aws_cost_day_rows`, `amount_usd` is every amount in USD at the rate in force on its day
+    (settings.yaml `fx_to_usd`, kept on the row as `fx_rate_to_usd`).
     """
     start, end = window_dates(context)
-    aws = config_files.settings().aws
-    fetches = cost_explorer.fetches(start, end, aws, context.log)
+    settings = config_files.settings()
+    fetches = cost_explorer.fetches(start, end, settings.aws, context.log)
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
-        parsed = _land_atomically(session, fetches, aws, start, end, context.log)
+        parsed = _land_atomically(session, fetches, settings, start, end, context.log)
         added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
         duplicates = _duplicate_keys(session, params)
+        rates = fx_rates.fx_rate_check(session, "metering.aws_cost_day_rows", "cost_date", "amount", WINDOW, params)
         metadata = table_metadata(
             session, "metering.aws_cost_day_rows", WINDOW, params,
             totals={"total_usd": "SUM(amount_usd)",
@@ -219,6 +232,7 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
                 metadata={"fetches": len(fetches)},
             ),
             rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"),
+            rates,
         ],
     )
 
@@ -230,6 +244,7 @@ CHECKS = [
     dg.AssetCheckSpec(CHECK_LATEST_ROWS_UNIQUE, asset=AWS_COST_DAILY, blocking=True,
                       description="ERROR when the rows a day counts (metering.aws_cost_day_rows) hold the same "
                                   "(grouping, tenant, module, service) twice: sums would double count."),
+    fx_rates.fx_rate_check_spec(AWS_COST_DAILY),
 ]
 
 

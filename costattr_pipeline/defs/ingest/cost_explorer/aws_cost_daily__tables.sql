@@ -1,19 +1,30 @@
 CREATE SCHEMA IF NOT EXISTS metering;
 
--- Append-only landing: every row ever loaded, with the identity of its load.
+-- Append-only landing: every row ever loaded, with the identity of its load, its amount as delivered.
 CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
     cost_date   DATE NOT NULL,
     grouped_by  VARCHAR NOT NULL,        -- GroupDefinitions of the fetch, e.g. TAG:tenant_id,DIMENSION:SERVICE
     tenant_id   VARCHAR,                 -- NULL: the resource has no tenant tag (tenant_id$)
     module_id   VARCHAR,
     service     VARCHAR,
-    amount_usd  DECIMAL(38, 12) NOT NULL,
-    currency    VARCHAR,
+    amount_usd  DECIMAL(38, 12),         -- the amount when currency is USD, else NULL: converted at the rate
+                                         -- of the day in metering.aws_cost_day_rows, which every figure reads
+    currency    VARCHAR,                 -- the group's Unit
     estimated   BOOLEAN NOT NULL,
     load_id     VARCHAR NOT NULL,        -- content hash of the fetch file
     source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
-    loaded_at   TIMESTAMP NOT NULL       -- the delivery: when this file, as it stands, was first found
+    loaded_at   TIMESTAMP NOT NULL,      -- the delivery: when this file, as it stands, was first found
+    amount      DECIMAL(38, 12)          -- as delivered, in currency (set on every row)
 );
+-- Landings of earlier versions kept every amount in amount_usd, whatever its Unit (a missing Unit was
+-- taken as USD): the amount moves to `amount`, and amount_usd keeps it only when it is in USD.
+ALTER TABLE metering.aws_cost_daily ADD COLUMN IF NOT EXISTS amount DECIMAL(38, 12);
+ALTER TABLE metering.aws_cost_daily ALTER COLUMN amount_usd DROP NOT NULL;
+UPDATE metering.aws_cost_daily
+SET amount = amount_usd,
+    amount_usd = CASE WHEN coalesce(currency, 'USD') = 'USD' THEN amount_usd END,
+    currency = coalesce(currency, 'USD')
+WHERE amount IS NULL;
 
 -- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.
 DROP TABLE IF EXISTS metering.aws_cost_staging;
@@ -46,7 +57,9 @@ WHERE EXISTS (
 
 -- The rows a day's figures are built from (every AWS figure reads this view): the latest rows of
 -- ONE grouping per day, tenant x service when the day has it, else tenant x module. Rows of
--- different groupings are never added together.
+-- different groupings are never added together. amount_usd is every amount in USD, at the rate in
+-- force on its day (fx_rates_to_usd: settings.yaml fx_to_usd, USD is 1), kept on the row as
+-- fx_rate_to_usd; NULL without a rate (the blocking check fx_rate_found names the currency and day).
 CREATE OR REPLACE VIEW metering.aws_cost_day_rows AS
 WITH counted AS (
     SELECT *
@@ -57,8 +70,22 @@ WITH counted AS (
     ) = 1
 )
 -- Joined to the landed rows directly (not through aws_cost_latest): one semi-join per read, not two.
-SELECT *
+SELECT landed.cost_date, landed.grouped_by, landed.tenant_id, landed.module_id, landed.service,
+       CASE WHEN landed.currency = 'USD' THEN landed.amount
+            -- amount x rate, rounded to 12 places: DuckDB multiplies DECIMAL(38, 12) by DECIMAL(20, 10) in
+            -- DECIMAL(38, 22), which overflows from 10^16. The integer part times the rate is exact in
+            -- DECIMAL(38, 10); only the fraction's product is rounded.
+            ELSE CAST(CAST(trunc(landed.amount) AS DECIMAL(38, 0)) * fx.rate_to_usd AS DECIMAL(38, 12))
+                 + CAST(CAST(landed.amount - trunc(landed.amount) AS DECIMAL(13, 12)) * fx.rate_to_usd
+                        AS DECIMAL(38, 12))
+       END AS amount_usd,
+       landed.currency, landed.estimated, landed.load_id, landed.source_name, landed.loaded_at, landed.amount,
+       fx.rate_to_usd AS fx_rate_to_usd
 FROM metering.aws_cost_daily AS landed
+LEFT JOIN fx_rates_to_usd AS fx
+  ON fx.currency = landed.currency
+ AND fx.effective_from <= landed.cost_date
+ AND (fx.effective_to IS NULL OR landed.cost_date < fx.effective_to)
 WHERE EXISTS (
     SELECT 1 FROM counted
     WHERE counted.cost_date = landed.cost_date AND counted.grouped_by = landed.grouped_by
