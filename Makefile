@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
 
-.PHONY: install demo test ui bench lock clean focus-validator
+.PHONY: install demo test chromium ui bench lock clean focus-validator
 
 # --compile-bytecode: Python never has to compile the dependencies at import time. Where
 # PYTHONDONTWRITEBYTECODE is set (as on CI machines), it otherwise compiles them again in every
@@ -26,8 +26,15 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## install, generate sample data into data/sample, run every asset on DuckDB
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/costattr demo
 
-test: $(STAMP)  ## install and run the whole test suite
+test: $(STAMP) chromium  ## install and run the whole test suite
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used). Installed
+# when it is missing and we run as root (CI); otherwise nothing happens and those tests say they skip.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000 (run `make demo` first for data)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml

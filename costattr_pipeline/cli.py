@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -25,11 +26,21 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config-dir", help="config folder (COSTATTR_CONFIG_DIR, default <source dir>/config)")
     common.add_argument("--warehouse", help="DuckDB file (COSTATTR_WAREHOUSE, default .costattr/warehouse.duckdb)")
     common.add_argument("--target", choices=["local", "prod"], help="COSTATTR_TARGET, default local")
+    common.add_argument("--reports-dir", help="monthly cost reports (COSTATTR_REPORTS_DIR, default "
+                                              "<warehouse folder>/reports)")
+    output = argparse.ArgumentParser(add_help=False)
+    shown = output.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true",
+                       help="print no progress and no summary (errors and alerts still go to stderr)")
+    shown.add_argument("--json", action="store_true",
+                       help="print one JSON document (runs, assets with rows and totals, checks, files) and no progress")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", parents=[common], help="materialize every asset for the days [start, end)")
+    run = commands.add_parser("run", parents=[common, output],
+                              help="materialize every asset for the days [start, end)")
     run.add_argument("--start", type=_date, required=True)
     run.add_argument("--end", type=_date, required=True)
-    demo = commands.add_parser("demo", parents=[common], help="generate sample data into the source folder and run it")
+    demo = commands.add_parser("demo", parents=[common, output],
+                               help="generate sample data into the source folder and run it")
     demo.add_argument("--seed", type=int, default=7)
     validate = commands.add_parser("validate", parents=[common],
                                    help="check config and sources, report every problem and the runs it blocks")
@@ -55,17 +66,54 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_progress(event) -> None:
+    """Each run and each asset as it starts and ends: a year's backfill takes minutes."""
+    from costattr_pipeline.runner import RunFinished, RunStarted, StepFinished, StepStarted
+
+    if isinstance(event, RunStarted):
+        print(f"Run {event.number} of {event.of}: {event.assets} asset(s), partitions {event.first}...{event.last}")
+    elif isinstance(event, StepStarted):
+        print(f"  {', '.join(event.assets)} ...")
+    elif isinstance(event, StepFinished):
+        outcome = "done" if event.succeeded else "FAILED"
+        print(f"  {', '.join(event.assets)} {outcome} in {event.seconds:.1f} s, {event.rows:,} rows")
+    elif isinstance(event, RunFinished):
+        run = event.run
+        print(f"Run {event.number} of {event.of} ({run.first}...{run.last}): {run.assets} assets, {run.rows:,} rows, "
+              f"checks {run.checks_passed} passed, {run.checks_failed} failed, {run.seconds:.1f} s")
+    sys.stdout.flush()
+
+
 def _print_summary(summary) -> None:
     for note in summary.notes:
         print(f"  note: {note}")
     for asset in summary.assets:
-        shown = ", ".join(f"{name.removeprefix('dagster/')}={value}" for name, value in asset.metadata.items()
-                          if name not in ("table",))
+        figures = {name: value for name, value in asset.figures.items()
+                   if name not in ("partitions", "partition_count", "row_count")}
+        shown = ", ".join([f"partitions={asset.partitions}", f"rows={asset.rows}",
+                           *(f"{name}={value}" for name, value in {**figures, **asset.metadata}.items())])
         print(f"  {asset.asset}: {shown}")
-    failed = [check for check in summary.checks if not check[2]]
+    failed = [check for check in summary.checks if not check.passed]
     print(f"  checks: {len(summary.checks) - len(failed)} passed, {len(failed)} failed")
     for asset, check, _, severity in failed:
         print(f"    {severity}: {asset} {check}")
+    for path in summary.files:
+        print(f"  wrote {path}")
+
+
+def summary_json(summary, start: dt.date, end: dt.date, warehouse: str) -> dict:
+    """The run as data for scripts: runs, assets (partitions, rows, seconds, exact totals), checks, files."""
+    return {
+        "start": start.isoformat(), "end": end.isoformat(), "warehouse": warehouse,
+        "runs": [vars(run) for run in summary.runs],
+        "assets": [{"asset": asset.asset, "partitions": asset.partitions, "rows": asset.rows,
+                    "seconds": asset.seconds, "totals": asset.figures, "metadata": asset.metadata}
+                   for asset in summary.assets],
+        "checks": [{**check._asdict(), "failing_rows": summary.failing_rows.get((check.asset, check.check))}
+                   for check in summary.checks],
+        "files": summary.files,
+        "notes": summary.notes,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from costattr_pipeline.validation import describe, find_problems
 
     try:
-        target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse)
+        target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse, args.reports_dir)
         if args.command == "export":
             from costattr_pipeline.defs.exports.focus_file import parse_month, write_focus_month
 
@@ -102,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from costattr_pipeline.sample import generate_sample
 
             period = generate_sample(target.source_dir, seed=args.seed)
-            target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse)
-            print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
+            target = Target.resolve(args.target, str(target.source_dir), None, args.warehouse, args.reports_dir)
+            if not (args.quiet or args.json):
+                print(f"Generated sample data for [{period.start}, {period.end}) in {target.source_dir}")
             start, end = period.start, period.end
         else:
             start, end = args.start, args.end
@@ -125,10 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: {problem.message}", file=sys.stderr)
             return 2
 
-        print(f"Running every asset for [{start}, {end}) into {target.warehouse}")
-        summary = run_range(target, start, end)
-        _print_summary(summary)
-        print("Done.")
+        chatty = not (args.quiet or args.json)
+        if chatty:
+            print(f"Running every asset for [{start}, {end}) into {target.warehouse}", flush=True)
+        summary = run_range(target, start, end, progress=print_progress if chatty else None)
+        if args.json:
+            print(json.dumps(summary_json(summary, start, end, str(target.warehouse)), indent=1))
+        elif chatty:
+            _print_summary(summary)
+            print("Done.")
         return 0
     except (CostattrInputError, RunFailed, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,17 @@
-"""Materialization metadata that users read in the UI: row count, schema, totals, a preview."""
+"""What users read in the UI: each partition's own figures, the run's figures, every table's columns.
+
+A single-run backfill writes a year of days in one step, and Dagster records one materialization per
+partition. Each must show that partition's figures, never the run's dressed up as the day's:
+:func:`partition_metadata` computes the figures of every partition of the run in one grouped query
+(``GROUP BY ROLLUP`` of the partition's day or month, so the same scan also gives the run's total)
+and hands each partition its own with ``context.add_asset_metadata(..., partition_key=...)``. The
+whole run's figures are logged and recorded under ``run_figures``, a name that says whose they are.
+
+Numbers are numeric metadata, so the asset's Plots tab draws them partition by partition. A Decimal
+is plotted as a float and kept exactly in a text entry ``<name>_exact``; the table holds the exact
+value. Column schemas come from the ``CREATE TABLE`` of the asset's ``__tables.sql`` file, whose
+``--`` comments on the column lines are the columns' descriptions.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
 
+from costattr_pipeline.lib.sql import declared_columns
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 PREVIEW_ROWS = 10
+RUN_FIGURES = "run_figures"
+PARTITION_ROW_COUNT = "dagster/partition_row_count"
 
 
 def _cell(value: Any) -> str:
@@ -34,29 +49,106 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | N
     return "\n".join(lines)
 
 
-def _schema(table: pa.Table) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in table.schema])
+def column_schema(tables_sql: str, table: str) -> dg.TableSchema:
+    """The column schema of ``table`` as ``tables_sql`` creates it, each column described by its line's comment."""
+    columns = declared_columns(tables_sql).get(table.lower())
+    if columns is None:
+        raise KeyError(f"{table} is not created by the given tables SQL")
+    return dg.TableSchema(columns=[
+        dg.TableColumn(column.name, column.type, description=column.description,
+                       constraints=dg.TableColumnConstraints(nullable=column.nullable))
+        for column in columns])
 
 
-def table_metadata(session: WarehouseSession, table: str, where: str, params: Mapping[str, object],
-                   totals: Mapping[str, str] | None = None, order_by: str = "1") -> dict[str, Any]:
-    """Row count, column schema, totals and a markdown preview of the rows a run wrote.
+def _is_whole(value: Decimal) -> bool:
+    # A count summed by DuckDB arrives as a DECIMAL(38, 0): a whole number, not an amount.
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
 
-    ``totals`` maps a label to a SQL aggregate over the same rows (e.g. ``SUM(cost_usd)``).
+
+def figure_metadata(name: str, value: Any) -> dict[str, dg.MetadataValue]:
+    """One figure as metadata: numbers numeric (plotted), a Decimal also exactly as text; NULL shows nothing."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {name: dg.MetadataValue.bool(value)}
+    if isinstance(value, int) or (isinstance(value, Decimal) and _is_whole(value)):
+        return {name: dg.MetadataValue.int(int(value))}
+    if isinstance(value, Decimal):
+        return {name: dg.MetadataValue.float(float(value)), f"{name}_exact": dg.MetadataValue.text(_cell(value))}
+    if isinstance(value, float):
+        return {name: dg.MetadataValue.float(value)}
+    return {name: dg.MetadataValue.text(_cell(value))}
+
+
+def _exact(value: Any) -> Any:
+    """A figure in the run's JSON: whole numbers as numbers, other Decimals as exact text."""
+    if isinstance(value, Decimal):
+        return int(value) if _is_whole(value) else _cell(value)
+    return value
+
+
+def _partition_start(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSession, table: str, where: str,
+                       params: Mapping[str, object], *, partition_column: str, tables_sql: str | None,
+                       figures: Mapping[str, str] | None = None, order_by: str | None = None,
+                       schema_table: str | None = None, asset_key: dg.AssetKey | None = None,
+                       relations: Mapping[str, str] | None = None, preview: bool = True) -> dict[str, Any]:
+    """Give every partition of the run its own row count, figures and preview; return the run's metadata.
+
+    ``where``/``params`` select the rows the run wrote; ``partition_column`` is the date that places
+    a row in its partition (grouped by its month for a monthly asset); ``figures`` maps a name to a
+    SQL aggregate over a partition's rows (``SUM(CAST(cost_usd AS DECIMAL(38, 18)))``), also
+    computed over the whole run. ``relations`` are bound as in every statement (``table`` may name
+    one). The returned metadata (table name, column schema from ``tables_sql``, or ``schema_table`` when
+    ``table`` is a view of it; ``run_figures``) is for the ``MaterializeResult``: it is true of every partition.
     """
-    # Row count and totals in one scan of the rows; the preview is a top-N of the same rows.
-    select = ", ".join(["COUNT(*) AS _row_count"]
-                       + [f"{expression} AS {label}" for label, expression in (totals or {}).items()])
-    values = session.rows(f"SELECT {select} FROM {table} WHERE {where}", params)[0]
-    preview = session.query(f"SELECT * FROM {table} WHERE {where} ORDER BY {order_by} LIMIT {PREVIEW_ROWS}", params)
-    metadata: dict[str, Any] = {
-        "dagster/row_count": dg.MetadataValue.int(int(values.pop("_row_count") or 0)),
-        "dagster/column_schema": _schema(preview),
-        "table": dg.MetadataValue.text(table),
-        "preview": dg.MetadataValue.md(markdown_table(preview.to_pylist())),
-    }
-    for label, value in values.items():
-        metadata[label] = dg.MetadataValue.text(_cell(value) or "0")
+    key = asset_key or context.assets_def.key
+    partitions_def = context.assets_def.partitions_def
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        raise TypeError(f"{key.to_user_string()}: partition_metadata needs a time-partitioned asset")
+    partition = (f"DATE_TRUNC('month', {partition_column})"
+                 if isinstance(partitions_def, dg.MonthlyPartitionsDefinition) else partition_column)
+    selected = ", ".join([f"{partition} AS partition_start", f"GROUPING({partition}) AS run_total",
+                          "COUNT(*) AS row_count", *(f"{sql} AS {name}" for name, sql in (figures or {}).items())])
+    grouped = session.rows(f"SELECT {selected} FROM {table} WHERE {where} GROUP BY ROLLUP ({partition})", params,
+                           relations)
+    ordered = order_by or partition_column
+    previews: dict[dt.date, list[dict[str, Any]]] = {}
+    for row in session.rows(f"""
+            SELECT *, {partition} AS partition_start FROM {table} WHERE {where}
+            QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS}
+            ORDER BY {partition}, {ordered}""", params, relations) if preview else []:
+        previews.setdefault(_partition_start(row.pop("partition_start")), []).append(row)
+
+    by_start = {_partition_start(row["partition_start"]): row for row in grouped if not row["run_total"]}
+    run = next((row for row in grouped if row["run_total"]), None)
+    keys = context.partition_keys
+    for partition_key in keys:
+        start = partitions_def.time_window_for_partition_key(partition_key).start.date()
+        row = by_start.get(start)
+        metadata: dict[str, Any] = {PARTITION_ROW_COUNT: dg.MetadataValue.int(int(row["row_count"]) if row else 0)}
+        for name in figures or {}:
+            metadata.update(figure_metadata(name, row[name] if row else None))
+        if preview:
+            metadata["preview"] = dg.MetadataValue.md(markdown_table(previews.get(start, [])))
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=partition_key)
+
+    run_figures: dict[str, Any] = {"partitions": f"{keys[0]}...{keys[-1]}" if len(keys) > 1 else keys[0],
+                                   "partition_count": len(keys), "row_count": int(run["row_count"]) if run else 0}
+    for name in figures or {}:
+        value = run[name] if run else None
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            run_figures[name] = _exact(value)
+    context.log.info(f"{key.to_user_string()} ({table}), whole run: "
+                     + ", ".join(f"{name}={value}" for name, value in run_figures.items()))
+    metadata: dict[str, Any] = {RUN_FIGURES: dg.MetadataValue.json(run_figures)}
+    if tables_sql is not None:  # the rows are a table the asset owns (or a view of it)
+        metadata["dagster/table_name"] = dg.MetadataValue.text(schema_table or table)
+        metadata["dagster/column_schema"] = column_schema(tables_sql, schema_table or table)
     return metadata
 
 
@@ -67,8 +159,12 @@ def rows_check(check_name: str, rows: Sequence[Mapping[str, Any]], label: str, *
     """The result of a check that passes when ``rows``, the rows that break it, is empty.
 
     The rows are shown as a table under ``label`` and counted under ``failing_rows`` (a number, so the
-    check's history plots in the UI); ``failure`` / ``success`` describe the outcome in a sentence.
+    check's history plots in the UI); ``failure`` / ``success`` describe the outcome in a sentence
+    (by default: how many rows break it, and the first one).
     """
+    if rows and failure is None:
+        first = ", ".join(f"{name} {_cell(value)}" for name, value in rows[0].items())
+        failure = f"{len(rows)} row(s) of {label.replace('_', ' ')}, the first: {first}"
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=check_name, passed=not rows, severity=severity,
         description=(failure if rows else success),

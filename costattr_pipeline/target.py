@@ -9,6 +9,7 @@ from pathlib import Path
 TARGETS = ("local", "prod")
 DEFAULT_SOURCE_DIR = "data/sample"
 DEFAULT_WAREHOUSE = ".costattr/warehouse.duckdb"
+REPORTS_FOLDER = "reports"  # default: beside the warehouse file
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Target:
     source_dir: Path = Path(DEFAULT_SOURCE_DIR)
     config_dir: Path = Path(DEFAULT_SOURCE_DIR) / "config"
     warehouse: Path = Path(DEFAULT_WAREHOUSE)
+    reports_dir: Path = Path(DEFAULT_WAREHOUSE).parent / REPORTS_FOLDER
 
     @classmethod
     def from_environment(cls) -> Target:
@@ -25,7 +27,7 @@ class Target:
 
     @classmethod
     def resolve(cls, name: str | None = None, source_dir: str | None = None, config_dir: str | None = None,
-                warehouse: str | None = None) -> Target:
+                warehouse: str | None = None, reports_dir: str | None = None) -> Target:
         """Flags win over environment variables, which win over the defaults."""
         name = name or os.environ.get("COSTATTR_TARGET") or "local"
         if name not in TARGETS:
@@ -33,4 +35,5 @@ class Target:
         source = Path(source_dir or os.environ.get("COSTATTR_SOURCE_DIR") or DEFAULT_SOURCE_DIR)
         config = Path(config_dir or os.environ.get("COSTATTR_CONFIG_DIR") or source / "config")
         database = Path(warehouse or os.environ.get("COSTATTR_WAREHOUSE") or DEFAULT_WAREHOUSE)
-        return cls(name, source.absolute(), config.absolute(), database.absolute())
+        reports = Path(reports_dir or os.environ.get("COSTATTR_REPORTS_DIR") or database.parent / REPORTS_FOLDER)
+        return cls(name, source.absolute(), config.absolute(), database.absolute(), reports.absolute())

@@ -72,6 +72,16 @@ def dump_tables(target: Target) -> dict[str, list[tuple]]:
         connection.close()
 
 
+def latest_materializations(instance, key) -> dict[str, dict]:
+    """The latest materialization of each partition of ``key``, as its metadata values."""
+    latest: dict[str, dict] = {}
+    for record in instance.fetch_materializations(key, limit=100).records:  # newest first
+        materialization = record.asset_materialization
+        latest.setdefault(materialization.partition,
+                          {name: value.value for name, value in materialization.metadata.items()})
+    return latest
+
+
 def day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 

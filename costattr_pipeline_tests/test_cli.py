@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -50,9 +51,47 @@ def test_run_prints_a_summary(target, capsys) -> None:
     write_fetch(target.source_dir, "f.json", page({"2026-03-01": [group("acme", "EC2", "9"), group(None, "VPC", "1")]}))
     assert main(["run", "--start", "2026-03-01", "--end", "2026-03-02", *_flags(target)]) == 0
     out = capsys.readouterr().out
-    assert "metering/unattributed_costs: row_count=1" in out
+    assert "metering/unattributed_costs: partitions=1, rows=1, total_aws_cost_usd=10" in out
     assert "WARN: metering/unattributed_costs unattributed_share_within_threshold" in out
     assert query(target, "SELECT exceeds_threshold FROM metering.unattributed_costs") == [(True,)]
+
+
+def test_run_shows_each_asset_as_it_starts_and_ends_and_one_line_per_run(target, capsys) -> None:
+    write_fetch(target.source_dir, "f.json", page({"2026-03-01": [group("acme", "EC2", "9")],
+                                                   "2026-03-02": [group(None, "VPC", "1")]}))
+    assert main(["run", "--start", "2026-03-01", "--end", "2026-03-03", *_flags(target)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    started = lines.index("  metering/aws_cost_daily ...")
+    ended = next(index for index, line in enumerate(lines) if line.startswith("  metering/aws_cost_daily done in "))
+    assert started < ended and lines[ended].endswith(" s, 2 rows")
+    assert any(line.startswith("  metering/unit_cost_allocation, metering/unit_cost_tags done in ") for line in lines)
+    assert lines[1].startswith("Run 1 of 2: ") and lines[1].endswith("partitions 2026-03-01...2026-03-02")
+    run_lines = [line for line in lines if line.startswith("Run 1 of 2 (2026-03-01...2026-03-02): ")]
+    assert len(run_lines) == 1 and " assets, " in run_lines[0] and " checks " in run_lines[0]
+    assert any(line.startswith("Run 2 of 2 (2026-03-01...2026-03-01): ") for line in lines)
+
+
+def test_run_json_is_one_document_with_assets_rows_totals_and_checks(target, capsys) -> None:
+    write_fetch(target.source_dir, "f.json", page({"2026-03-01": [group("acme", "EC2", "9.5"),
+                                                                  group(None, "VPC", "0.5")]}))
+    assert main(["run", "--start", "2026-03-01", "--end", "2026-03-02", "--json", *_flags(target)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assets = {asset["asset"]: asset for asset in document["assets"]}
+    unattributed = assets["metering/unattributed_costs"]
+    assert (unattributed["partitions"], unattributed["rows"]) == (1, 1)
+    assert unattributed["totals"]["total_aws_cost_usd"] == "10" and unattributed["totals"]["unattributed_cost_usd"] == "0.500000000000"
+    checks = {(check["asset"], check["check"]): check for check in document["checks"]}
+    breach = checks[("metering/unattributed_costs", "unattributed_share_within_threshold")]
+    assert (breach["passed"], breach["severity"], breach["failing_rows"]) == (False, "WARN", 1)
+    assert [(run["first"], run["last"]) for run in document["runs"]] == [("2026-03-01", "2026-03-01")] * 2
+    assert document["start"] == "2026-03-01" and document["end"] == "2026-03-02"
+
+
+def test_run_quiet_prints_nothing_on_success(target, capsys) -> None:
+    assert main(["run", "--start", "2026-03-01", "--end", "2026-03-02", "--quiet", *_flags(target)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert query(target, "SELECT COUNT(*) FROM metering.unattributed_costs") == [(0,)]
 
 
 @pytest.mark.slow

@@ -263,20 +263,29 @@ def test_an_amount_without_a_rate_is_refused_naming_currency_and_day(target, cap
     _ok(target, capsys, ["run", "--start", D1, "--end", D2])
 
 
-def test_the_landing_blocks_figures_without_a_rate(target) -> None:
+def test_the_landing_blocks_an_amount_without_a_rate(target) -> None:
     """Without the command's validation (a run launched from the UI), the blocking check names currency and day,
-    and no figure is built from the unconverted amount."""
+    nothing is landed, and no figure is built from the unconverted amount."""
     write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "50"), _eur("100")]}))
     with pytest.raises(RunFailed) as failed:
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))
     assert str(failed.value) == (
         "metering/aws_cost_daily: blocking check fx_rate_found: no USD rate for EUR on 2026-03-01: add a "
-        "fx_to_usd entry in force that day to settings.yaml")
-    assert dump_tables(target).get("metering.unattributed_costs", []) == []
-    # Once the rate is in settings.yaml the landed rows are converted: the file is not read again.
+        "fx_to_usd entry in force that day to settings.yaml (nothing was published)")
+    tables = dump_tables(target)
+    assert tables["metering.aws_cost_daily"] == [] and tables.get("metering.unattributed_costs", []) == []
+
+
+def test_a_rate_corrected_in_settings_converts_landed_amounts_without_reading_the_file_again(target) -> None:
     write_config(target.config_dir, "settings.yaml", SETTINGS + FX)
+    write_fetch(target.source_dir, "f.json", page({D1: [group("acme", "EC2", "50"), _eur("100")]}))
     run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))
     assert _day_figures(target, D1) == (Decimal("158"), Decimal("0"))
+    write_config(target.config_dir, "settings.yaml", SETTINGS + FX.replace("rate: 1.08", "rate: 1.2"))
+    summary = run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    landing = next(asset for asset in summary.assets if asset.asset == "metering/aws_cost_daily")
+    assert landing.metadata["run_fetches_parsed"] == "0"
+    assert _day_figures(target, D1) == (Decimal("170"), Decimal("0"))
 
 
 def test_a_landing_of_earlier_versions_keeps_amounts_as_delivered_and_converts_them(target, capsys) -> None:

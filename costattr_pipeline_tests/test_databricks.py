@@ -508,10 +508,14 @@ def test_unpriced_sku_fails_the_blocking_check_and_no_cost_item_is_written(targe
     write_exports(target.source_dir, [usage("a1", "2026-03-02T10:00:00", "10"),
                                       usage("x1", "2026-03-02T10:00:00", "4", sku="NEW_SERVERLESS_SKU")],
                   [price("2026-01-01T00:00:00", None, {"default": "0.10"})])
-    with pytest.raises(RunFailed):
+    with pytest.raises(RunFailed) as failed:
         run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 3), selection=SELECTION)
-    assert query(target, "SELECT record_id, unit_price, cost FROM metering.databricks_priced_usage "
-                         "WHERE unit_price IS NULL") == [("x1", None, None)]
+    # Write-audit-publish: the check fails on the staged rows, so the priced usage is not published.
+    assert str(failed.value) == (
+        "metering/databricks_priced_usage: blocking check every_usage_row_priced: 1 usage row(s) of sku_name "
+        "'NEW_SERVERLESS_SKU' (cloud 'AWS', from 2026-03-02 10:00:00) and 0 other SKU(s) have no list price in "
+        "force: add it to databricks/list_prices (nothing was published)")
+    assert query(target, "SELECT COUNT(*) FROM metering.databricks_priced_usage")[0][0] == 0
     # The blocking check stopped the run before app/cost_items: its table was never even created.
     assert query(target, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'cost_items' "
                          "AND table_schema = 'app'")[0][0] == 0
@@ -569,6 +573,6 @@ def test_an_amount_without_a_rate_fails_the_blocking_check_naming_currency_and_d
         run_range(target, dt.date(2026, 3, 2), dt.date(2026, 3, 3), selection=SELECTION + ["metering/daily_tenant_summary"])
     assert str(failed.value) == (
         "metering/databricks_priced_usage: blocking check fx_rate_found: no USD rate for EUR on 2026-03-02: add a "
-        "fx_to_usd entry in force that day to settings.yaml")
-    # The unconverted amount is never counted as USD: the summary did not run, and the row has no USD cost.
-    assert query(target, "SELECT cost, cost_usd FROM metering.databricks_priced_usage") == [(Decimal("1"), None)]
+        "fx_to_usd entry in force that day to settings.yaml (nothing was published)")
+    # The unconverted amount is never counted as USD: nothing was published and the summary did not run.
+    assert query(target, "SELECT COUNT(*) FROM metering.databricks_priced_usage")[0][0] == 0

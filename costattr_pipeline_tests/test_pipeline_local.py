@@ -128,7 +128,7 @@ def test_missing_source_folder_gives_empty_outputs_and_a_warning(target) -> None
 
 
 def _parsed(summary) -> int:
-    return int(next(a for a in summary.assets if a.asset == "metering/aws_cost_daily").metadata["fetches_parsed"])
+    return int(next(a for a in summary.assets if a.asset == "metering/aws_cost_daily").metadata["run_fetches_parsed"])
 
 
 def test_unchanged_landed_fetches_are_not_parsed_again(target) -> None:

@@ -2,7 +2,7 @@
 
 ``python -m costattr_pipeline.bench.phases run|baseline --source-dir ... --warehouse ... --start ... --end ...
 --result <file.json>`` writes the phase's wall-clock seconds, peak resident memory and, for ``run``,
-every asset's rows and seconds read from the run's event log.
+every asset's rows and seconds as the run reported them (its progress goes to stdout as it happens).
 """
 
 from __future__ import annotations
@@ -46,35 +46,12 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def _step_seconds(instance, run_ids: list[str]) -> dict[str, float]:
-    """Seconds per asset: from its step's start to its step's end, in the run's event log."""
-    started: dict[str, float] = {}
-    ended: dict[str, float] = {}
-    assets_of_step: dict[str, set[str]] = {}
-    for run_id in run_ids:
-        for record in instance.all_logs(run_id):
-            event = record.dagster_event
-            if event is None or event.step_key is None:
-                continue
-            if event.event_type_value == "STEP_START":
-                started[event.step_key] = record.timestamp
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                ended[event.step_key] = record.timestamp
-            elif event.is_step_materialization:
-                key = event.step_materialization_data.materialization.asset_key.to_user_string()
-                assets_of_step.setdefault(event.step_key, set()).add(key)
-    seconds = {}
-    for step, assets in assets_of_step.items():
-        for asset in assets:
-            seconds[asset] = round(ended.get(step, started.get(step, 0)) - started.get(step, 0), 3)
-    return seconds
-
-
 def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
               source_rows: dict[str, int]) -> dict[str, object]:
     """``costattr run`` over ``[start, end)``: one run for the daily assets, one for the monthly ones."""
     import dagster as dg
 
+    from costattr_pipeline.cli import print_progress
     from costattr_pipeline.definitions import build_definitions
     from costattr_pipeline.runner import run_range
     from costattr_pipeline.target import Target
@@ -83,12 +60,12 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     instance = dg.DagsterInstance.ephemeral()
     began = time.perf_counter()
     try:
-        summary = run_range(target, start, end, instance=instance)
+        summary = run_range(target, start, end, instance=instance, log_level="ERROR",
+                            progress=print_progress)  # shown by costattr bench as it happens
         seconds = time.perf_counter() - began
-        step_seconds = _step_seconds(instance, summary.run_ids)
     finally:
         instance.dispose()
-    rows_out = {asset.asset: int(asset.metadata.get("dagster/row_count", 0)) for asset in summary.assets}
+    rows_out = {asset.asset: asset.rows for asset in summary.assets}
     graph = build_definitions(target).resolve_asset_graph()
     assets = []
     for asset in summary.assets:
@@ -97,8 +74,8 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
         rows_in = (sum(source_rows.get(name, 0) for name in SOURCE_INPUTS.get(asset.asset, ()))
                    + sum(rows_out.get(parent, 0) for parent in upstream))
         assets.append({"asset": asset.asset, "rows_in": rows_in, "rows_out": rows_out[asset.asset],
-                       "seconds": step_seconds.get(asset.asset)})
-    failed = [f"{check[3]}: {check[0]} {check[1]}" for check in summary.checks if not check[2]]
+                       "seconds": asset.seconds})
+    failed = [f"{check.severity}: {check.asset} {check.check}" for check in summary.checks if not check.passed]
     return {"seconds": round(seconds, 3), "runs": len(summary.run_ids), "assets": assets,
             "checks_passed": len(summary.checks) - len(failed), "checks_failed": failed}
 

@@ -11,6 +11,7 @@ report (``docs/benchmarks.md``).
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import platform
@@ -74,7 +75,7 @@ def machine() -> dict[str, object]:
 
 
 def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Path, memory_limit: str,
-           threads: int) -> dict[str, object]:
+           threads: int, log=print) -> dict[str, object]:
     command = [sys.executable, "-m", "costattr_pipeline.bench.phases", phase, "--source-dir", data.source_dir,
                "--warehouse", str(warehouse), "--start", str(start), "--end", str(end),
                "--source-rows", json.dumps(data.rows), "--memory-limit", memory_limit, "--threads", str(threads),
@@ -82,10 +83,20 @@ def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Pat
     began = time.perf_counter()
     # The phase's target comes from its flags only: no COSTATTR_* setting of the caller leaks in.
     environment = {name: value for name, value in os.environ.items() if not name.startswith("COSTATTR_")}
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment)
-    if completed.returncode != 0:
-        raise RuntimeError(f"bench phase {phase} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}")
+    environment["PYTHONUNBUFFERED"] = "1"
+    # The phase's output is shown as it comes (which asset of the run is going on), and its end kept
+    # for the error message.
+    tail: collections.deque[str] = collections.deque(maxlen=60)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+                          bufsize=1) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line)
+            log(f"    {line.rstrip()}")
+    if process.returncode != 0:
+        raise RuntimeError(f"bench phase {phase} failed:\n{''.join(tail)}")
     outcome = json.loads(result.read_text(encoding="utf-8"))
+    log(f"    phase {phase} done in {time.perf_counter() - began:.1f} s")
     outcome["process_seconds"] = round(time.perf_counter() - began, 3)
     return outcome
 
@@ -190,14 +201,15 @@ def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit:
     for path in (pipeline, baseline, Path(f"{pipeline}.wal"), Path(f"{baseline}.wal")):
         path.unlink(missing_ok=True)
     log(f"(a) costattr run [{data.start}, {data.end})")
-    backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / "backfill.json", memory_limit, threads)
+    backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / "backfill.json", memory_limit, threads,
+                      log)
     log(f"(b) bare DuckDB baseline [{data.start}, {data.end})")
     base = _phase("baseline", data, baseline, data.start, data.end, work_dir / "baseline.json", memory_limit,
-                  threads)
+                  threads, log)
     comparison = compare_outputs(pipeline, baseline)
     log(f"(c) daily increment [{data.end}, {data.increment_end})")
     increment = _phase("run", data, pipeline, data.end, data.increment_end, work_dir / "increment.json",
-                       memory_limit, threads)
+                       memory_limit, threads, log)
     ratio = round(backfill["seconds"] / base["seconds"], 2) if base["seconds"] else None
     peak = max(backfill["peak_rss_bytes"], base["peak_rss_bytes"], increment["peak_rss_bytes"])
     targets = [

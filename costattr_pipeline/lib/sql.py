@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -146,3 +147,48 @@ def union_all(queries: Iterable[str]) -> str:
     """The queries as one ``UNION ALL`` (each wrapped as a subquery), for a relation built at run time."""
     return "\nUNION ALL\n".join(f"SELECT * FROM ({query.strip().rstrip(';')}) AS part_{index}"
                                 for index, query in enumerate(queries))
+
+
+@dataclass(frozen=True)
+class DeclaredColumn:
+    """A column as a ``CREATE TABLE`` declares it; ``description`` is the ``--`` comment on its line."""
+
+    name: str
+    type: str
+    nullable: bool
+    description: str | None
+
+
+def declared_columns(text: str) -> dict[str, tuple[DeclaredColumn, ...]]:
+    """The columns of every table the script creates, by lower-case table name.
+
+    The ``-- comments`` on column lines are the one place a column's meaning and unit are written:
+    readers of the SQL and of the UI's column schema read the same words.
+    """
+    return dict(_declared_columns(text))
+
+
+# sqlglot writes DuckDB's VARCHAR and INTEGER under their aliases; show them as the files spell them.
+_TYPE_NAMES = {"TEXT": "VARCHAR", "INT": "INTEGER"}
+
+
+@functools.lru_cache(maxsize=128)
+def _declared_columns(text: str) -> tuple[tuple[str, tuple[DeclaredColumn, ...]], ...]:
+    tables = []
+    for statement in _parsed(text, SOURCE_DIALECT):
+        if not (isinstance(statement, exp.Create) and statement.kind == "TABLE"
+                and isinstance(statement.this, exp.Schema)):
+            continue
+        columns = []
+        for column in statement.this.expressions:
+            if not isinstance(column, exp.ColumnDef):
+                continue
+            # sqlglot attaches a line's comment to the column or to its last constraint.
+            comments = [comment.strip() for node in column.walk() for comment in (node.comments or [])]
+            nullable = not any(isinstance(constraint.args.get("kind"), exp.NotNullColumnConstraint)
+                               for constraint in column.constraints)
+            declared = column.args["kind"].sql()
+            columns.append(DeclaredColumn(column.name, _TYPE_NAMES.get(declared, declared), nullable,
+                                          " ".join(comments) or None))
+        tables.append((statement.this.this.sql().lower(), tuple(columns)))
+    return tuple(tables)

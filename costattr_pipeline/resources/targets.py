@@ -13,6 +13,7 @@ from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
+from costattr_pipeline.resources.reports import ReportFolder
 from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, SnowflakeUsageExports
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
@@ -35,6 +36,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
             "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
             "usage_exports": UsageExports(source_dir=str(target.source_dir)),
+            "report_folder": ReportFolder(folder=str(target.reports_dir)),
         }
     # Imported here: dagster-snowflake costs 2 s to import, which only the production target needs.
     from dagster_snowflake import SnowflakeResource
@@ -63,6 +65,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "snowflake_usage": SnowflakeAccountUsage(),
         # Product metering is exported by the platform itself into the source folder in every target.
         "usage_exports": UsageExports(source_dir=str(target.source_dir)),
+        "report_folder": ReportFolder(folder=str(target.reports_dir)),
     }
 
 

@@ -12,13 +12,14 @@ from decimal import Decimal
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.billing.config_tables import record_config
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.defs.ingest.usage.usage_events import USAGE_EVENTS
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -134,35 +135,35 @@ def billing_period_summary(context: dg.AssetExecutionContext, warehouse: Warehou
                 session.insert_arrow("metering.billing_period_summary", bills)
             if lines.num_rows:
                 session.insert_arrow("metering.billing_period_usage", lines)
-        wrong_totals = session.rows(f"""
-            SELECT tenant_id, period_start, total,
-                   customer_levy + facility_fee + variable_consumption + pass_through AS components
-            FROM metering.billing_period_summary
-            WHERE {WINDOW} AND (total <> customer_levy + facility_fee + variable_consumption + pass_through
-               OR customer_levy * 100 <> ROUND(customer_levy * 100, 0)
-               OR facility_fee * 100 <> ROUND(facility_fee * 100, 0)
-               OR variable_consumption * 100 <> ROUND(variable_consumption * 100, 0)
-               OR pass_through * 100 <> ROUND(pass_through * 100, 0))
-            ORDER BY 1, 2 LIMIT 20""", params)
-        duplicates = session.rows(f"""
-            SELECT tenant_id, period_start, COUNT(*) AS bills FROM metering.billing_period_summary
-            WHERE {WINDOW} GROUP BY tenant_id, period_start HAVING COUNT(*) > 1 ORDER BY 1, 2 LIMIT 20""",
-            params)
-        metadata = table_metadata(
-            session, "metering.billing_period_summary", WINDOW, params,
-            totals={"total_billed": "SUM(total)", "customer_levy": "SUM(customer_levy)",
-                    "facility_fee": "SUM(facility_fee)", "variable_consumption": "SUM(variable_consumption)",
-                    "pass_through": "SUM(pass_through)"},
-            order_by="period_start, tenant_id",
-        )
+            wrong_totals = session.rows(f"""
+                SELECT tenant_id, period_start, total,
+                       customer_levy + facility_fee + variable_consumption + pass_through AS components
+                FROM metering.billing_period_summary
+                WHERE {WINDOW} AND (total <> customer_levy + facility_fee + variable_consumption + pass_through
+                   OR customer_levy * 100 <> ROUND(customer_levy * 100, 0)
+                   OR facility_fee * 100 <> ROUND(facility_fee * 100, 0)
+                   OR variable_consumption * 100 <> ROUND(variable_consumption * 100, 0)
+                   OR pass_through * 100 <> ROUND(pass_through * 100, 0))
+                ORDER BY 1, 2 LIMIT 20""", params)
+            duplicates = session.rows(f"""
+                SELECT tenant_id, period_start, COUNT(*) AS bills FROM metering.billing_period_summary
+                WHERE {WINDOW} GROUP BY tenant_id, period_start HAVING COUNT(*) > 1 ORDER BY 1, 2 LIMIT 20""",
+                params)
+            blocking = audit(BILLING_PERIOD_SUMMARY, rows_check(CHECK_TOTAL_IS_SUM, wrong_totals, "wrong"),
+                             rows_check(CHECK_ONE_BILL, duplicates, "duplicates"))
+        metadata = partition_metadata(
+            context, session, "metering.billing_period_summary", WINDOW, params, partition_column="period_start",
+            tables_sql=TABLES_SQL,
+            # One version binds a whole month, so a month's bills share it.
+            figures={"total_billed": "SUM(total)", "customer_levy": "SUM(customer_levy)",
+                     "facility_fee": "SUM(facility_fee)", "variable_consumption": "SUM(variable_consumption)",
+                     "pass_through": "SUM(pass_through)", "rate_card_version": "MIN(rate_card_version)"},
+            order_by="period_start, tenant_id")
     metadata["config_hash"] = dg.MetadataValue.text(config.content_hash)
-    metadata["rate_card_versions"] = dg.MetadataValue.text(
-        ", ".join(sorted(set(bills.column("rate_card_version").to_pylist()))) or "none")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_TOTAL_IS_SUM, wrong_totals, "wrong"),
-            rows_check(CHECK_ONE_BILL, duplicates, "duplicates"),
+            *blocking,
             rows_check(CHECK_ALL_USAGE_BILLED, unbilled[:20], "unbilled", severity=dg.AssetCheckSeverity.WARN,
                        failure=f"{len(unbilled)} unbilled item(s)"),
         ],

@@ -69,16 +69,16 @@ CREATE TABLE IF NOT EXISTS config.tenant_modules (
 
 -- One bill per tenant and calendar month (contract section 4, FR-395). Components in cents.
 CREATE TABLE IF NOT EXISTS metering.billing_period_summary (
-    tenant_id            VARCHAR NOT NULL,
+    tenant_id            VARCHAR NOT NULL,  -- the billed tenant (tenants.yaml)
     period_start         DATE NOT NULL,     -- first day of the month
     period_end           DATE NOT NULL,     -- last day of the month (inclusive)
     rate_card_version    VARCHAR NOT NULL,  -- the version in force on period_start
-    customer_levy        DECIMAL(18, 2) NOT NULL,
-    facility_fee         DECIMAL(18, 2) NOT NULL,
-    variable_consumption DECIMAL(18, 2) NOT NULL,
-    pass_through         DECIMAL(18, 2) NOT NULL,
-    total                DECIMAL(18, 2) NOT NULL,
-    currency             VARCHAR NOT NULL,
+    customer_levy        DECIMAL(18, 2) NOT NULL,  -- currency units, cents half away from zero: levy of the tier each day / days in month
+    facility_fee         DECIMAL(18, 2) NOT NULL,  -- currency units, cents half away from zero: module fees x active days / days in month
+    variable_consumption DECIMAL(18, 2) NOT NULL,  -- currency units, cents half away from zero: billable usage over the allowance, tier-priced
+    pass_through         DECIMAL(18, 2) NOT NULL,  -- currency units, cents half away from zero: external API cost x (1 + markup %)
+    total                DECIMAL(18, 2) NOT NULL,  -- currency units: the sum of the four rounded components
+    currency             VARCHAR NOT NULL,  -- the rate card's currency (USD)
     allowance_tier       VARCHAR,           -- whose allowance applied (tier in force on period_start)
     config_hash          VARCHAR NOT NULL,  -- the config content the bill was computed from
     provisional          BOOLEAN NOT NULL   -- TRUE while the period is not over
@@ -86,11 +86,11 @@ CREATE TABLE IF NOT EXISTS metering.billing_period_summary (
 
 -- The variable consumption of each bill, per metric, for audit (unrounded amounts).
 CREATE TABLE IF NOT EXISTS metering.billing_period_usage (
-    tenant_id         VARCHAR NOT NULL,
-    period_start      DATE NOT NULL,
-    metric            VARCHAR NOT NULL,
-    usage_quantity    DECIMAL(38, 12) NOT NULL,
-    allowance         DECIMAL(38, 12) NOT NULL,
-    billable_quantity DECIMAL(38, 12) NOT NULL,
+    tenant_id         VARCHAR NOT NULL,        -- the billed tenant
+    period_start      DATE NOT NULL,           -- first day of the month
+    metric            VARCHAR NOT NULL,        -- usage metric, e.g. api_calls
+    usage_quantity    DECIMAL(38, 12) NOT NULL, -- units of the metric used in the month (each event_id once)
+    allowance         DECIMAL(38, 12) NOT NULL, -- units included in the tier in force on period_start
+    billable_quantity DECIMAL(38, 12) NOT NULL, -- max(0, usage - allowance)
     amount            DECIMAL(38, 12)          -- NULL: the binding version does not price the metric
 );

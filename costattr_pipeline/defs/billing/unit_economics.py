@@ -8,12 +8,13 @@ from decimal import Decimal
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.billing.billing_period_summary import BILLING_PERIOD_SUMMARY, MONEY, utc_today
 from costattr_pipeline.lib.billing_config import BILLING_CURRENCY, next_month
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import gross_margin_pct
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -54,17 +55,22 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             session.execute(f"DELETE FROM metering.unit_economics WHERE {WINDOW}", params)
             if rows:
                 session.insert_arrow("metering.unit_economics", pa.Table.from_pylist(rows, UNIT_ECONOMICS_SCHEMA))
-        mismatches = session.rows(RECONCILE_UNIT_ECONOMICS_SQL, params)
-        metadata = table_metadata(
-            session, "metering.unit_economics", WINDOW, params,
-            totals={"revenue": "SUM(revenue)", "attributed_cost": "SUM(attributed_cost)",
-                    "gross_margin": "SUM(gross_margin)"},
-            order_by="period_start, tenant_id",
-        )
+            blocking = audit(UNIT_ECONOMICS, rows_check(CHECK_UNIT_ECONOMICS_RECONCILES,
+                                                        session.rows(RECONCILE_UNIT_ECONOMICS_SQL, params),
+                                                        "mismatches"))
+        metadata = partition_metadata(
+            context, session, "metering.unit_economics", WINDOW, params, partition_column="period_start",
+            tables_sql=TABLES_SQL,
+            figures={"revenue": "SUM(revenue)", "attributed_cost": "SUM(attributed_cost)",
+                     "gross_margin": "SUM(gross_margin)",
+                     "gross_margin_pct": "CASE WHEN SUM(revenue) = 0 THEN NULL "
+                                         "ELSE 100 * SUM(gross_margin) / SUM(revenue) END",
+                     "tenants": "COUNT(DISTINCT tenant_id)"},
+            order_by="period_start, tenant_id")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_UNIT_ECONOMICS_RECONCILES, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

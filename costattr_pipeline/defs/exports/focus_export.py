@@ -4,11 +4,13 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
+
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (DAILY_TENANT_SUMMARY, CostSource,
                                                                                      present_sources, replaced_days)
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import previous_and_current_period
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -76,20 +78,20 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
                      "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions}
         with session.transaction():
             session.execute(EXPORT_SQL, params, relations)
-        mismatches = (session.rows(RECONCILE_SQL, params)
-                      if "daily_tenant_summary" in session.relations_in("metering") else [])
-        metadata = table_metadata(
-            session, "metering.focus_export", WINDOW, params,
-            totals={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
+            blocking = audit(FOCUS_EXPORT, rows_check(
+                CHECK_MATCHES_SUMMARY, session.rows(RECONCILE_SQL, params)
+                if "daily_tenant_summary" in session.relations_in("metering") else [], "mismatches"))
+        metadata = partition_metadata(
+            context, session, "metering.focus_export", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"billed_cost": "SUM(CAST(BilledCost AS DECIMAL(38, 18)))",
                     "effective_cost": "SUM(CAST(EffectiveCost AS DECIMAL(38, 18)))",
                     "counted_cost": "SUM(CAST(x_CountedCost AS DECIMAL(38, 18)))",
                     "split_rows": "SUM(CASE WHEN x_AllocatedMethodId IS NOT NULL THEN 1 ELSE 0 END)"},
             order_by="cost_date, x_CostattrResourceType, x_TenantId NULLS FIRST, x_SourceRecord",
         )
     metadata["focus_version"] = dg.MetadataValue.text(FOCUS_VERSION)
-    return dg.MaterializeResult(metadata=metadata, check_results=[
-        rows_check(CHECK_MATCHES_SUMMARY, mismatches, "mismatches"),
-    ])
+    return dg.MaterializeResult(metadata=metadata, check_results=blocking)
 
 
 CHECKS = [

@@ -12,6 +12,7 @@ from decimal import Decimal
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.money import round_cents, split_cents, to_cents
@@ -19,7 +20,7 @@ from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.usage_sources import read_unit_drivers
 from costattr_pipeline.lib.unit_costs import (UnitType, category, driver_shares, in_force_on, load_unit_costs,
                                               tag_string)
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -108,24 +109,28 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
             session.insert_arrow("metering.unit_cost_allocation",
                                  pa.Table.from_pylist(allocations, schema=ALLOCATION_SCHEMA))
             session.insert_arrow("metering.unit_cost_tags", pa.Table.from_pylist(tags, schema=TAGS_SCHEMA))
-        mismatches = session.rows(f"""
-            SELECT cost_date, unit_type, MIN(pool_cost_usd) AS pool_cost_usd,
-                   SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2))) AS allocated
-            FROM metering.unit_cost_allocation WHERE {WINDOW}
-            GROUP BY cost_date, unit_type
-            HAVING SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2))) <> MIN(pool_cost_usd)
-                OR MIN(pool_cost_usd) <> MAX(pool_cost_usd)
-            ORDER BY cost_date, unit_type LIMIT 20""", params)
-        allocation_metadata = table_metadata(
-            session, "metering.unit_cost_allocation", WINDOW, params,
-            totals={"allocated_cost_usd": "SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2)))",
-                    "unit_types": "COUNT(DISTINCT unit_type)"},
+            mismatches = session.rows(f"""
+                SELECT cost_date, unit_type, MIN(pool_cost_usd) AS pool_cost_usd,
+                       SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2))) AS allocated
+                FROM metering.unit_cost_allocation WHERE {WINDOW}
+                GROUP BY cost_date, unit_type
+                HAVING SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2))) <> MIN(pool_cost_usd)
+                    OR MIN(pool_cost_usd) <> MAX(pool_cost_usd)
+                ORDER BY cost_date, unit_type LIMIT 20""", params)
+            parts_sum = audit(UNIT_COST_ALLOCATION, rows_check(CHECK_PARTS_SUM_TO_POOL, mismatches, "mismatches",
+                                                               asset_key=UNIT_COST_ALLOCATION))
+        allocation_metadata = partition_metadata(
+            context, session, "metering.unit_cost_allocation", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, asset_key=UNIT_COST_ALLOCATION,
+            figures={"allocated_cost_usd": "SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2)))",
+                     "unit_types": "COUNT(DISTINCT unit_type)"},
             order_by="cost_date, unit_type, unit_item")
-        tags_metadata = table_metadata(session, "metering.unit_cost_tags", WINDOW, params,
-                                       order_by="cost_date, unit_type")
+        tags_metadata = partition_metadata(
+            context, session, "metering.unit_cost_tags", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, asset_key=UNIT_COST_TAGS, order_by="cost_date, unit_type")
     yield dg.MaterializeResult(asset_key=UNIT_COST_ALLOCATION, metadata=allocation_metadata)
     yield dg.MaterializeResult(asset_key=UNIT_COST_TAGS, metadata=tags_metadata)
-    yield rows_check(CHECK_PARTS_SUM_TO_POOL, mismatches, "mismatches", asset_key=UNIT_COST_ALLOCATION)
+    yield from parts_sum
     yield rows_check(CHECK_DRIVERS_PRESENT, missing, "days_without_drivers", asset_key=UNIT_COST_ALLOCATION,
                      severity=dg.AssetCheckSeverity.WARN,
                      failure=f"{len(missing)} day(s) of driver-based unit types without drivers",

@@ -10,18 +10,18 @@ CREATE TABLE IF NOT EXISTS landing.unit_drivers (
 );
 
 CREATE TABLE IF NOT EXISTS metering.unit_cost_allocation (
-    cost_date          DATE NOT NULL,
-    unit_type          VARCHAR NOT NULL,
-    unit_item          VARCHAR NOT NULL,
-    share              DECIMAL(38, 18) NOT NULL,   -- the share used (manual, or driver / day's total)
-    allocated_cost_usd DECIMAL(18, 2) NOT NULL,    -- cents; a unit type's parts add up to the pool
-    pool_cost_usd      DECIMAL(18, 2) NOT NULL,    -- the day's whole cost, rounded to cents
+    cost_date          DATE NOT NULL,              -- UTC day whose cost is split
+    unit_type          VARCHAR NOT NULL,           -- unit type of unit_costs.yaml, e.g. Product
+    unit_item          VARCHAR NOT NULL,           -- one item of the unit type, e.g. octo
+    share              DECIMAL(38, 18) NOT NULL,   -- the share used, a fraction (manual, or driver / day's total)
+    allocated_cost_usd DECIMAL(18, 2) NOT NULL,    -- USD, cents by largest remainder; a unit type's parts add up to the pool
+    pool_cost_usd      DECIMAL(18, 2) NOT NULL,    -- USD: the day's whole cost, rounded to cents half away from zero
     split_basis        VARCHAR NOT NULL            -- items | unit_drivers
 );
 
 CREATE TABLE IF NOT EXISTS metering.unit_cost_tags (
-    cost_date DATE NOT NULL,
-    unit_type VARCHAR NOT NULL,
-    category  VARCHAR NOT NULL,
-    tag       VARCHAR NOT NULL
+    cost_date DATE NOT NULL,             -- UTC day
+    unit_type VARCHAR NOT NULL,          -- unit type of unit_costs.yaml
+    category  VARCHAR NOT NULL,          -- <prefix>:<UnitType>, e.g. costattr:Product
+    tag       VARCHAR NOT NULL           -- items sorted by name, each name:share (10 decimals) followed by |
 );

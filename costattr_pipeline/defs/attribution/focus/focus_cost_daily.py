@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import dagster as dg
+
+from costattr_pipeline.audit import audit
 import pyarrow as pa
 
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
@@ -11,7 +13,7 @@ from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
 from costattr_pipeline.lib.config import FocusSettings, Settings
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -115,13 +117,20 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 new_alerts += record_alerts(session, f"{CHECK_UNATTRIBUTED}:{resource_type}",
                                             [breach for breach in breaches if breach["resource_type"] == resource_type],
                                             [LOG_CHANNEL], context.log)
-        mismatches = session.rows(RECONCILE_SQL, params) if providers else []
-        overlap_declared = bool(settings.focus.cost_explorer_overlap.billing_account_ids)
-        double_counted = (session.rows(DOUBLE_COUNT_SQL, params)
-                          if providers and not overlap_declared and "aws_cost_day_rows" in relations else [])
-        metadata = table_metadata(
-            session, "metering.focus_cost_daily", WINDOW, params,
-            totals={"counted_usd": "SUM(CAST(CASE WHEN counted THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
+            overlap_declared = bool(settings.focus.cost_explorer_overlap.billing_account_ids)
+            double_counted = (session.rows(DOUBLE_COUNT_SQL, params)
+                              if providers and not overlap_declared and "aws_cost_day_rows" in relations else [])
+            blocking = audit(
+                FOCUS_COST_DAILY,
+                rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params) if providers else [], "mismatches"),
+                rows_check(CHECK_NOT_COUNTED_TWICE, double_counted, "days_counted_twice",
+                           failure="FOCUS AWS cost and Cost Explorer cost are both counted on these days: say in "
+                                   "settings.yaml focus.cost_explorer_overlap which AWS billing accounts Cost "
+                                   "Explorer fetches and which source counts for them"))
+        metadata = partition_metadata(
+            context, session, "metering.focus_cost_daily", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"counted_usd": "SUM(CAST(CASE WHEN counted THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
                     "unattributed_usd": "SUM(CAST(CASE WHEN counted AND tenant_id IS NULL THEN cost_usd ELSE 0 END "
                                         "AS DECIMAL(38, 18)))",
                     "not_counted_usd": "SUM(CAST(CASE WHEN counted THEN 0 ELSE cost_usd END AS DECIMAL(38, 18)))"},
@@ -131,17 +140,13 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_RECONCILES, mismatches, "mismatches"),
+            *blocking,
             rows_check(CHECK_UNATTRIBUTED, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
                        columns=["cost_date", "resource_type", "total_cost_usd", "unattributed_cost_usd",
                                 "unattributed_share", "threshold"],
                        failure=f"{len(breaches)} day(s) and provider(s) over the threshold",
                        success="Every day and provider is within its threshold",
                        metadata={"new_alert_ids": dg.MetadataValue.json(new_alerts)}),
-            rows_check(CHECK_NOT_COUNTED_TWICE, double_counted, "days_counted_twice",
-                       failure="FOCUS AWS cost and Cost Explorer cost are both counted on these days: say in "
-                               "settings.yaml focus.cost_explorer_overlap which AWS billing accounts Cost Explorer "
-                               "fetches and which source counts for them"),
         ],
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (HIERARCHICAL_QUERY_COST_SQL,
                                                                            RECURRING_QUERY_COST_SQL, REPORT_TABLES_SQL,
@@ -18,7 +19,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily
     price_check, price_check_spec, provisional_range)
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource
@@ -50,14 +51,15 @@ def _report(context: dg.AssetExecutionContext, warehouse: Warehouse, config_file
         with session.transaction():
             load_credit_prices(session, settings.snowflake)
             session.execute(sql, {**params, **extra}, relations)
-        priced = price_check(session, MONTH_WINDOW, params, table, label)
-        metadata = table_metadata(
-            session, table, MONTH_WINDOW, params,
-            totals={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+            blocking = audit(key, price_check(session, MONTH_WINDOW, params, table, label))
+        metadata = partition_metadata(
+            context, session, table, MONTH_WINDOW, params, partition_column="month_start",
+            tables_sql=REPORT_TABLES_SQL,
+            figures={"credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))"},
             order_by=order_by,
         )
-    return dg.MaterializeResult(metadata=metadata, check_results=[priced])
+    return dg.MaterializeResult(metadata=metadata, check_results=blocking)
 
 
 def snowflake_recurring_query_cost(context: dg.AssetExecutionContext, warehouse: Warehouse,

@@ -6,13 +6,14 @@ from typing import Any
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (CREDIT_DAILY_SQL, RECONCILE_SQL, TABLES_SQL,
                                                                            UNTAGGED_USERS_SQL, credit_relations,
                                                                            tag_parameters)
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
@@ -82,8 +83,10 @@ def price_check(session: WarehouseSession, where: str, params: dict[str, object]
     """The blocking check that every row of ``table`` in the window has a credit price (its cost is not NULL)."""
     unpriced = session.rows(f"SELECT {label} FROM {table} WHERE {where} AND cost_usd IS NULL "
                             f"GROUP BY {label} ORDER BY {label} LIMIT 20", params)
+    first = ", ".join(f"{name} {value}" for name, value in unpriced[0].items()) if unpriced else ""
     return rows_check(CHECK_PRICE_FOUND, unpriced, "unpriced",
-                      failure="Rows without a credit price in force: add a snowflake.credit_price_usd entry",
+                      failure=f"no credit price in force for {first}: add a snowflake.credit_price_usd entry in "
+                              "force that day to settings.yaml",
                       success="Every row has a credit price")
 
 
@@ -114,14 +117,17 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
         session.execute(TABLES_SQL)
         with session.transaction():
             attribute_credits(session, relations, settings.snowflake, start, end)
-        mismatches = credit_mismatches(session, relations, start, end)
+            blocking = audit(
+                SNOWFLAKE_CREDIT_DAILY,
+                price_check(session, DAY_WINDOW, params, "metering.snowflake_credit_daily",
+                            "cost_date, warehouse_name"),
+                rows_check(CHECK_CREDITS_RECONCILE, credit_mismatches(session, relations, start, end), "mismatches"))
         breaches = days_over_threshold(session, settings, start, end)
         users = untagged_users(session, relations, settings.snowflake, start, end)
-        priced = price_check(session, DAY_WINDOW, params, "metering.snowflake_credit_daily",
-                             "cost_date, warehouse_name")
-        metadata = table_metadata(
-            session, "metering.snowflake_credit_daily", DAY_WINDOW, params,
-            totals={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
+        metadata = partition_metadata(
+            context, session, "metering.snowflake_credit_daily", DAY_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))",
                     "credits_without_tenant": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END "
                                               "AS DECIMAL(38, 12)))"},
@@ -131,8 +137,7 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            priced,
-            rows_check(CHECK_CREDITS_RECONCILE, mismatches, "mismatches"),
+            *blocking,
             rows_check(CHECK_UNATTRIBUTED_SHARE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
                        failure=f"{len(breaches)} day(s) with more credits without a tenant than the threshold",
                        success="Every day is within its threshold",

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 import dagster as dg
 
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import SNOWFLAKE_CREDIT_DAILY
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
@@ -43,6 +44,16 @@ COST_SOURCES = (
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
+
+
+# A day's cost, its part without a tenant, and the cost of each source (plotted day by day).
+FIGURES = {
+    "total_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
+    "unattributed_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
+    **{f"{source.resource_type}_usd": f"SUM(CAST(CASE WHEN resource_type = '{source.resource_type}' THEN cost_usd "
+                                      "ELSE 0 END AS DECIMAL(38, 18)))" for source in COST_SOURCES},
+    "tenants": "COUNT(DISTINCT tenant_id)",
+}
 
 
 def present_sources(session: WarehouseSession, sources: tuple[CostSource, ...] = COST_SOURCES) -> list[CostSource]:
@@ -82,19 +93,17 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
         sources = present_sources(session)
         with session.transaction():
             session.execute(SUMMARY_SQL, params, source_rows(sources))
-        mismatches = session.rows(RECONCILE_SQL, params, source_rows(sources))
-        metadata = table_metadata(
-            session, "metering.daily_tenant_summary", WINDOW, params,
-            totals={"total_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
-                    "unattributed_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END "
-                                        "AS DECIMAL(38, 18)))"},
-            order_by="cost_date, tenant_id NULLS FIRST, resource_type, module_id NULLS FIRST",
-        )
+            blocking = audit(DAILY_TENANT_SUMMARY, rows_check(
+                CHECK_RECONCILES, session.rows(RECONCILE_SQL, params, source_rows(sources)), "mismatches"))
+        metadata = partition_metadata(
+            context, session, "metering.daily_tenant_summary", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, figures=FIGURES,
+            order_by="cost_date, tenant_id NULLS FIRST, resource_type, module_id NULLS FIRST")
     metadata["sources_read"] = dg.MetadataValue.text(", ".join(source.resource_type for source in sources) or "none")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_RECONCILES, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

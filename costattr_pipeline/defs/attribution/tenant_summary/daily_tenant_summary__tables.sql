@@ -3,9 +3,9 @@ CREATE SCHEMA IF NOT EXISTS metering;
 -- All cost of a day, whatever its source. tenant_id NULL: unattributed.
 -- 18 decimals: Databricks quantity x price carries more digits than Cost Explorer's 10.
 CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (
-    cost_date     DATE NOT NULL,
-    tenant_id     VARCHAR,
-    module_id     VARCHAR,
-    resource_type VARCHAR NOT NULL,      -- aws, snowflake, databricks, external_api
-    cost_usd      DECIMAL(38, 18) NOT NULL
+    cost_date     DATE NOT NULL,             -- UTC day of the cost
+    tenant_id     VARCHAR,                   -- the tenant who caused it; NULL: unattributed
+    module_id     VARCHAR,                   -- product module when the source says (AWS module tag, external API); else NULL
+    resource_type VARCHAR NOT NULL,          -- the source: aws, snowflake, databricks, external_api
+    cost_usd      DECIMAL(38, 18) NOT NULL   -- USD, exact decimal (not rounded to cents)
 );

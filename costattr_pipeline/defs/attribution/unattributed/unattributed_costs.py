@@ -4,11 +4,12 @@
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -21,6 +22,15 @@ TABLES_SQL = sql_file(__file__, "unattributed_costs__tables.sql")
 UNATTRIBUTED_SQL = sql_file(__file__, "unattributed_costs.sql")
 RECONCILE_SQL = sql_file(__file__, "unattributed_costs__reconcile.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
+# A day's figures (one row per day) and, over the run, its totals: the share is unattributed / total.
+FIGURES = {
+    "total_aws_cost_usd": "SUM(total_aws_cost_usd)",
+    "unattributed_cost_usd": "SUM(unattributed_cost_usd)",
+    "unattributed_share": "CASE WHEN SUM(total_aws_cost_usd) = 0 THEN 0 "
+                          "ELSE SUM(unattributed_cost_usd) / SUM(total_aws_cost_usd) END",
+    "threshold_used": "MAX(threshold_used)",
+    "days_over_threshold": "SUM(CASE WHEN exceeds_threshold THEN 1 ELSE 0 END)",
+}
 
 
 def _load_thresholds(session: WarehouseSession, config_files: CostattrConfig) -> None:
@@ -58,15 +68,13 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 FROM metering.unattributed_costs WHERE {WINDOW} AND exceeds_threshold ORDER BY cost_date""",
                 params)
             new_alerts = record_alerts(session, CHECK_THRESHOLD, breaches, [LOG_CHANNEL], context.log)
-        mismatches = session.rows(RECONCILE_SQL, params)
-        metadata = table_metadata(
-            session, "metering.unattributed_costs", WINDOW, params,
-            totals={"total_aws_cost_usd": "SUM(total_aws_cost_usd)",
-                    "unattributed_cost_usd": "SUM(unattributed_cost_usd)",
-                    "days_over_threshold": "SUM(CASE WHEN exceeds_threshold THEN 1 ELSE 0 END)",
-                    "max_unattributed_share": "MAX(unattributed_share)"},
-            order_by="cost_date",
-        )
+            blocking = audit(UNATTRIBUTED_COSTS,
+                             rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params), "mismatched_days"))
+        highest_share = session.scalar(f"SELECT MAX(unattributed_share) FROM metering.unattributed_costs WHERE {WINDOW}",
+                                       params)
+        metadata = partition_metadata(
+            context, session, "metering.unattributed_costs", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, figures=FIGURES, order_by="cost_date")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -75,8 +83,10 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
                                 "threshold"],
                        failure=f"{len(breaches)} day(s) over the threshold", success="Every day is within its threshold",
                        metadata={"breached_days": dg.MetadataValue.int(len(breaches)),
+                                 # The measured value, plotted over the check's evaluations.
+                                 "max_unattributed_share": dg.MetadataValue.float(float(highest_share or 0)),
                                  "new_alert_ids": dg.MetadataValue.json(new_alerts)}),
-            rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
+            *blocking,
         ],
     )
 

@@ -7,11 +7,12 @@ CREATE TABLE IF NOT EXISTS config.unattributed_threshold (
     value          DECIMAL(9, 6) NOT NULL
 );
 
+-- Contract section 4 (FR-396): one row per UTC day with landed Cost Explorer rows (the latest fetch).
 CREATE TABLE IF NOT EXISTS metering.unattributed_costs (
-    cost_date             DATE NOT NULL,
-    total_aws_cost_usd    DECIMAL(38, 12) NOT NULL,
-    unattributed_cost_usd DECIMAL(38, 12) NOT NULL,
-    unattributed_share    DECIMAL(18, 12) NOT NULL,
-    threshold_used        DECIMAL(9, 6) NOT NULL,
-    exceeds_threshold     BOOLEAN NOT NULL
+    cost_date             DATE NOT NULL,             -- UTC day of the cost
+    total_aws_cost_usd    DECIMAL(38, 12) NOT NULL,  -- USD, exact: every group of the day's latest rows
+    unattributed_cost_usd DECIMAL(38, 12) NOT NULL,  -- USD, exact: the groups with an empty tenant tag
+    unattributed_share    DECIMAL(18, 12) NOT NULL,  -- unattributed / total, a fraction (0.02 = 2 %); 0 when the total is 0
+    threshold_used        DECIMAL(9, 6) NOT NULL,    -- fraction in force that day (settings.yaml, default 0.02)
+    exceeds_threshold     BOOLEAN NOT NULL           -- share strictly greater than the threshold (compared exactly)
 );

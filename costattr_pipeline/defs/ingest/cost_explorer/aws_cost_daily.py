@@ -8,12 +8,13 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import bind_script, sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -25,9 +26,10 @@ CHECK_LATEST_ROWS_UNIQUE = "latest_rows_unique"
 # Cost Explorer restates the last 24-48 h: each daily run lands yesterday and refetches the two days before.
 REFETCH_DAYS = 2
 
-# The views convert amounts with the rates of config.fx_to_usd: its table first, and the relation bound.
-TABLES_SQL = bind_script(fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "aws_cost_daily__tables.sql"),
-                         relations=fx_rates.RELATIONS)
+# The tables and views as written (their column comments are the schema the UI shows), and as run: the
+# views convert amounts with the rates of config.fx_to_usd, so its table comes first and the relation is bound.
+TABLES_TEXT = sql_file(__file__, "aws_cost_daily__tables.sql")
+TABLES_SQL = bind_script(fx_rates.TABLES_SQL + "\n" + TABLES_TEXT, relations=fx_rates.RELATIONS)
 UNLANDED_DELIVERIES_SQL = sql_file(__file__, "aws_cost_daily__unlanded_deliveries.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 # A fetch's rows of the window, tagged with its delivery, except the days that delivery already landed.
@@ -71,20 +73,26 @@ def _append_delivery(session: WarehouseSession, engine: duckdb.DuckDBPyConnectio
 
 
 def _land_atomically(session: WarehouseSession, fetches: list[Fetch], settings: Settings, start: dt.date,
-                     end: dt.date, log) -> int:
-    """:func:`_land` in one transaction, with settings.yaml's rates (which the views convert with): a bad
-    file rolls everything back, so nothing is half-written.
+                     end: dt.date, log) -> tuple[int, list[dg.AssetCheckResult]]:
+    """:func:`_land` in one transaction, with settings.yaml's rates (which the views convert with), audited: a
+    bad file or a failed blocking check rolls everything back, so nothing is half-written. Returns the
+    fetches parsed and the blocking checks' results.
 
     A file DuckDB cannot read aborts the transaction; after the rollback it is named (each file
     of its batch is read alone), or, when a fetch is one response object over read_json's object
     limit, the landing runs again with the limit raised to the fetch's size.
     """
     aws = settings.aws
+    params = {"start_date": start, "end_date": end}
 
-    def attempt(object_size: int | None) -> int:
+    def attempt(object_size: int | None) -> tuple[int, list[dg.AssetCheckResult]]:
         with session.transaction():
             fx_rates.load_fx_rates(session, settings)
-            return _land(session, fetches, aws, start, end, log, object_size)
+            parsed = _land(session, fetches, aws, start, end, log, object_size)
+            duplicates = _duplicate_keys(session, params)
+            return parsed, audit(AWS_COST_DAILY, rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"),
+                                 fx_rates.fx_rate_check(session, "metering.aws_cost_day_rows", "cost_date", "amount",
+                                                        WINDOW, params))
 
     return with_object_limit(
         attempt, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
@@ -209,19 +217,19 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         before = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily")
-        parsed = _land_atomically(session, fetches, settings, start, end, context.log)
+        parsed, blocking = _land_atomically(session, fetches, settings, start, end, context.log)
         added = session.scalar("SELECT COUNT(*) FROM metering.aws_cost_daily") - before
-        duplicates = _duplicate_keys(session, params)
-        rates = fx_rates.fx_rate_check(session, "metering.aws_cost_day_rows", "cost_date", "amount", WINDOW, params)
-        metadata = table_metadata(
-            session, "metering.aws_cost_day_rows", WINDOW, params,
-            totals={"total_usd": "SUM(amount_usd)",
-                    "untagged_usd": "SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END)"},
-            order_by="cost_date, tenant_id NULLS FIRST, service",
-        )
-    metadata["rows_added"] = dg.MetadataValue.int(int(added))
-    metadata["fetches_found"] = dg.MetadataValue.int(len(fetches))
-    metadata["fetches_parsed"] = dg.MetadataValue.int(parsed)
+        # A day's figures are those of the rows it counts (metering.aws_cost_day_rows, a view of the landing).
+        metadata = partition_metadata(
+            context, session, "metering.aws_cost_day_rows", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_TEXT, schema_table="metering.aws_cost_daily",
+            figures={"total_usd": "SUM(amount_usd)",
+                     "untagged_usd": "SUM(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END)",
+                     "estimated_rows": "SUM(CASE WHEN estimated THEN 1 ELSE 0 END)"},
+            order_by="cost_date, tenant_id NULLS FIRST, service")
+    metadata["run_rows_added"] = dg.MetadataValue.int(int(added))
+    metadata["run_fetches_found"] = dg.MetadataValue.int(len(fetches))
+    metadata["run_fetches_parsed"] = dg.MetadataValue.int(parsed)
     context.log.info(f"Landed {added} new Cost Explorer rows for [{start}, {end}) from {len(fetches)} fetch(es)")
     return dg.MaterializeResult(
         metadata=metadata,
@@ -231,8 +239,7 @@ def aws_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, conf
                 description=None if fetches else "No Cost Explorer fetch found: outputs for AWS are empty.",
                 metadata={"fetches": len(fetches)},
             ),
-            rows_check(CHECK_LATEST_ROWS_UNIQUE, duplicates, "duplicates"),
-            rates,
+            *blocking,
         ],
     )
 

@@ -2,19 +2,18 @@ CREATE SCHEMA IF NOT EXISTS metering;
 
 -- Append-only landing: every row ever loaded, with the identity of its load, its amount as delivered.
 CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
-    cost_date   DATE NOT NULL,
+    cost_date   DATE NOT NULL,           -- the day of ResultsByTime[].TimePeriod.Start (UTC)
     grouped_by  VARCHAR NOT NULL,        -- GroupDefinitions of the fetch, e.g. TAG:tenant_id,DIMENSION:SERVICE
     tenant_id   VARCHAR,                 -- NULL: the resource has no tenant tag (tenant_id$)
-    module_id   VARCHAR,
-    service     VARCHAR,
-    amount_usd  DECIMAL(38, 12),         -- the amount when currency is USD, else NULL: converted at the rate
-                                         -- of the day in metering.aws_cost_day_rows, which every figure reads
-    currency    VARCHAR,                 -- the group's Unit
-    estimated   BOOLEAN NOT NULL,
+    module_id   VARCHAR,                 -- module tag value when the fetch groups by it; else NULL
+    service     VARCHAR,                 -- AWS service when the fetch groups by SERVICE; else NULL
+    amount_usd  DECIMAL(38, 12),         -- the amount when currency is USD, else NULL (see aws_cost_day_rows)
+    currency    VARCHAR,                 -- the metric's Unit as Cost Explorer gives it (USD)
+    estimated   BOOLEAN NOT NULL,        -- Cost Explorer's Estimated flag: the day may still be restated
     load_id     VARCHAR NOT NULL,        -- content hash of the fetch file
     source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
-    loaded_at   TIMESTAMP NOT NULL,      -- the delivery: when this file, as it stands, was first found
-    amount      DECIMAL(38, 12)          -- as delivered, in currency (set on every row)
+    loaded_at   TIMESTAMP NOT NULL,      -- the delivery: UTC time the file, as it stands, was first found
+    amount      DECIMAL(38, 12)          -- exact, in currency, as delivered: the group's metric (UnblendedCost)
 );
 -- Landings of earlier versions kept every amount in amount_usd, whatever its Unit (a missing Unit was
 -- taken as USD): the amount moves to `amount`, and amount_usd keeps it only when it is in USD.

@@ -4,11 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -56,22 +57,24 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
                 "not synced until every row is priced (add the price to list_prices and re-run)")
         with session.transaction():
             session.execute(COST_ITEMS_SQL, params)
-        duplicates = session.rows("""
-            SELECT entity_type, entity_id, cost_center, title, start_month, currency, COUNT(*) AS copies
-            FROM app.cost_items
-            GROUP BY entity_type, entity_id, cost_center, title, start_month, currency
-            HAVING COUNT(*) > 1 ORDER BY start_month, entity_id LIMIT 20""")
-        mismatches = session.rows(COST_ITEMS_RECONCILE_SQL, params)
-        metadata = table_metadata(
-            session, "app.cost_items", OUR_ITEMS, params,
-            totals={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
+            duplicates = session.rows("""
+                SELECT entity_type, entity_id, cost_center, title, start_month, currency, COUNT(*) AS copies
+                FROM app.cost_items
+                GROUP BY entity_type, entity_id, cost_center, title, start_month, currency
+                HAVING COUNT(*) > 1 ORDER BY start_month, entity_id LIMIT 20""")
+            blocking = audit(COST_ITEMS, rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
+                             rows_check(CHECK_ITEMS_RECONCILE, session.rows(COST_ITEMS_RECONCILE_SQL, params),
+                                        "mismatches"))
+        metadata = partition_metadata(
+            context, session, "app.cost_items", OUR_ITEMS, params, partition_column="start_month",
+            tables_sql=TABLES_SQL,
+            figures={"amount_cents": "SUM(amount_cents)", "data_products": "COUNT(DISTINCT entity_id)"},
             order_by="start_month, entity_id, currency",
         )
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_ONE_ITEM_PER_KEY, duplicates, "duplicates"),
-            rows_check(CHECK_ITEMS_RECONCILE, mismatches, "mismatches"),
+            *blocking,
         ],
     )
 

@@ -2,12 +2,13 @@
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS_USAGE, recompute_days
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -55,28 +56,37 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
         with session.transaction():
             fx_rates.load_fx_rates(session, settings)
             session.execute(PRICED_USAGE_SQL, params, fx_rates.RELATIONS)
-        unpriced = session.rows(f"""
-            SELECT sku_name, cloud, COUNT(*) AS usage_rows, MIN(usage_start_time) AS first_usage,
-                   MAX(usage_start_time) AS last_usage
-            FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND unit_price IS NULL
-            GROUP BY sku_name, cloud ORDER BY sku_name, cloud""", params)
-        mismatches = session.rows(RECONCILE_SQL, params)
-        rates = fx_rates.fx_rate_check(session, "metering.databricks_priced_usage", "usage_date", "cost", USAGE_WINDOW,
-                                       params)
+            unpriced = session.rows(f"""
+                SELECT sku_name, cloud, COUNT(*) AS usage_rows, MIN(usage_start_time) AS first_usage,
+                       MAX(usage_start_time) AS last_usage
+                FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND unit_price IS NULL
+                GROUP BY sku_name, cloud ORDER BY sku_name, cloud""", params)
+            blocking = audit(
+                DATABRICKS_PRICED_USAGE,
+                rows_check(CHECK_USAGE_PRICED, unpriced, "unpriced",
+                           failure=(f"{sum(row['usage_rows'] for row in unpriced)} usage row(s) of sku_name "
+                                    f"{unpriced[0]['sku_name']!r} (cloud {unpriced[0]['cloud']!r}, from "
+                                    f"{unpriced[0]['first_usage']}) and {len(unpriced) - 1} other SKU(s) have no "
+                                    "list price in force: add it to databricks/list_prices" if unpriced else None),
+                           success="Every usage row has a list price",
+                           metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced])}),
+                rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params), "mismatched_days"),
+                fx_rates.fx_rate_check(session, "metering.databricks_priced_usage", "usage_date", "cost",
+                                       USAGE_WINDOW, params))
         day_shares = session.rows(f"""
             SELECT usage_date, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS cost_usd,
                    SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18))) AS untagged_usd
             FROM metering.databricks_priced_usage WHERE {USAGE_WINDOW} AND cost_usd IS NOT NULL
             GROUP BY usage_date ORDER BY usage_date""", params)
-        metadata = table_metadata(
-            session, "metering.databricks_priced_usage", USAGE_WINDOW, params,
-            totals={"total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
-                    "untagged_cost_usd": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END "
-                                         "AS DECIMAL(38, 18)))",
-                    "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
-                    "data_products": "COUNT(DISTINCT product_id)"},
-            order_by="usage_date, product_id NULLS FIRST, record_id",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.databricks_priced_usage", USAGE_WINDOW, params, partition_column="usage_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 18)))",
+                     "untagged_cost_usd": "SUM(CAST(CASE WHEN product_id IS NULL THEN cost_usd ELSE 0 END "
+                                          "AS DECIMAL(38, 18)))",
+                     "unpriced_rows": "SUM(CASE WHEN unit_price IS NULL THEN 1 ELSE 0 END)",
+                     "data_products": "COUNT(DISTINCT product_id)"},
+            order_by="usage_date, product_id NULLS FIRST, record_id")
     # Exact comparison, no division: untagged / cost > threshold <=> untagged > threshold x cost (cost > 0).
     breaches = [dict(day, threshold=settings.threshold_on(day["usage_date"]))
                 for day in day_shares
@@ -85,13 +95,7 @@ def databricks_priced_usage(context: dg.AssetExecutionContext, warehouse: Wareho
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            rows_check(CHECK_USAGE_PRICED, unpriced, "unpriced",
-                       failure=(f"{sum(row['usage_rows'] for row in unpriced)} usage row(s) of {len(unpriced)} "
-                                "SKU(s) have no list price"),
-                       success="Every usage row has a list price",
-                       metadata={"unpriced_skus": dg.MetadataValue.json([row["sku_name"] for row in unpriced])}),
-            rows_check(CHECK_RECONCILES, mismatches, "mismatched_days"),
-            rates,
+            *blocking,
             rows_check(CHECK_PRODUCT_TAG_COVERAGE, breaches, "breaches", severity=dg.AssetCheckSeverity.WARN,
                        columns=["usage_date", "cost_usd", "untagged_usd", "threshold"],
                        failure=f"{len(breaches)} day(s) with untagged cost over the threshold",

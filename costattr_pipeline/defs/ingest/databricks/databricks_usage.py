@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, window_dates
 from costattr_pipeline.resources.databricks import LIST_PRICES_RELATION, USAGE_RELATION, DatabricksBillingSource
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -54,9 +54,10 @@ def databricks_usage(context: dg.AssetExecutionContext, warehouse: Warehouse,
                     session.insert_from_local(engine, "metering.databricks_list_prices_staging",
                                               f"SELECT * FROM {LIST_PRICES_RELATION}")
                 session.execute(UPSERT_LIST_PRICES_SQL)
-        metadata = table_metadata(
-            session, "metering.databricks_usage", USAGE_WINDOW, params,
-            totals={"usage_quantity": "SUM(CAST(usage_quantity AS DECIMAL(38, 18)))",
+        metadata = partition_metadata(
+            context, session, "metering.databricks_usage", USAGE_WINDOW, params, partition_column="usage_date",
+            tables_sql=TABLES_SQL,
+            figures={"usage_quantity": "SUM(CAST(usage_quantity AS DECIMAL(38, 18)))",
                     "retraction_records": "SUM(CASE WHEN record_type = 'RETRACTION' THEN 1 ELSE 0 END)"},
             order_by="usage_date, record_id",
         )

@@ -4,9 +4,11 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
+
 from costattr_pipeline.lib.focus import FocusExport, StagedFile, find_exports, stage_export, with_custom_columns
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -26,7 +28,7 @@ def _file_totals(engine, staged: StagedFile) -> tuple[int, object, object]:
                           f"COALESCE(SUM(COALESCE(effectivecost, amortizedcost)), 0) FROM {staged.view}").fetchall()[0]
 
 
-def _land(session: WarehouseSession, exports: list[FocusExport], log) -> list[str]:
+def _land(session: WarehouseSession, exports: list[FocusExport], log) -> tuple[list[str], list[dg.AssetCheckResult]]:
     """Land every export not landed yet, all or nothing; return the names of those landed.
 
     Every new export is validated before the first row is written, so a bad file anywhere leaves
@@ -67,8 +69,10 @@ def _land(session: WarehouseSession, exports: list[FocusExport], log) -> list[st
                                       "WHERE load_id = :load_id LIMIT 1", {"load_id": load_id})
                 first = totals[0] if totals else {"row_count": 0, "billed_cost": 0, "effective_cost": 0}
                 _register(session, export, load_id, first["row_count"], first["billed_cost"], first["effective_cost"])
+            blocking = audit(FOCUS_CHARGES, rows_check(CHECK_EXPORTS_LANDED_WHOLE, session.rows(LANDED_WHOLE_SQL),
+                                                       "incomplete_exports"))
     log.info(f"Landed {len(new)} new FOCUS export(s) of {len(exports)} found")
-    return [export.name for export, _ in new]
+    return [export.name for export, _ in new], blocking
 
 
 def _register(session: WarehouseSession, export: FocusExport, load_id: str, rows, billed, effective) -> None:
@@ -95,17 +99,18 @@ def focus_charges(context: dg.AssetExecutionContext, warehouse: Warehouse,
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        landed = _land(session, exports, context.log)
-        incomplete = session.rows(LANDED_WHOLE_SQL)
-        metadata = table_metadata(
-            session, "metering.focus_charges_latest", WINDOW, params,
-            totals={"billed_cost": "SUM(CAST(billed_cost AS DECIMAL(38, 18)))",
+        landed, blocking = _land(session, exports, context.log)
+        # A day's figures are those of the rows it counts (metering.focus_charges_latest, a view of the landing).
+        metadata = partition_metadata(
+            context, session, "metering.focus_charges_latest", WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, schema_table="metering.focus_charges",
+            figures={"billed_cost": "SUM(CAST(billed_cost AS DECIMAL(38, 18)))",
                     "effective_cost": "SUM(CAST(effective_cost AS DECIMAL(38, 18)))",
                     "providers": "COUNT(DISTINCT provider)"},
             order_by="cost_date, provider, billing_account_id, source_file, source_row",
         )
-    metadata["exports_found"] = dg.MetadataValue.int(len(exports))
-    metadata["exports_landed"] = dg.MetadataValue.json(landed)
+    metadata["run_exports_found"] = dg.MetadataValue.int(len(exports))
+    metadata["run_exports_landed"] = dg.MetadataValue.json(landed)
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -114,7 +119,7 @@ def focus_charges(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 description=None if exports else "No FOCUS export in focus/: no FOCUS cost is counted.",
                 metadata={"exports": len(exports)},
             ),
-            rows_check(CHECK_EXPORTS_LANDED_WHOLE, incomplete, "incomplete_exports"),
+            *blocking,
         ],
     )
 

@@ -11,7 +11,7 @@ import dagster as dg
 
 from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import markdown_table
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.snowflake_usage import (LANDING_SCHEMA, StagedExport, SnowflakeUsageSource,
                                                          landing_relation)
@@ -21,17 +21,25 @@ SNOWFLAKE_ACCOUNT_USAGE = dg.AssetKey(["landing", "snowflake_account_usage"])
 CHECK_SOURCES_PRESENT = "snowflake_sources_present"
 
 TABLES_SQL = sql_file(__file__, "snowflake_account_usage__tables.sql")
-COUNTS_SQL = """
-SELECT 'WAREHOUSE_METERING_HISTORY' AS view_name, COUNT(*) AS row_count,
-       SUM(CAST(credits_used_compute AS DECIMAL(38, 12))) AS credits
+# Every landed row of the two dated views, placed on its UTC day, for the figures of each day.
+USAGE_ROWS_SQL = """
+SELECT CAST(start_time AS DATE) AS usage_date, start_time, 'WAREHOUSE_METERING_HISTORY' AS view_name,
+       CAST(credits_used_compute AS DECIMAL(38, 12)) AS credits
 FROM account_usage.warehouse_metering_history
 WHERE start_time >= :start_date AND start_time < :end_date
 UNION ALL
-SELECT 'QUERY_ATTRIBUTION_HISTORY', COUNT(*), SUM(CAST(credits_attributed_compute AS DECIMAL(38, 12)))
+SELECT CAST(start_time AS DATE), start_time, 'QUERY_ATTRIBUTION_HISTORY',
+       CAST(credits_attributed_compute AS DECIMAL(38, 12))
 FROM account_usage.query_attribution_history
-WHERE start_time >= :start_date AND start_time < :end_date
-UNION ALL
-SELECT 'TAG_REFERENCES', COUNT(*), NULL FROM account_usage.tag_references"""
+WHERE start_time >= :start_date AND start_time < :end_date"""
+METERED = "view_name = 'WAREHOUSE_METERING_HISTORY'"
+QUERIES = "view_name = 'QUERY_ATTRIBUTION_HISTORY'"
+DAY_FIGURES = {
+    "metering_rows": f"SUM(CASE WHEN {METERED} THEN 1 ELSE 0 END)",
+    "metered_credits": f"SUM(CASE WHEN {METERED} THEN credits ELSE 0 END)",
+    "query_rows": f"SUM(CASE WHEN {QUERIES} THEN 1 ELSE 0 END)",
+    "query_credits": f"SUM(CASE WHEN {QUERIES} THEN credits ELSE 0 END)",
+}
 
 
 def land_exports(session: WarehouseSession, engine, exports: list[StagedExport], start: dt.date,
@@ -92,15 +100,16 @@ def snowflake_account_usage(context: dg.AssetExecutionContext, warehouse: Wareho
             if exports is not None:
                 land_exports(session, engine, exports, start, end)
         relations = snowflake_usage.relations(session)
-        counts = session.rows(COUNTS_SQL, params, relations.mapping)
-    by_view = {row["view_name"]: row for row in counts}
+        metadata = partition_metadata(
+            context, session, "usage_rows", "usage_date >= :start_date AND usage_date < :end_date", params,
+            partition_column="usage_date", tables_sql=None, figures=DAY_FIGURES, preview=False,
+            relations={**relations.mapping, "usage_rows": USAGE_ROWS_SQL})
+        tag_references = session.scalar("SELECT COUNT(*) FROM account_usage.tag_references", None, relations.mapping)
     missing = list(relations.missing)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(sum(int(row["row_count"]) for row in counts)),
-            "metered_credits": dg.MetadataValue.text(str(by_view["WAREHOUSE_METERING_HISTORY"]["credits"] or 0)),
-            "query_rows": dg.MetadataValue.int(int(by_view["QUERY_ATTRIBUTION_HISTORY"]["row_count"])),
-            "views": dg.MetadataValue.md(markdown_table(counts)),
+            **metadata,
+            "run_tag_references": dg.MetadataValue.int(int(tag_references or 0)),  # the whole view, every run
             "relations": dg.MetadataValue.json({"warehouse_metering_history": relations.warehouse_metering_history,
                                                 "query_attribution_history": relations.query_attribution_history,
                                                 "tag_references": relations.tag_references}),

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
+from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import table_metadata
+from costattr_pipeline.metadata import partition_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.usage import UsageExports
@@ -33,16 +34,18 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        replace_window(session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
-                       before=lambda: fx_rates.load_fx_rates(session, config_files.settings()),
-                       relations=fx_rates.RELATIONS)
-        rates = fx_rates.fx_rate_check(session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW,
-                                       params)
-        metadata = table_metadata(
-            session, "metering.external_api_costs", COST_WINDOW, params,
-            totals={"total_usd": "SUM(CAST(amount_usd AS DECIMAL(38, 18)))"},
-            order_by="cost_date, tenant_id NULLS FIRST, provider",
-        )
+        blocking = replace_window(
+            session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
+            before=lambda: fx_rates.load_fx_rates(session, config_files.settings()), relations=fx_rates.RELATIONS,
+            audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
+                session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
+        metadata = partition_metadata(
+            context, session, "metering.external_api_costs", COST_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL,
+            figures={"total_usd": "SUM(CAST(amount_usd AS DECIMAL(38, 18)))",
+                     "untagged_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END "
+                                     "AS DECIMAL(38, 18)))"},
+            order_by="cost_date, tenant_id NULLS FIRST, provider")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -50,8 +53,9 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
                 check_name=CHECK_EXTERNAL_SOURCE_PRESENT, passed=costs is not None,
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
+                metadata={"source_rows": dg.MetadataValue.int(costs.num_rows if costs is not None else 0)},
             ),
-            rates,
+            *blocking,
         ],
     )
 

@@ -2,10 +2,10 @@ CREATE SCHEMA IF NOT EXISTS metering;
 
 -- External API costs, replaced per day window. tenant_id NULL: no tenant caused it.
 CREATE TABLE IF NOT EXISTS metering.external_api_costs (
-    cost_date      DATE NOT NULL,
-    tenant_id      VARCHAR,
-    module_id      VARCHAR,
-    provider       VARCHAR NOT NULL,
+    cost_date      DATE NOT NULL,             -- the day the cost was incurred
+    tenant_id      VARCHAR,                   -- the tenant who caused it; NULL: none
+    module_id      VARCHAR,                   -- the product module that called the API, when known
+    provider       VARCHAR NOT NULL,          -- the third-party API provider
     amount         DECIMAL(38, 12) NOT NULL,  -- as the provider charged it, in currency
     currency       VARCHAR NOT NULL,          -- ISO 4217
     fx_rate_to_usd DECIMAL(20, 10),           -- USD per unit of currency on cost_date (1 for USD); NULL: no rate

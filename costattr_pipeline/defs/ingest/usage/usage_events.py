@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import rows_check, table_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -46,12 +46,13 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
                   else events.append_column("usage_date", pc.cast(events["event_time"], pa.date32())))
         replace_window(session, "metering.usage_events_staging", staged, LAND_USAGE_SQL, params)
         conflicts = session.rows(CONFLICTS_SQL, params)
-        metadata = table_metadata(
-            session, "metering.usage_events", USAGE_WINDOW, params,
-            totals={"distinct_events": "COUNT(DISTINCT event_id)",
-                    "repeated_deliveries": "COUNT(*) - COUNT(DISTINCT event_id)"},
-            order_by="event_time, event_id",
-        )
+        metadata = partition_metadata(
+            context, session, "metering.usage_events", USAGE_WINDOW, params, partition_column="usage_date",
+            tables_sql=TABLES_SQL,
+            figures={"distinct_events": "COUNT(DISTINCT event_id)",
+                     "repeated_deliveries": "COUNT(*) - COUNT(DISTINCT event_id)",
+                     "tenants": "COUNT(DISTINCT tenant_id)"},
+            order_by="event_time, event_id")
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
@@ -59,6 +60,7 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
                 check_name=CHECK_USAGE_SOURCE_PRESENT, passed=events is not None,
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None if events is not None else f"No {name}.csv/.parquet: no usage is billed.",
+                metadata={"source_rows": dg.MetadataValue.int(events.num_rows if events is not None else 0)},
             ),
             rows_check(CHECK_CONFLICTING_DUPLICATES, conflicts, "conflicting_event_ids",
                        severity=dg.AssetCheckSeverity.WARN),

@@ -2,11 +2,11 @@ CREATE SCHEMA IF NOT EXISTS metering;
 
 -- Usage events as delivered (at-least-once: an event_id may repeat), replaced per day window.
 CREATE TABLE IF NOT EXISTS metering.usage_events (
-    event_id   VARCHAR NOT NULL,
-    tenant_id  VARCHAR NOT NULL,
-    module_id  VARCHAR,
-    metric     VARCHAR NOT NULL,
-    quantity   DECIMAL(38, 12) NOT NULL,
+    event_id   VARCHAR NOT NULL,         -- the sender's id; a repeated id is one event
+    tenant_id  VARCHAR NOT NULL,         -- the tenant who used the product
+    module_id  VARCHAR,                  -- the product module used, when given
+    metric     VARCHAR NOT NULL,         -- usage metric priced by the rate card, e.g. api_calls
+    quantity   DECIMAL(38, 12) NOT NULL, -- units of the metric, exact, not negative
     event_time TIMESTAMP NOT NULL,       -- UTC
     usage_date DATE NOT NULL             -- UTC day of event_time
 );
