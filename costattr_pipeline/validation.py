@@ -19,7 +19,7 @@ import pyarrow as pa
 from costattr_pipeline.lib import databricks, focus, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.config import SETTINGS_FILE, Settings, load_settings
-from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch
+from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch, refuse_amounts_without_rate
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.source_files import source_folder
 from costattr_pipeline.lib.unit_costs import load_unit_costs
@@ -100,7 +100,8 @@ def _billing_problems(target: Target, window: Window) -> list[Problem]:
 def _cost_explorer_checks(target: Target, settings: Settings, window: Window) -> list[Callable[[], object]]:
     """Every fetch file (no window), or only those a run would parse: files not landed in this form yet.
 
-    A fetch already landed with the same name, size and modification time was validated when it landed.
+    A fetch file in a state (name, size, modification time) of its latest delivery was validated when it
+    landed; any other state may be a new delivery.
     """
     folder = Path(target.source_dir) / "aws_cost_explorer"
     paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
@@ -108,13 +109,19 @@ def _cost_explorer_checks(target: Target, settings: Settings, window: Window) ->
         landed = _landed_fetch_files(target.warehouse)
         paths = [path for path in paths if Fetch(path.name, path).file_key not in landed]
     aws = settings.aws
-    return [lambda path=path: parse_fetch(path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag,
-                                          metric=aws.metric, display_name=f"aws_cost_explorer/{path.name}")
-            for path in paths]
+    start, end = window or (None, None)
+
+    def check(path: Path) -> None:
+        name = f"aws_cost_explorer/{path.name}"
+        rows = parse_fetch(path, tenant_tag=aws.tenant_tag, module_tag=aws.module_tag, metric=aws.metric,
+                           display_name=name, start=start, end=end)
+        refuse_amounts_without_rate(rows, settings.fx_to_usd, name)
+
+    return [lambda path=path: check(path) for path in paths]
 
 
 def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
-    """The fetch register of the local warehouse (name, size, mtime of every fetch file landed), if any."""
+    """The states (name, size, mtime) of each fetch file's latest delivery in the local warehouse, if any."""
     if not Path(warehouse).exists():
         return set()
     try:
@@ -123,7 +130,7 @@ def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
         return set()  # held by a run, or not a warehouse yet: validate every file
     try:
         return {tuple(row) for row in connection.execute(
-            "SELECT source_name, file_size, file_mtime_ns FROM metering.aws_cost_fetches").fetchall()}
+            "SELECT source_name, file_size, file_mtime_ns FROM metering.aws_cost_current_deliveries").fetchall()}
     except duckdb.Error:
         return set()
     finally:

@@ -89,6 +89,19 @@ def test_load_id_is_the_content(tmp_path: Path) -> None:
     (json.dumps(page({"2026-01-01": [group("a", "S", "1"), group("a", "T", "12,5")]})),
      "ResultsByTime[0].Groups[1]", "'12,5' is not a decimal"),
     (json.dumps(page({"2026-13-01": [group("a", "S", "1")]})), "ResultsByTime[0]", "is not a date"),
+    (json.dumps(page({"2026-01-01": [{"Keys": None, "Metrics": {}}]})), "ResultsByTime[0].Groups[0]",
+     "group has no Keys"),
+    (json.dumps(page({"2026-01-01": [{"Keys": ["tenant_id$a", None], "Metrics": {}}]})), "ResultsByTime[0].Groups[0]",
+     "hold a null key"),
+    (json.dumps(page({"2026-01-01": [group("a", "S", "1" * 17 + ".5")]})), "ResultsByTime[0].Groups[0]",
+     "is out of range: at most 16 digits before the decimal point"),
+    (json.dumps(page({"2026-01-01": [{"Keys": ["tenant_id$a", "S"], "Metrics": {"UnblendedCost": {"Amount": "1"}}}]})),
+     "ResultsByTime[0].Groups[0]", "Metrics.UnblendedCost.Unit is missing"),
+    (json.dumps(page({"2026-01-01": [group(None, "S", "1"), group("a", "S", "1"), group(None, "S", "2")]})),
+     "page 1, ResultsByTime[0].Groups[2]", "the group (2026-01-01, tenant (untagged), service S) is already at "
+                                           "page 1, ResultsByTime[0].Groups[0]"),
+    ('{"ResultsByTime": [], "GroupDefinitions": {"Type": "TAG"}}', "page 1",
+     "not a GetCostAndUsage response: found a JSON object where an array belongs"),
 ])
 def test_bad_fetches_name_file_place_and_rule(tmp_path: Path, body: str, where: str | None, rule: str) -> None:
     folder = tmp_path / "aws_cost_explorer"
@@ -101,6 +114,16 @@ def test_bad_fetches_name_file_place_and_rule(tmp_path: Path, body: str, where: 
     assert rule in message
     if where:
         assert where in message
+
+
+def test_the_largest_amount_kept_exactly_and_a_repeat_in_another_grouping_is_not_a_repeat(tmp_path: Path) -> None:
+    definitions = [{"Type": "TAG", "Key": "tenant_id"}, {"Type": "TAG", "Key": "module_id"}]
+    by_module = {"Keys": ["tenant_id$a", "module_id$m"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}
+    path = write_fetch(tmp_path, "f.json", [
+        page({"2026-01-01": [group("a", "S", "-9999999999999999.999999999999")]}),
+        page({"2026-01-01": [by_module]}, definitions=definitions)])
+    assert [row["amount_usd"] for row in parse_fetch(path).to_pylist()] == [
+        Decimal("-9999999999999999.999999999999"), Decimal("1")]
 
 
 def test_a_response_object_larger_than_the_page_limit_is_read_whole(tmp_path: Path) -> None:

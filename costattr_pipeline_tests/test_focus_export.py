@@ -124,8 +124,9 @@ def test_the_demo_export_passes_the_focus_validator(demo, tmp_path) -> None:
 # --- the export SQL on DuckDB and on Snowflake (fakesnow) -------------------------------------------------------
 
 ROWS = [
-    """INSERT INTO metering.aws_cost_daily VALUES (CAST('2026-03-02' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE',
-       'acme', NULL, 'Amazon Simple Storage Service', 1.25, 'USD', FALSE, 'l1', 'a.json',
+    """INSERT INTO metering.aws_cost_daily (cost_date, grouped_by, tenant_id, module_id, service, amount, currency,
+       estimated, load_id, source_name, loaded_at) VALUES (CAST('2026-03-02' AS DATE),
+       'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'Amazon Simple Storage Service', 1.25, 'USD', FALSE, 'l1', 'a.json',
        CAST('2026-03-03 00:00:00' AS TIMESTAMP))""",
     """INSERT INTO metering.external_api_costs (cost_date, tenant_id, module_id, provider, amount, currency,
        fx_rate_to_usd, amount_usd) VALUES (CAST('2026-03-02' AS DATE), NULL, NULL, 'openai', 0.1, 'USD', 1, 0.1)""",

@@ -74,18 +74,28 @@ def test_breach_fails_the_warn_check_and_is_recorded_once(target) -> None:
     assert query(target, "SELECT alert_id FROM metering.alerts") == [(alert_id,)]
 
 
-def test_rerun_leaves_identical_tables_and_reloading_a_file_adds_nothing(target) -> None:
+def test_rerun_leaves_identical_tables_and_a_copy_under_another_name_lands_once(target) -> None:
     _first_fetch(target)
     _restatement(target)
     run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
     first = dump_tables(target)
     run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
     assert dump_tables(target) == first
-    # The same bytes under another name are the same load: nothing is added.
+    # The same bytes under another name are a delivery of their own (issue 16: the newest delivery of a day
+    # wins, even with bytes seen before): landed once, with the same figures. It sorts before the original
+    # ('-' < '.'), which still counts.
     copy = target.source_dir / "aws_cost_explorer" / "fetch-2026-03-03-copy.json"
     copy.write_bytes((target.source_dir / "aws_cost_explorer" / "fetch-2026-03-03.json").read_bytes())
     run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
-    assert dump_tables(target)["metering.aws_cost_daily"] == first["metering.aws_cost_daily"]
+    copied = dump_tables(target)
+    assert query(target, "SELECT source_name, COUNT(*) FROM metering.aws_cost_daily GROUP BY 1 ORDER BY 1") == [
+        ("fetch-2026-03-03-copy.json", 8), ("fetch-2026-03-03.json", 8), ("fetch-2026-03-05.json", 2)]
+    assert query(target, "SELECT DISTINCT source_name FROM metering.aws_cost_day_rows ORDER BY 1") == [
+        ("fetch-2026-03-03.json",), ("fetch-2026-03-05.json",)]
+    for figures in ("metering.unattributed_costs", "metering.daily_tenant_summary"):
+        assert copied[figures] == first[figures]
+    run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
+    assert dump_tables(target) == copied
 
 
 def test_a_failed_run_leaves_the_warehouse_as_it_was(target) -> None:

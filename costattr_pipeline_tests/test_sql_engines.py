@@ -15,7 +15,9 @@ from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSessio
 THRESHOLD_ROWS = "INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, 0.02)"
 # Decimal-sensitive: 0.1 + 0.2 of 15 is exactly 2 % in decimals, a hair above in binary floats.
 LANDED = """
-INSERT INTO metering.aws_cost_daily VALUES
+INSERT INTO metering.aws_cost_daily
+ (cost_date, grouped_by, tenant_id, module_id, service, amount, currency, estimated, load_id, source_name, loaded_at)
+VALUES
  (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'EC2', 14.7, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
  (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'VPC', 0.1, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
  (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'S3', 0.2, 'USD', FALSE, 'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
@@ -67,3 +69,46 @@ def test_threshold_boundary_is_strict(threshold: str, exceeds: bool) -> None:
     session.execute(LANDED)
     session.execute(UNATTRIBUTED_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
     assert session.scalar("SELECT exceeds_threshold FROM metering.unattributed_costs") is exceeds
+
+
+# Amounts in another currency: the USD amount of metering.aws_cost_day_rows, exact on both engines (the largest
+# amount Cost Explorer rows may hold, times a rate, does not overflow; a fraction is rounded half away from zero).
+FOREIGN_LANDED = """
+INSERT INTO metering.aws_cost_daily
+ (cost_date, grouped_by, tenant_id, module_id, service, amount, currency, estimated, load_id, source_name, loaded_at)
+VALUES
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'EC2',
+  CAST('9999999999999999.999999999999' AS DECIMAL(38, 12)), 'EUR', FALSE, 'l1', 'a.json',
+  CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', 'acme', NULL, 'S3', -0.000000000005, 'EUR', FALSE,
+  'l1', 'a.json', CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'VPC', 2.5, 'USD', FALSE, 'l1', 'a.json',
+  CAST('2026-03-02 00:00:00' AS TIMESTAMP)),
+ (CAST('2026-03-01' AS DATE), 'TAG:tenant_id,DIMENSION:SERVICE', NULL, NULL, 'RDS', 7, 'GBP', FALSE, 'l1', 'a.json',
+  CAST('2026-03-02 00:00:00' AS TIMESTAMP))
+"""
+
+
+def _converted(session: WarehouseSession) -> list[tuple]:
+    session.execute(LANDING_TABLES_SQL)
+    session.execute("INSERT INTO config.fx_to_usd VALUES ('EUR', CAST('2026-01-01' AS DATE), NULL, 1.1)")
+    session.execute(FOREIGN_LANDED)
+    # Compared as numbers (Decimal equality): normalize() would round to 28 digits.
+    return sorted((row["service"], None if row["amount_usd"] is None else Decimal(str(row["amount_usd"])),
+                   None if row["fx_rate_to_usd"] is None else Decimal(str(row["fx_rate_to_usd"])))
+                  for row in ({name.lower(): value for name, value in found.items()}
+                              for found in session.rows("SELECT * FROM metering.aws_cost_day_rows")))
+
+
+CONVERTED = [("EC2", Decimal("10999999999999999.999999999999"), Decimal("1.1")),   # ...9989 rounded
+             ("RDS", None, None),                              # no GBP rate: NULL, never 7 as if it were USD
+             ("S3", Decimal("-6E-12"), Decimal("1.1")),
+             ("VPC", Decimal("2.5"), Decimal("1"))]
+
+
+def test_amounts_are_converted_to_usd_on_duckdb() -> None:
+    assert _converted(DuckDBSession(duckdb.connect())) == CONVERTED
+
+
+def test_amounts_are_converted_to_usd_on_snowflake_dialect(fakesnow_connection) -> None:
+    assert _converted(SnowflakeSession(fakesnow_connection)) == CONVERTED

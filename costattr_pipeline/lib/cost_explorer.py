@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,10 +20,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from costattr_pipeline.lib.config import USD, FxRate
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import bind_script, sql_file
 
 AMOUNT_SCALE = 12
+# Amounts are kept as DECIMAL(38, 12). At most 16 digits before the point (below ten quadrillion, far above
+# any day's cost) keeps every figure exact: a day's sum of amounts stays in DECIMAL(38, 12), and an
+# amount times a rate (up to 10 digits before the point) too. A longer amount is a corrupt file.
+AMOUNT_DIGITS = 16
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Fetch:
 
     @property
     def load_id(self) -> str:
-        """Content identity: the same bytes loaded twice are one load."""
+        """The content hash: tells a file touched without new bytes (the same delivery) from a new delivery."""
         digest = hashlib.sha256()
         with self.path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -57,6 +64,8 @@ def _where(row: dict) -> str:
 
 
 T = TypeVar("T")
+# What a fetch holds once per day: a group is one (grouping, tenant, module, service) of a day.
+GROUP_KEY = "cost_date, grouped_by, tenant_id, module_id, service"
 PARSED_TABLE = "cost_explorer_parsed"
 NUMBERED_TABLE = "cost_explorer_numbered_groups"
 PAGES_TABLE = "cost_explorer_numbered_pages"
@@ -122,7 +131,8 @@ def _tag_params(tenant_tag: str, module_tag: str, metric: str) -> dict[str, obje
     """The values the group SQL and the group rules read with."""
     return {"tenant_tag": tenant_tag, "module_tag": module_tag, "metric": metric,
             "tenant_prefix": f"{tenant_tag}$", "module_prefix": f"{module_tag}$",
-            "amount_pattern": r"-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?"}
+            "amount_pattern": r"-?[0-9]+(\.[0-9]{1," + str(AMOUNT_SCALE) + r"})?",
+            "amount_range_pattern": r"-?[0-9]{1," + str(AMOUNT_DIGITS) + r"}(\.[0-9]*)?"}
 
 
 def _staged_sql(broken: str) -> str:
@@ -175,6 +185,9 @@ class UnreadableFetches(Exception):
         """The error naming the file at fault: each file is read alone on a fresh connection."""
         if len(self.files) == 1:
             name = self.files[0].display_name
+            shape = _shape_problem(self.message)
+            if shape is not None:
+                return SourceError(name, shape[0], f"not a GetCostAndUsage response: {shape[1]}")
             if "JSON" in self.message:
                 return SourceError(name, None, f"malformed JSON: {self.message.split(':', 1)[-1].strip()}")
             return SourceError(name, None, f"not a Cost Explorer response: {self.message}")
@@ -189,6 +202,26 @@ class UnreadableFetches(Exception):
                 engine.close()
         return SourceError(", ".join(file.display_name for file in self.files), None,
                            f"cannot be read together: {self.message}")
+
+
+_JSON_KINDS = {"OBJECT": "object", "ARRAY": "array", "VARCHAR": "string", "BOOLEAN": "boolean", "NULL": "null"}
+_SHAPE_ERROR = re.compile(r"record/value (\d+): Expected (\w+), but got (\w+): (.*)$")
+
+
+def _shape_problem(message: str) -> tuple[str, str] | None:
+    """The page and the problem of valid JSON of another shape, from DuckDB's transform error; else None.
+
+    DuckDB names the JSON types it expected and found, and the record (page) they are in, but not the
+    field: the value it quotes is what a user looks for.
+    """
+    found = _SHAPE_ERROR.search(message)
+    if "JSON transform error" not in message or found is None:
+        return None
+    page_no, expected, got, value = found.groups()
+    expected_kind = _JSON_KINDS.get(expected, "number")
+    article = "an" if expected_kind[0] in "aeiou" else "a"
+    return (f"page {page_no}",
+            f"found a JSON {_JSON_KINDS.get(got, 'number')} where {article} {expected_kind} belongs ({value})")
 
 
 def _create_from_files(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile], table: str, select: str,
@@ -209,6 +242,10 @@ def _create_from_files(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchF
 def _group_checks(metric: str) -> list[tuple[str, Callable[[dict], str]]]:
     """Each rule a group must meet: (condition that breaks it, over the :func:`_tag_params`; message from the row)."""
     return [
+        ("group_keys IS NULL",
+         lambda r: f"group has no Keys (one per GroupDefinitions entry: {r['grouped_by']})"),
+        ("len(list_filter(group_keys, lambda key: key IS NULL)) > 0",
+         lambda r: f"group Keys {r['group_keys']} hold a null key"),
         ("NOT keys_match_definitions", lambda r: f"group Keys {r['group_keys']} do not match GroupDefinitions"),
         ("NOT starts_with(tenant_key, :tenant_prefix)",
          lambda r: f"unknown group key {r['tenant_key']!r} (expected '{r['tenant_prefix']}<value>')"),
@@ -219,6 +256,10 @@ def _group_checks(metric: str) -> list[tuple[str, Callable[[dict], str]]]:
         ("NOT regexp_full_match(amount_text, :amount_pattern)",
          lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is not a decimal with at most "
                    f"{AMOUNT_SCALE} places"),
+        ("NOT regexp_full_match(amount_text, :amount_range_pattern)",
+         lambda r: f"Metrics.{metric}.Amount {r['amount_text']!r} is out of range: at most {AMOUNT_DIGITS} digits "
+                   "before the decimal point"),
+        ("unit IS NULL", lambda r: f"Metrics.{metric}.Unit is missing"),
     ]
 
 
@@ -244,17 +285,24 @@ def stage_fetches(engine: duckdb.DuckDBPyConnection, files: Sequence[FetchFile],
     """
     if not files:
         raise ValueError("no fetch to stage")
+    for file in files:
+        _refuse_byte_order_mark(file)
     object_size = object_size or PAGE_SIZE_LIMIT
     params = _tag_params(tenant_tag, module_tag, metric)
     checks = _group_checks(metric)
     broken = " OR ".join(f"({condition})" for condition, _ in checks)
     _create_from_files(engine, files, PARSED_TABLE, _staged_sql(broken), params, False, object_size)
+    # A repeated group is screened by one hash of its key: equal hashes are only candidates, which the
+    # numbered read of the file decides exactly.
     cleared = {row[0] for row in engine.execute(f"""
         SELECT filename
         FROM {PARSED_TABLE}
         GROUP BY filename
         HAVING COUNT(*) FILTER (WHERE NOT page_ok OR group_broken) = 0
-           AND COUNT(*) FILTER (WHERE is_group) > 0""").fetchall()}
+           AND COUNT(*) FILTER (WHERE is_group) > 0
+           AND filename NOT IN (
+               SELECT filename FROM {PARSED_TABLE} WHERE is_group
+               GROUP BY filename, hash({GROUP_KEY}) HAVING COUNT(*) > 1)""").fetchall()}
     for file in files:
         if str(file.path) not in cleared:
             _validate_numbered(engine, file, params, checks, object_size)
@@ -300,6 +348,7 @@ def _validate_numbered(engine: duckdb.DuckDBPyConnection, file: FetchFile, param
                                    "FROM cost_explorer_groups", params,
                                    {"cost_explorer_groups": GROUPS_SQL, "cost_explorer_pages": PAGES_TABLE}))
         _validate_groups(engine, file.display_name, checks, params)
+        _validate_unique_groups(engine, file.display_name, params)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {PAGES_TABLE}")
         engine.execute(f"DROP TABLE IF EXISTS {NUMBERED_TABLE}")
@@ -311,7 +360,8 @@ LANDING_ROWS_SQL = f"""
            tenant_id,
            module_id,
            service,
-           CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount_usd,
+           CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) AS amount,
+           CASE WHEN currency = 'USD' THEN CAST(amount_text AS DECIMAL(38, {AMOUNT_SCALE})) END AS amount_usd,
            currency,
            estimated
     FROM {PARSED_TABLE}
@@ -320,7 +370,9 @@ LANDING_ROWS_SQL = f"""
       AND (CAST(:start_date AS DATE) IS NULL OR cost_date >= :start_date)
       AND (CAST(:end_date AS DATE) IS NULL OR cost_date < :end_date)"""
 """The landing columns of the staged fetches (of :filename only, unless NULL) for the days
-[:start_date, :end_date) (either end open when NULL)."""
+[:start_date, :end_date) (either end open when NULL). The amount is kept as delivered, in its
+currency (the group's Unit); amount_usd only holds an amount in USD (others are converted at the
+rate of their day where the figures are built)."""
 
 FETCH_DAYS_SQL = f"""
     SELECT cost_date, COUNT(*) AS row_count
@@ -348,6 +400,20 @@ def parse_fetch(path: Path, *, tenant_tag: str = "tenant_id", module_tag: str = 
         return engine.sql(bind_script(LANDING_ROWS_SQL, landing_params(None, start, end))).to_arrow_table()
     finally:
         engine.close()
+
+
+def refuse_amounts_without_rate(rows: pa.Table, rates: Sequence[FxRate], display_name: str) -> None:
+    """Raise naming the first day and currency of a fetch's landing ``rows`` that no ``fx_to_usd`` rate converts.
+
+    The landing's blocking check finds it too, once the rows are landed; found here, a run that
+    validates its inputs refuses before any write.
+    """
+    pairs = rows.group_by(["cost_date", "currency"]).aggregate([]).to_pylist()
+    for pair in sorted(pairs, key=lambda pair: (pair["cost_date"], pair["currency"])):
+        currency, day = pair["currency"], pair["cost_date"]
+        if currency != USD and not any(rate.currency == currency and rate.window.contains(day) for rate in rates):
+            raise SourceError(display_name, None, f"no USD rate for {currency} on {day}: add a fx_to_usd entry "
+                                                  "in force that day to settings.yaml")
 
 
 def _validate_pages(engine: duckdb.DuckDBPyConnection, name: str, tenant_tag: str, module_tag: str) -> None:
@@ -385,3 +451,45 @@ def _validate_groups(engine: duckdb.DuckDBPyConnection, name: str,
                 "AND group_no = :group_no", {"page_no": first[0], "period_no": first[1], "group_no": first[2]})
             ).to_arrow_table().to_pylist()
             raise SourceError(name, _where(found[0]), describe(found[0]))
+
+
+def _validate_unique_groups(engine: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    """Raise naming the first group the fetch holds twice (Cost Explorer gives each group of a day once:
+    a repeat would be counted twice)."""
+    repeats = engine.execute(f"""
+        SELECT page_no, period_no, group_no, CAST(cost_date AS VARCHAR) AS cost_date, tenant_key, module_key,
+               service, first_place
+        FROM (SELECT *,
+                     first_value([page_no, period_no, group_no]) OVER same_key AS first_place,
+                     row_number() OVER same_key AS occurrence
+              FROM {NUMBERED_TABLE}
+              WHERE is_group
+              WINDOW same_key AS (PARTITION BY cost_date, grouped_by, tenant_key, module_key, service
+                                  ORDER BY page_no, period_no, group_no))
+        WHERE occurrence = 2
+        ORDER BY page_no, period_no, group_no
+        LIMIT 1""").fetchall()
+    if not repeats:
+        return
+    page_no, period_no, group_no, cost_date, tenant_key, module_key, service, first = repeats[0]
+    key = [cost_date, f"tenant {tenant_key[len(str(params['tenant_prefix'])):] or '(untagged)'}"]
+    if module_key is not None:
+        key.append(f"module {module_key[len(str(params['module_prefix'])):] or '(untagged)'}")
+    if service is not None:
+        key.append(f"service {service}")
+    first_place = _where({"page_no": first[0], "period_no": first[1], "group_no": first[2]})
+    raise SourceError(name, _where({"page_no": page_no, "period_no": period_no, "group_no": group_no}),
+                      f"the group ({', '.join(key)}) is already at {first_place}: a fetch holds each group of a "
+                      "day once")
+
+
+def _refuse_byte_order_mark(file: FetchFile) -> None:
+    """A BOM before the JSON (an editor's UTF-8 "with signature") is refused, with what to do.
+
+    boto3 never writes one, and DuckDB then reads a file of pages as one record of the wrong shape.
+    """
+    with file.path.open("rb") as handle:
+        if handle.read(len(BYTE_ORDER_MARK)) == BYTE_ORDER_MARK:
+            raise SourceError(file.display_name, None, "starts with a UTF-8 byte order mark (BOM): save it as "
+                                                       "UTF-8 without a BOM (as boto3 writes a GetCostAndUsage "
+                                                       "response)")

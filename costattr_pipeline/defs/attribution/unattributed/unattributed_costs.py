@@ -5,6 +5,7 @@ import dagster as dg
 import pyarrow as pa
 
 from costattr_pipeline.audit import audit
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
@@ -58,6 +59,8 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
         session.execute(TABLES_SQL)
         with session.transaction():
             _load_thresholds(session, config_files)
+            # metering.aws_cost_day_rows converts with these: this run's settings, even when it runs alone.
+            fx_rates.load_fx_rates(session, config_files.settings())
             session.execute(UNATTRIBUTED_SQL, params)
             breaches = session.rows(f"""
                 SELECT cost_date AS subject_date, cost_date, total_aws_cost_usd, unattributed_cost_usd,

@@ -1,4 +1,5 @@
--- Cost Explorer: one row per latest group of the day (tenant x service), exactly as the summary counts it.
+-- Cost Explorer: one row per latest group of the day (tenant x service), exactly as the summary counts it, in
+-- USD (an amount without a USD rate is left out, as the summary leaves it out).
 -- Cost Explorer gives no quantity: a row is one day of a service's cost for a tenant (1 Day).
 SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publisher_name,
        'AWS' AS invoice_issuer_name, CAST(:cost_explorer_account AS VARCHAR) AS billing_account_id,
@@ -42,5 +43,5 @@ SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publi
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
        'aws_cost_explorer/' || source_name AS source_record
 FROM metering.aws_cost_day_rows
-WHERE cost_date >= :start_date AND cost_date < :end_date
+WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
   AND cost_date NOT IN (SELECT cost_date FROM cost_explorer_replaced_days)

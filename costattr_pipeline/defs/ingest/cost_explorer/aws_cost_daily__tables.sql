@@ -1,19 +1,29 @@
 CREATE SCHEMA IF NOT EXISTS metering;
 
--- Append-only landing: every row ever loaded, with the identity of its load.
+-- Append-only landing: every row ever loaded, with the identity of its load, its amount as delivered.
 CREATE TABLE IF NOT EXISTS metering.aws_cost_daily (
     cost_date   DATE NOT NULL,           -- the day of ResultsByTime[].TimePeriod.Start (UTC)
     grouped_by  VARCHAR NOT NULL,        -- GroupDefinitions of the fetch, e.g. TAG:tenant_id,DIMENSION:SERVICE
     tenant_id   VARCHAR,                 -- NULL: the resource has no tenant tag (tenant_id$)
     module_id   VARCHAR,                 -- module tag value when the fetch groups by it; else NULL
     service     VARCHAR,                 -- AWS service when the fetch groups by SERVICE; else NULL
-    amount_usd  DECIMAL(38, 12) NOT NULL, -- USD, exact: the group's metric (UnblendedCost by default)
+    amount_usd  DECIMAL(38, 12),         -- the amount when currency is USD, else NULL (see aws_cost_day_rows)
     currency    VARCHAR,                 -- the metric's Unit as Cost Explorer gives it (USD)
     estimated   BOOLEAN NOT NULL,        -- Cost Explorer's Estimated flag: the day may still be restated
-    load_id     VARCHAR NOT NULL,        -- content hash of the fetch: the same bytes load once
+    load_id     VARCHAR NOT NULL,        -- content hash of the fetch file
     source_name VARCHAR NOT NULL,        -- orders restatements: the greatest name wins per day
-    loaded_at   TIMESTAMP NOT NULL       -- UTC time the fetch was landed
+    loaded_at   TIMESTAMP NOT NULL,      -- the delivery: UTC time the file, as it stands, was first found
+    amount      DECIMAL(38, 12)          -- exact, in currency, as delivered: the group's metric (UnblendedCost)
 );
+-- Landings of earlier versions kept every amount in amount_usd, whatever its Unit (a missing Unit was
+-- taken as USD): the amount moves to `amount`, and amount_usd keeps it only when it is in USD.
+ALTER TABLE metering.aws_cost_daily ADD COLUMN IF NOT EXISTS amount DECIMAL(38, 12);
+ALTER TABLE metering.aws_cost_daily ALTER COLUMN amount_usd DROP NOT NULL;
+UPDATE metering.aws_cost_daily
+SET amount = amount_usd,
+    amount_usd = CASE WHEN coalesce(currency, 'USD') = 'USD' THEN amount_usd END,
+    currency = coalesce(currency, 'USD')
+WHERE amount IS NULL;
 
 -- Fetches are appended straight from the parsed file; the staging table of earlier versions is gone.
 DROP TABLE IF EXISTS metering.aws_cost_staging;
@@ -46,7 +56,9 @@ WHERE EXISTS (
 
 -- The rows a day's figures are built from (every AWS figure reads this view): the latest rows of
 -- ONE grouping per day, tenant x service when the day has it, else tenant x module. Rows of
--- different groupings are never added together.
+-- different groupings are never added together. amount_usd is every amount in USD, at the rate in
+-- force on its day (fx_rates_to_usd: settings.yaml fx_to_usd, USD is 1), kept on the row as
+-- fx_rate_to_usd; NULL without a rate (the blocking check fx_rate_found names the currency and day).
 CREATE OR REPLACE VIEW metering.aws_cost_day_rows AS
 WITH counted AS (
     SELECT *
@@ -57,8 +69,22 @@ WITH counted AS (
     ) = 1
 )
 -- Joined to the landed rows directly (not through aws_cost_latest): one semi-join per read, not two.
-SELECT *
+SELECT landed.cost_date, landed.grouped_by, landed.tenant_id, landed.module_id, landed.service,
+       CASE WHEN landed.currency = 'USD' THEN landed.amount
+            -- amount x rate, rounded to 12 places: DuckDB multiplies DECIMAL(38, 12) by DECIMAL(20, 10) in
+            -- DECIMAL(38, 22), which overflows from 10^16. The integer part times the rate is exact in
+            -- DECIMAL(38, 10); only the fraction's product is rounded.
+            ELSE CAST(CAST(trunc(landed.amount) AS DECIMAL(38, 0)) * fx.rate_to_usd AS DECIMAL(38, 12))
+                 + CAST(CAST(landed.amount - trunc(landed.amount) AS DECIMAL(13, 12)) * fx.rate_to_usd
+                        AS DECIMAL(38, 12))
+       END AS amount_usd,
+       landed.currency, landed.estimated, landed.load_id, landed.source_name, landed.loaded_at, landed.amount,
+       fx.rate_to_usd AS fx_rate_to_usd
 FROM metering.aws_cost_daily AS landed
+LEFT JOIN fx_rates_to_usd AS fx
+  ON fx.currency = landed.currency
+ AND fx.effective_from <= landed.cost_date
+ AND (fx.effective_to IS NULL OR landed.cost_date < fx.effective_to)
 WHERE EXISTS (
     SELECT 1 FROM counted
     WHERE counted.cost_date = landed.cost_date AND counted.grouped_by = landed.grouped_by
@@ -66,14 +92,35 @@ WHERE EXISTS (
       AND counted.load_id = landed.load_id
 );
 
--- The fetch register: what each fetch file holds, so an unchanged file whose days are
--- landed is neither hashed nor parsed again (a daily run does not re-read a year of JSON).
+-- The fetch register: each delivery of a fetch file and the states (size, modification time) it was
+-- seen in, so an unchanged file whose days are landed is neither hashed nor parsed again (a daily
+-- run does not re-read a year of JSON). A file whose state is not one of its latest delivery's is
+-- hashed: other bytes are a new delivery (loaded_at: when it was found), the same bytes a new state
+-- of the same delivery (a copied folder is not landed again).
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetches (
     source_name   VARCHAR NOT NULL,
     file_size     BIGINT NOT NULL,
     file_mtime_ns BIGINT NOT NULL,
-    load_id       VARCHAR NOT NULL
+    load_id       VARCHAR NOT NULL,      -- content hash
+    loaded_at     TIMESTAMP              -- the delivery, as on the rows it lands (set on every row)
 );
+-- Registers of earlier versions had one load per content: each state becomes a delivery dated by the
+-- first landing of its bytes under its name; a state never landed under its name is forgotten (found
+-- again, it is a new delivery).
+ALTER TABLE metering.aws_cost_fetches ADD COLUMN IF NOT EXISTS loaded_at TIMESTAMP;
+UPDATE metering.aws_cost_fetches
+SET loaded_at = (SELECT MIN(landed.loaded_at) FROM metering.aws_cost_daily AS landed
+                 WHERE landed.load_id = aws_cost_fetches.load_id
+                   AND landed.source_name = aws_cost_fetches.source_name)
+WHERE loaded_at IS NULL;
+DELETE FROM metering.aws_cost_fetches WHERE loaded_at IS NULL;
+
+-- Each fetch file's latest delivery, with every state it was seen in: a file in one of these states
+-- is unchanged.
+CREATE OR REPLACE VIEW metering.aws_cost_current_deliveries AS
+SELECT source_name, file_size, file_mtime_ns, load_id, loaded_at
+FROM metering.aws_cost_fetches
+QUALIFY loaded_at = MAX(loaded_at) OVER (PARTITION BY source_name);
 
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
     load_id   VARCHAR NOT NULL,
