@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import (ATTRIBUTION_SQL, TABLES_SQL,
                                                                        _attribution_params)
 from costattr_pipeline.defs.ingest.focus.focus_charges import TABLES_SQL as LANDING_TABLES_SQL
@@ -99,10 +100,42 @@ def test_a_bad_timestamp_and_an_empty_cost_are_refused(target) -> None:
         "focus/export.csv: line 2: column 'BilledCost' is empty")
 
 
-def test_non_usd_billing_currency_is_refused_without_exchange_rates(target) -> None:
-    message = _bad(target, [charge("2026-05-01", "10"), charge("2026-05-01", "10", BillingCurrency="EUR")])
-    assert message.startswith("focus/export.csv: line 3: column 'BillingCurrency' must be USD")
-    assert "got 'EUR'" in message
+def test_a_billing_currency_must_be_an_iso_code(target) -> None:
+    message = _bad(target, [charge("2026-05-01", "10"), charge("2026-05-01", "10", BillingCurrency="Euro")])
+    assert message.startswith("focus/export.csv: line 3: column 'BillingCurrency' must be a 3-letter ISO 4217 code")
+    assert "got 'Euro'" in message
+
+
+def test_another_currency_is_converted_at_the_rate_of_its_day_in_the_summary_and_the_export(target) -> None:
+    _settings(target, """\
+fx_to_usd:
+  - {currency: EUR, effective_from: 2026-05-01, effective_to: 2026-05-02, rate: 1.0812}
+  - {currency: EUR, effective_from: 2026-05-02, effective_to: null, rate: 1.1043}
+""")
+    write_focus_csv(target.source_dir / "focus" / "eu.csv", [
+        charge("2026-05-01", "10", {"tenant_id": "acme"}, provider="Microsoft", account="ea-1", BillingCurrency="EUR"),
+        charge("2026-05-02", "10", {"tenant_id": "acme"}, provider="Microsoft", account="ea-1", BillingCurrency="EUR"),
+    ])
+    _run(target, [*FOCUS_ASSETS, "metering/focus_export"])
+    assert _summary(target) == [("2026-05-01", "focus_microsoft", "acme", None, Decimal("10.812")),
+                                ("2026-05-02", "focus_microsoft", "acme", None, Decimal("11.043"))]
+    assert query(target, "SELECT currency, cost, fx_rate_to_usd, cost_usd FROM metering.focus_cost_daily "
+                         "ORDER BY cost_date") == [
+        ("EUR", Decimal("10"), Decimal("1.0812"), Decimal("10.812")),
+        ("EUR", Decimal("10"), Decimal("1.1043"), Decimal("11.043"))]
+    exported = query(target, "SELECT BillingCurrency, SUM(BilledCost), SUM(EffectiveCost) FROM metering.focus_export "
+                             "WHERE ProviderName = 'Microsoft' GROUP BY 1")
+    assert exported == [("USD", Decimal("21.855"), Decimal("21.855"))]
+
+
+def test_another_currency_without_a_rate_stops_the_run_and_publishes_nothing(target) -> None:
+    write_focus_csv(target.source_dir / "focus" / "eu.csv", [
+        charge("2026-05-01", "10", {"tenant_id": "acme"}, provider="Microsoft", account="ea-1", BillingCurrency="EUR"),
+    ])
+    with pytest.raises(RunFailed, match="metering/focus_cost_daily: blocking check fx_rate_found: no USD rate for EUR "
+                                        "on 2026-05-01"):
+        _run(target)
+    assert query(target, "SELECT COUNT(*) FROM metering.focus_cost_daily") == [(0,)]
 
 
 def test_tags_must_be_a_json_object(target) -> None:
@@ -283,7 +316,7 @@ INSERT INTO metering.focus_charges (cost_date, provider, resource_type, focus_ve
   NULL, 'focus/a.csv', 2, 'a.csv', CAST('2026-05-02 00:00:00' AS TIMESTAMP), 'l1', CAST('2026-05-02 00:00:00' AS TIMESTAMP)),
  (CAST('2026-05-01' AS DATE), 'AWS', 'focus_aws', '1.2', CAST('2026-05-01 00:00:00' AS TIMESTAMP),
   CAST('2026-05-02 00:00:00' AS TIMESTAMP), CAST('2026-05-01 00:00:00' AS TIMESTAMP),
-  CAST('2026-06-01 00:00:00' AS TIMESTAMP), '1', 'Usage', 0.3, 0.4, 'USD', '{"tenant_id": "acme"}',
+  CAST('2026-06-01 00:00:00' AS TIMESTAMP), '1', 'Usage', 0.3, 0.4, 'EUR', '{"tenant_id": "acme"}',
   '{"x_tenantid": "globex"}', 'focus/a.csv', 3, 'a.csv', CAST('2026-05-02 00:00:00' AS TIMESTAMP), 'l1',
   CAST('2026-05-02 00:00:00' AS TIMESTAMP)),
  (CAST('2026-05-01' AS DATE), 'AWS', 'focus_aws', '1.2', CAST('2026-05-01 00:00:00' AS TIMESTAMP),
@@ -298,16 +331,20 @@ def _attribute(session: WarehouseSession) -> list[tuple]:
     session.execute(TABLES_SQL)
     session.execute(LANDED)
     settings = parse_settings({"focus": {"module_tag": "module-id", "tenant_column": "x_TenantId",
-                                         "cost_column": "BilledCost"}})
+                                         "cost_column": "BilledCost"},
+                               "fx_to_usd": [{"currency": "EUR", "effective_from": MAY1, "effective_to": None,
+                                              "rate": "1.1043"}]})
+    fx_rates.load_fx_rates(session, settings)
     session.execute(ATTRIBUTION_SQL, {"start_date": MAY1, "end_date": MAY2,
-                                      **_attribution_params(settings.focus, "AWS")})
+                                      **_attribution_params(settings.focus, "AWS")}, fx_rates.RELATIONS)
     return [(row["tenant_id"], row["module_id"], row["attribution_rule"], Decimal(str(row["cost_usd"])).normalize(),
              bool(row["counted"])) for row in session.rows(
         "SELECT tenant_id, module_id, attribution_rule, cost_usd, counted FROM metering.focus_cost_daily "
         "ORDER BY source_row")]
 
 
-EXPECTED = [("acme", "m", "tag", Decimal("0.1"), True), ("globex", None, "column", Decimal("0.3"), True)]
+# The second charge is in EUR: 0.3 EUR at 1.1043 USD.
+EXPECTED = [("acme", "m", "tag", Decimal("0.1"), True), ("globex", None, "column", Decimal("0.33129"), True)]
 
 
 def test_attribution_sql_on_duckdb() -> None:

@@ -42,6 +42,11 @@ def fx_rate_check(session: WarehouseSession, table: str, day_column: str, amount
         FROM {table}
         WHERE {window} AND {amount_column} IS NOT NULL AND fx_rate_to_usd IS NULL
         GROUP BY currency ORDER BY currency""", params)
+    return fx_rate_result(missing)
+
+
+def fx_rate_result(missing: list[dict]) -> dg.AssetCheckResult:
+    """``fx_rate_found`` from the rows without a rate, per currency (currency, first_day, last_day, rows)."""
     first = missing[0] if missing else {}
     return rows_check(
         CHECK_FX_RATE_FOUND, missing, "missing_rates",

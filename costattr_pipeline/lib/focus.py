@@ -33,7 +33,6 @@ from costattr_pipeline.lib.sql import bind_script
 FOCUS_FOLDER = "focus"
 DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MONEY = "DECIMAL(38, 18)"
-COST_CURRENCY = "USD"
 VERSIONS = ("0.5", "1.0", "1.1", "1.2", "1.3")
 
 
@@ -145,9 +144,9 @@ _VERSION_COLUMNS = ("focusversion", "x_focusversion")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Row rules of the rows costattr counts (over the typed, lower-case columns), checked in the same pass.
-USD_ONLY = Rule(f"upper(trim(billingcurrency)) <> '{COST_CURRENCY}'",
-                f"column 'BillingCurrency' must be {COST_CURRENCY}: this costattr has no exchange rates "
-                f"(fx_to_usd) to convert other currencies, got {{billingcurrency!r}}")
+CURRENCY_CODE = Rule("NOT regexp_matches(upper(trim(billingcurrency)), '^[A-Z]{3}$')",
+                     "column 'BillingCurrency' must be a 3-letter ISO 4217 code (costattr converts it to USD with "
+                     "settings.yaml fx_to_usd), got {billingcurrency!r}")
 CHARGE_PERIOD_ORDER = Rule("chargeperiodend < chargeperiodstart",
                            "ChargePeriodEnd {chargeperiodend} is before ChargePeriodStart {chargeperiodstart}")
 BILLING_PERIOD_ORDER = Rule("billingperiodend <= billingperiodstart",
@@ -160,7 +159,7 @@ CATEGORY_PRESENT = Rule("NULLIF(trim(COALESCE(chargecategory, chargetype)), '') 
                         "column 'ChargeCategory' is empty")
 EFFECTIVE_COST_PRESENT = Rule("COALESCE(effectivecost, amortizedcost) IS NULL",
                               "column 'EffectiveCost' is empty (FOCUS 0.5: AmortizedCost)")
-ROW_RULES = (USD_ONLY, CHARGE_PERIOD_ORDER, BILLING_PERIOD_ORDER, TAGS_OBJECT, PROVIDER_PRESENT, CATEGORY_PRESENT,
+ROW_RULES = (CURRENCY_CODE, CHARGE_PERIOD_ORDER, BILLING_PERIOD_ORDER, TAGS_OBJECT, PROVIDER_PRESENT, CATEGORY_PRESENT,
              EFFECTIVE_COST_PRESENT)
 
 

@@ -4,10 +4,10 @@ import datetime as dt
 from decimal import Decimal
 
 import dagster as dg
-
-from costattr_pipeline.audit import audit
 import pyarrow as pa
 
+from costattr_pipeline.audit import audit
+from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
 from costattr_pipeline.lib.config import FocusSettings, Settings
@@ -27,6 +27,7 @@ TABLES_SQL = sql_file(__file__, "focus_cost_daily__tables.sql")
 ATTRIBUTION_SQL = sql_file(__file__, "focus_cost_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "focus_cost_daily__reconcile.sql")
 DOUBLE_COUNT_SQL = sql_file(__file__, "focus_cost_daily__double_count.sql")
+FX_MISSING_SQL = sql_file(__file__, "focus_cost_daily__fx_missing.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 # The relation sources/aws.sql of the daily tenant summary leaves out: days whose AWS cost FOCUS counts.
 COST_EXPLORER_REPLACED_DAYS = ("SELECT DISTINCT cost_date FROM metering.focus_cost_daily "
@@ -91,7 +92,8 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
     The tenant is the custom column named in settings.yaml (`focus.tenant_column`, e.g. `x_TenantId`)
     when it has a value, else the Tags key `focus.tenant_tag` (default `tenant_id`); per provider if
     `focus.providers` says so. NULL: unattributed. The cost is `focus.cost_column` (EffectiveCost by
-    default, or BilledCost), in USD. AWS rows of a billing account Cost Explorer also fetches
+    default, or BilledCost), in the charge's BillingCurrency and in USD at the rate of its day
+    (settings.yaml `fx_to_usd`; a currency without a rate stops the run, nothing published). AWS rows of a billing account Cost Explorer also fetches
     (`focus.cost_explorer_overlap`) are the same money: they are kept with `counted` FALSE when Cost
     Explorer counts, or count and take the place of Cost Explorer's cost of their days. Each provider is
     its own resource type (`focus_aws`, `focus_microsoft`, ...) in the daily tenant summary; a day whose
@@ -108,9 +110,15 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
             if "focus_charges_latest" in relations else [])
         with session.transaction():
             _load_overlap(session, settings.focus)
+            fx_rates.load_fx_rates(session, settings)
+            # Every charge's currency needs a rate on its day before anything is written (cost_usd is never
+            # NULL and never the unconverted amount).
+            rates_found = audit(FOCUS_COST_DAILY, fx_rates.fx_rate_result(
+                session.rows(FX_MISSING_SQL, params, fx_rates.RELATIONS) if providers else []))
             session.execute(f"DELETE FROM metering.focus_cost_daily WHERE {WINDOW}", params)
             for provider in providers:
-                session.execute(ATTRIBUTION_SQL, {**params, **_attribution_params(settings.focus, provider)})
+                session.execute(ATTRIBUTION_SQL, {**params, **_attribution_params(settings.focus, provider)},
+                                fx_rates.RELATIONS)
             breaches = _breaches(session, settings, params)
             new_alerts = []
             for resource_type in sorted({breach["resource_type"] for breach in breaches}):
@@ -120,7 +128,7 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
             overlap_declared = bool(settings.focus.cost_explorer_overlap.billing_account_ids)
             double_counted = (session.rows(DOUBLE_COUNT_SQL, params)
                               if providers and not overlap_declared and "aws_cost_day_rows" in relations else [])
-            blocking = audit(
+            blocking = rates_found + audit(
                 FOCUS_COST_DAILY,
                 rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params) if providers else [], "mismatches"),
                 rows_check(CHECK_NOT_COUNTED_TWICE, double_counted, "days_counted_twice",
@@ -154,7 +162,10 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
 CHECKS = [
     dg.AssetCheckSpec(CHECK_RECONCILES, asset=FOCUS_COST_DAILY, blocking=True,
                       description="ERROR unless, per day and provider, every latest landed charge is attributed "
-                                  "once and attributed + unattributed = the landed cost column."),
+                                  "once, the attributed cost equals the landed cost column (in the charges' "
+                                  "currency), each USD amount is its cost at its rate, and attributed + "
+                                  "unattributed = the day's USD cost."),
+    fx_rates.fx_rate_check_spec(FOCUS_COST_DAILY),
     dg.AssetCheckSpec(CHECK_UNATTRIBUTED, asset=FOCUS_COST_DAILY,
                       description="WARN when a provider's unattributed share of a day's counted FOCUS cost is "
                                   "strictly greater than the threshold in force (settings.yaml "

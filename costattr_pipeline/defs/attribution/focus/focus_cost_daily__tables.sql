@@ -12,13 +12,21 @@ CREATE TABLE IF NOT EXISTS metering.focus_cost_daily (
     module_id          VARCHAR,
     attribution_rule   VARCHAR NOT NULL,        -- column (custom x_ column), tag (Tags key), unattributed
     cost_column        VARCHAR NOT NULL,        -- EffectiveCost or BilledCost
-    cost_usd           DECIMAL(38, 18) NOT NULL,
+    cost_usd           DECIMAL(38, 18) NOT NULL, -- USD: cost x fx_rate_to_usd, exact to 18 decimals
     counted            BOOLEAN NOT NULL,        -- FALSE: the same money is counted from Cost Explorer
     overlap            VARCHAR,                 -- NULL, cost_explorer_counted, focus_counted
     load_id            VARCHAR NOT NULL,
     source_file        VARCHAR NOT NULL,
-    source_row         BIGINT NOT NULL
+    source_row         BIGINT NOT NULL,
+    currency           VARCHAR,                 -- the charge's BillingCurrency (ISO 4217)
+    cost               DECIMAL(38, 18),         -- the cost column's amount, in currency
+    fx_rate_to_usd     DECIMAL(20, 10)          -- USD per unit of currency on cost_date (settings.yaml fx_to_usd; USD: 1)
 );
+-- Tables of earlier versions (USD only) gain the currency columns, filled as what they were.
+ALTER TABLE metering.focus_cost_daily ADD COLUMN IF NOT EXISTS currency VARCHAR;
+ALTER TABLE metering.focus_cost_daily ADD COLUMN IF NOT EXISTS cost DECIMAL(38, 18);
+ALTER TABLE metering.focus_cost_daily ADD COLUMN IF NOT EXISTS fx_rate_to_usd DECIMAL(20, 10);
+UPDATE metering.focus_cost_daily SET currency = 'USD', cost = cost_usd, fx_rate_to_usd = 1 WHERE currency IS NULL;
 
 -- settings.yaml focus.cost_explorer_overlap: the AWS billing accounts Cost Explorer also fetches.
 CREATE TABLE IF NOT EXISTS config.focus_cost_explorer_accounts (
