@@ -139,7 +139,7 @@ ROWS = [
        'USD', 'Storage', '{"tenant_id":"acme"}', 'focus/a.csv', 2, 'a.csv', CAST('2026-03-03 00:00:00' AS TIMESTAMP),
        'l2', CAST('2026-03-03 00:00:00' AS TIMESTAMP))""",
     """INSERT INTO metering.focus_cost_daily VALUES (CAST('2026-03-02' AS DATE), 'Microsoft', 'focus_microsoft', 'ea-1',
-       'acme', NULL, 'tag', 'EffectiveCost', 0.3, TRUE, NULL, 'l2', 'focus/a.csv', 2)""",
+       'acme', NULL, 'tag', 'EffectiveCost', 0.3, TRUE, NULL, 'l2', 'focus/a.csv', 2, 'USD', 0.3, 1)""",
 ]
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import sys
 import time
 from dataclasses import dataclass
@@ -343,14 +344,18 @@ import sys, time
 from costattr_pipeline.resources.warehouse import exclusive_use
 with exclusive_use(sys.argv[1], 0):
     print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
+    if sys.argv[2] == "until-told":
+        sys.stdin.readline()
+    else:
+        time.sleep(float(sys.argv[2]))
 """
 
 
-def _hold(warehouse: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding the warehouse as a run does, for ``seconds``."""
+def _hold(warehouse: Path, seconds: float | str) -> subprocess.Popen:
+    """Another process holding the warehouse as a run does, for ``seconds`` (or "until-told": until a line on
+    its stdin)."""
     process = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), str(seconds)], stdout=subprocess.PIPE,
-                               text=True)
+                               stdin=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "held"
     return process
 
@@ -372,10 +377,24 @@ def test_a_second_run_refuses_with_one_line_when_the_warehouse_stays_held(demo: 
 
 
 def test_a_second_run_waits_for_the_first_and_then_runs(demo: Copy, capsys) -> None:
-    holder = _hold(demo.warehouse, 2)
-    assert demo.run("--wait", "60") == 0
-    assert "waiting up to 60 s" in capsys.readouterr().err
-    holder.wait()
+    """The holder lets go only once the second run says it waits: no race with how long validation takes."""
+    holder = _hold(demo.warehouse, "until-told")
+    outcome: list[int] = []
+    second = threading.Thread(target=lambda: outcome.append(demo.run("--wait", "600")))
+    second.start()
+    told = ""
+    try:
+        deadline = time.monotonic() + 300
+        while "waiting up to 600 s" not in told and second.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            told += capsys.readouterr().err
+    finally:
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        holder.wait()
+    second.join()
+    assert "waiting up to 600 s" in told and f"pid {holder.pid}" in told
+    assert outcome == [0]
     assert demo.tables() == demo.baseline
 
 
