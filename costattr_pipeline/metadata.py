@@ -11,6 +11,10 @@ Numbers are numeric metadata, so the asset's Plots tab draws them partition by p
 is plotted as a float and kept exactly in a text entry ``<name>_exact``; the table holds the exact
 value. Column schemas come from the ``CREATE TABLE`` of the asset's ``__tables.sql`` file, whose
 ``--`` comments on the column lines are the columns' descriptions.
+
+Every asset also says who owns it (``OWNERS`` of its concern's package, a Dagster team string) and
+carries two tags the catalog filters on: :func:`asset_tags` ``source`` (where its money or usage comes
+from) and ``layer`` (what it is in the pipeline).
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ from costattr_pipeline.resources.warehouse import WarehouseSession
 PREVIEW_ROWS = 10
 RUN_FIGURES = "run_figures"
 PARTITION_ROW_COUNT = "dagster/partition_row_count"
+
+SOURCE_TAG = "source"
+LAYER_TAG = "layer"
+# source: the data an asset's rows come from; "all" for the assets that bring every source together.
+SOURCES = ("aws", "snowflake", "databricks", "focus", "usage", "all")
+# layer: landing (source rows as delivered), attribution (cost per tenant), billing (bills, margins),
+# report (for people to read), export (for other tools to load).
+LAYERS = ("landing", "attribution", "billing", "report", "export")
+
+
+def asset_tags(*, source: str, layer: str) -> dict[str, str]:
+    """The tags every asset carries: where its data comes from and its layer (values of ``SOURCES`` and ``LAYERS``)."""
+    if source not in SOURCES or layer not in LAYERS:
+        raise ValueError(f"asset tags: source must be one of {SOURCES} and layer one of {LAYERS}, "
+                         f"got source={source!r}, layer={layer!r}")
+    return {SOURCE_TAG: source, LAYER_TAG: layer}
 
 
 def _cell(value: Any) -> str:

@@ -1,6 +1,6 @@
 """The public surface of the code location, as users and their automation see it, pinned by a snapshot.
 
-Asset keys, groups, partitions, check names (and whether they block), jobs, schedules with their
+Asset keys, groups, owners and tags, partitions, check names (and whether they block), jobs, schedules with their
 crons and sensors are names people type, link to and alert on. A change to any of them must be a
 decision: review the snapshot diff, then run ``pytest --snapshot-update``.
 """
@@ -22,6 +22,8 @@ def _surface(defs: dg.Definitions) -> dict[str, object]:
         assets[key.to_user_string()] = {
             "group": node.group_name,
             "kinds": sorted(node.kinds),
+            "owners": sorted(node.owners),
+            "tags": {name: value for name, value in sorted(node.tags.items()) if not name.startswith("dagster/")},
             "partitions": type(partitions).__name__ if partitions else None,
             "single_run_backfill": node.backfill_policy == dg.BackfillPolicy.single_run(),
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),

@@ -18,9 +18,10 @@ from costattr_pipeline.defs.attribution.unattributed.unattributed_costs import U
 from costattr_pipeline.defs.billing.unit_economics import UNIT_ECONOMICS
 from costattr_pipeline.defs.ingest.databricks.cost_items import recompute_months
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
+from costattr_pipeline.defs.reports import OWNERS
 from costattr_pipeline.lib.cost_report import TOP, MonthData, month_figures, render_report, summary_markdown
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import figure_metadata
+from costattr_pipeline.metadata import asset_tags, figure_metadata
 from costattr_pipeline.project import current_project, range_schedule
 from costattr_pipeline.resources.reports import ReportFolder
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -129,6 +130,7 @@ def monthly_cost_report(context: dg.AssetExecutionContext, warehouse: Warehouse,
 def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=MONTHLY_COST_REPORT, group_name="reports", kinds={"html", "duckdb", "snowflake"},
+                     owners=OWNERS, tags=asset_tags(source="all", layer="report"),
                      deps=[DAILY_TENANT_SUMMARY, UNATTRIBUTED_COSTS, UNIT_ECONOMICS, SNOWFLAKE_CREDIT_DAILY,
                            DATABRICKS_PRICED_USAGE],
                      partitions_def=project.monthly, backfill_policy=dg.BackfillPolicy.single_run())(

@@ -15,12 +15,13 @@ import pyarrow as pa
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
+from costattr_pipeline.defs.unit_costs import OWNERS
 from costattr_pipeline.lib.money import round_cents, split_cents, to_cents
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.usage_sources import read_unit_drivers
 from costattr_pipeline.lib.unit_costs import (UnitType, category, driver_shares, in_force_on, load_unit_costs,
                                               tag_string)
-from costattr_pipeline.metadata import partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -139,7 +140,7 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
 
 SPECS = [
     dg.AssetSpec(UNIT_COST_ALLOCATION, deps=[DAILY_TENANT_SUMMARY], group_name="unit_costs",
-                 kinds={"duckdb", "snowflake"},
+                 kinds={"duckdb", "snowflake"}, owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
                  description=(
                      "Each day's pool (the whole cost of metering.daily_tenant_summary, rounded to cents) "
                      "split across the items of every unit type in force that day (unit_costs.yaml): by "
@@ -147,7 +148,7 @@ SPECS = [
                      "cents by largest remainder, so each unit type's parts add up to the pool exactly; "
                      "the share used is stored with each row.")),
     dg.AssetSpec(UNIT_COST_TAGS, deps=[UNIT_COST_ALLOCATION], group_name="unit_costs",
-                 kinds={"duckdb", "snowflake"},
+                 kinds={"duckdb", "snowflake"}, owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
                  description=(
                      "Per day and unit type, the category `<prefix>:<UnitType>` and the tag string "
                      "`item:share|...` (items sorted by name, shares with 10 decimals), e.g. "

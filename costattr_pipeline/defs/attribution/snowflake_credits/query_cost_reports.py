@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 
 from costattr_pipeline.audit import audit
+from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (HIERARCHICAL_QUERY_COST_SQL,
                                                                            RECURRING_QUERY_COST_SQL, REPORT_TABLES_SQL,
@@ -19,7 +20,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily
     price_check, price_check_spec, provisional_range)
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
-from costattr_pipeline.metadata import partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource
@@ -95,6 +96,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     reports = [
         dg.asset(key=key, deps=[SNOWFLAKE_ACCOUNT_USAGE], group_name="reports", kinds={"snowflake", "duckdb"},
+                 owners=OWNERS, tags=asset_tags(source="snowflake", layer="report"),
                  partitions_def=project.monthly, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=[price_check_spec(key, subject)])(compute)
         for key, compute, subject in (

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import SNOWFLAKE_CREDIT_DAILY
@@ -11,7 +12,7 @@ from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
@@ -122,5 +123,6 @@ def defs() -> dg.Definitions:
                      deps=[AWS_COST_DAILY, SNOWFLAKE_CREDIT_DAILY, DATABRICKS_PRICED_USAGE, EXTERNAL_API_COSTS,
                            FOCUS_COST_DAILY],
                      group_name="attribution", kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
+                     owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(daily_tenant_summary)
     return dg.Definitions(assets=[asset])

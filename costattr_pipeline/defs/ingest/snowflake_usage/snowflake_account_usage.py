@@ -9,9 +9,10 @@ import datetime as dt
 
 import dagster as dg
 
+from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.lib.snowflake_usage import USAGE_VIEWS
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.snowflake_usage import (LANDING_SCHEMA, StagedExport, SnowflakeUsageSource,
                                                          landing_relation)
@@ -133,6 +134,7 @@ CHECKS = [dg.AssetCheckSpec(
 def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=SNOWFLAKE_ACCOUNT_USAGE, group_name="ingest", kinds={"snowflake", "duckdb"},
+                     owners=OWNERS, tags=asset_tags(source="snowflake", layer="landing"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(snowflake_account_usage)
     return dg.Definitions(assets=[asset])

@@ -4,9 +4,10 @@ import dagster as dg
 
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
+from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.usage import UsageExports
@@ -71,6 +72,7 @@ CHECKS = [
 def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=EXTERNAL_API_COSTS, group_name="ingest", kinds={"duckdb", "snowflake"},
+                     owners=OWNERS, tags=asset_tags(source="usage", layer="landing"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(external_api_costs)
     return dg.Definitions(assets=[asset])

@@ -1,0 +1,53 @@
+"""What the catalog shows beside the figures: who owns each asset, its tags, and every column's meaning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from costattr_pipeline.definitions import build_definitions
+from costattr_pipeline.metadata import LAYER_TAG, LAYERS, SOURCE_TAG, SOURCES, asset_tags
+from costattr_pipeline.target import Target
+
+DEFS_FOLDER = Path(__file__).parents[1] / "costattr_pipeline" / "defs"
+TABLES_FILES = sorted(DEFS_FOLDER.rglob("*__tables.sql"))
+
+
+def _assets(target: Target) -> dict[str, object]:
+    with dg.instance_for_test():
+        graph = build_definitions(target).resolve_asset_graph()
+        return {key.to_user_string(): graph.get(key) for key in graph.materializable_asset_keys}
+
+
+def test_every_asset_has_an_owner_and_its_source_and_layer_tags(target: Target) -> None:
+    assets = _assets(target)
+    assert len(assets) >= 20
+    for name, node in assets.items():
+        assert node.owners, f"{name} has no owner"
+        assert all(owner.startswith("team:") for owner in node.owners), (name, node.owners)
+        assert node.tags.get(SOURCE_TAG) in SOURCES, (name, node.tags)
+        assert node.tags.get(LAYER_TAG) in LAYERS, (name, node.tags)
+    # Each concern's owner, and tags that say what the asset is.
+    assert (assets["metering/aws_cost_daily"].owners, assets["metering/aws_cost_daily"].tags[SOURCE_TAG],
+            assets["metering/aws_cost_daily"].tags[LAYER_TAG]) == (["team:data-platform"], "aws", "landing")
+    assert (assets["metering/billing_period_summary"].owners,
+            assets["metering/billing_period_summary"].tags[LAYER_TAG]) == (["team:finance-platform"], "billing")
+    assert {name: node.tags[SOURCE_TAG] for name, node in assets.items() if node.tags[LAYER_TAG] == "landing"} == {
+        "metering/aws_cost_daily": "aws", "landing/snowflake_account_usage": "snowflake",
+        "metering/databricks_usage": "databricks", "metering/usage_events": "usage",
+        "metering/external_api_costs": "usage", "metering/focus_charges": "focus"}
+    report_tags = assets["reports/monthly_cost_report"].tags
+    assert (report_tags[SOURCE_TAG], report_tags[LAYER_TAG]) == ("all", "report")
+
+
+def test_asset_tags_refuse_a_value_outside_the_vocabulary() -> None:
+    with pytest.raises(ValueError, match="source must be one of"):
+        asset_tags(source="gcp", layer="landing")
+
+
+def test_every_tables_file_is_found() -> None:
+    names = {path.name for path in TABLES_FILES}
+    assert {"unattributed_costs__tables.sql", "aws_cost_daily__tables.sql", "focus_export__tables.sql",
+            "billing_period_summary__tables.sql"} <= names
