@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 
 from costattr_pipeline.definitions import build_definitions
-from costattr_pipeline.metadata import LAYER_TAG, LAYERS, SOURCE_TAG, SOURCES, asset_tags
+from costattr_pipeline.lib.sql import declared_columns
+from costattr_pipeline.metadata import LAYER_TAG, LAYERS, SOURCE_TAG, SOURCES, asset_tags, column_schema
 from costattr_pipeline.target import Target
 
 DEFS_FOLDER = Path(__file__).parents[1] / "costattr_pipeline" / "defs"
@@ -51,3 +52,16 @@ def test_every_tables_file_is_found() -> None:
     names = {path.name for path in TABLES_FILES}
     assert {"unattributed_costs__tables.sql", "aws_cost_daily__tables.sql", "focus_export__tables.sql",
             "billing_period_summary__tables.sql"} <= names
+
+
+@pytest.mark.parametrize("tables_file", TABLES_FILES, ids=lambda path: path.name)
+def test_every_column_of_every_table_says_its_meaning(tables_file: Path) -> None:
+    """Each column line of a ``__tables.sql`` has its ``--`` comment: the description its column schema shows."""
+    text = tables_file.read_text()
+    tables = declared_columns(text)
+    assert tables, f"{tables_file.name} creates no table"
+    for table, columns in tables.items():
+        schema = column_schema(text, table)  # what partition_metadata attaches as dagster/column_schema
+        assert [column.name for column in schema.columns] == [column.name for column in columns]
+        undescribed = [column.name for column in schema.columns if not column.description]
+        assert undescribed == [], f"{tables_file.name}: {table}: columns without a description: {undescribed}"

@@ -17,12 +17,6 @@ from costattr_pipeline_tests.conftest import latest_materializations, query
 UNATTRIBUTED = dg.AssetKey(["metering", "unattributed_costs"])
 SUMMARY = dg.AssetKey(["metering", "daily_tenant_summary"])
 BILLS = dg.AssetKey(["metering", "billing_period_summary"])
-# Tables not described yet: the Snowflake and Databricks ones were being changed by issue 15 while
-# the descriptions were written, and the FOCUS ones carry FOCUS's own columns (see docs/focus.md).
-NOT_DESCRIBED_YET = {"metering.snowflake_credit_daily", "metering.databricks_priced_usage",
-                     "metering.databricks_usage", "app.cost_items", "metering.snowflake_recurring_query_cost",
-                     "metering.snowflake_hierarchical_query_cost", "metering.focus_charges",
-                     "metering.focus_cost_daily", "metering.focus_export"}
 
 
 def test_declared_columns_read_type_nullability_and_the_line_comment() -> None:
@@ -130,7 +124,7 @@ def test_every_column_of_the_output_tables_is_described(target) -> None:
                 schemas[metadata["dagster/table_name"].value] = metadata["dagster/column_schema"].schema
     assert {"metering.unattributed_costs", "metering.aws_cost_daily", "metering.daily_tenant_summary",
             "metering.unit_cost_allocation", "metering.billing_period_summary"} <= set(schemas)
-    undescribed = [f"{table}.{column.name}" for table, schema in schemas.items() if table not in NOT_DESCRIBED_YET
+    undescribed = [f"{table}.{column.name}" for table, schema in schemas.items()
                    for column in schema.columns if not column.description]
     assert undescribed == []
     columns = {column.name: column for column in schemas["metering.unattributed_costs"].columns}

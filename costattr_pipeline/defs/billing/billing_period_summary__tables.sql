@@ -5,66 +5,66 @@ CREATE SCHEMA IF NOT EXISTS metering;
 -- is stored once under its config_hash; billing_config_loads records when each content became
 -- current. A bill carries (config_hash, rate_card_version): join on both to see exactly what it used.
 CREATE TABLE IF NOT EXISTS config.billing_config_loads (
-    config_hash    VARCHAR NOT NULL,
-    rate_card_file VARCHAR NOT NULL,
-    tenants_file   VARCHAR NOT NULL,
-    loaded_at      TIMESTAMP NOT NULL
+    config_hash    VARCHAR NOT NULL,  -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    rate_card_file VARCHAR NOT NULL,  -- the rate card file the content was read from (rate_card.yaml)
+    tenants_file   VARCHAR NOT NULL,  -- the tenants file the content was read from (tenants.yaml)
+    loaded_at      TIMESTAMP NOT NULL -- UTC time this content became the current billing config
 );
 
 CREATE TABLE IF NOT EXISTS config.rate_card_versions (
-    config_hash             VARCHAR NOT NULL,
-    version                 VARCHAR NOT NULL,
-    effective_from          DATE NOT NULL,
-    effective_to            DATE,              -- NULL: open
-    currency                VARCHAR NOT NULL,
-    pass_through_markup_pct DECIMAL(38, 12) NOT NULL
+    config_hash             VARCHAR NOT NULL,  -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    version                 VARCHAR NOT NULL,  -- the rate card version's name, e.g. 2026.1
+    effective_from          DATE NOT NULL,     -- first day in force (inclusive)
+    effective_to            DATE,              -- first day no longer in force (exclusive); NULL: open
+    currency                VARCHAR NOT NULL,  -- the currency of every amount of the version (USD)
+    pass_through_markup_pct DECIMAL(38, 12) NOT NULL -- markup on external API costs, in percent (10 = +10 %)
 );
 
 CREATE TABLE IF NOT EXISTS config.rate_card_customer_levy (
-    config_hash VARCHAR NOT NULL,
-    version     VARCHAR NOT NULL,
-    tier        VARCHAR NOT NULL,
-    amount      DECIMAL(38, 12) NOT NULL      -- per period
+    config_hash VARCHAR NOT NULL,             -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    version     VARCHAR NOT NULL,             -- the rate card version
+    tier        VARCHAR NOT NULL,             -- the tenant tier the levy applies to
+    amount      DECIMAL(38, 12) NOT NULL      -- currency units per billing period (month), exact
 );
 
 CREATE TABLE IF NOT EXISTS config.rate_card_facility_fee (
-    config_hash VARCHAR NOT NULL,
-    version     VARCHAR NOT NULL,
-    module_id   VARCHAR NOT NULL,
-    amount      DECIMAL(38, 12) NOT NULL      -- per period
+    config_hash VARCHAR NOT NULL,             -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    version     VARCHAR NOT NULL,             -- the rate card version
+    module_id   VARCHAR NOT NULL,             -- the product module the fee is charged for
+    amount      DECIMAL(38, 12) NOT NULL      -- currency units per billing period (month), exact
 );
 
 CREATE TABLE IF NOT EXISTS config.rate_card_variable_tiers (
-    config_hash VARCHAR NOT NULL,
-    version     VARCHAR NOT NULL,
-    metric      VARCHAR NOT NULL,
+    config_hash VARCHAR NOT NULL,             -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    version     VARCHAR NOT NULL,             -- the rate card version
+    metric      VARCHAR NOT NULL,             -- the usage metric the band prices, e.g. api_calls
     tier_number INTEGER NOT NULL,             -- 1 = first band
-    lower_bound DECIMAL(38, 12) NOT NULL,     -- billable quantity above which the band starts
-    up_to       DECIMAL(38, 12),              -- NULL: open last band
-    unit_price  DECIMAL(38, 12) NOT NULL
+    lower_bound DECIMAL(38, 12) NOT NULL,     -- billable quantity above which the band starts (units of the metric)
+    up_to       DECIMAL(38, 12),              -- billable quantity where the band ends (units of the metric); NULL: open last band
+    unit_price  DECIMAL(38, 12) NOT NULL      -- currency units per unit of billable quantity in the band, exact
 );
 
 CREATE TABLE IF NOT EXISTS config.tier_allowances (
-    config_hash VARCHAR NOT NULL,
-    tier        VARCHAR NOT NULL,
-    metric      VARCHAR NOT NULL,
-    included    DECIMAL(38, 12) NOT NULL
+    config_hash VARCHAR NOT NULL,        -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    tier        VARCHAR NOT NULL,        -- the tenant tier
+    metric      VARCHAR NOT NULL,        -- the usage metric, e.g. api_calls
+    included    DECIMAL(38, 12) NOT NULL -- units of the metric included per period (usage above it is billable)
 );
 
 CREATE TABLE IF NOT EXISTS config.tenant_tiers (
-    config_hash    VARCHAR NOT NULL,
-    tenant_id      VARCHAR NOT NULL,
-    tier           VARCHAR NOT NULL,
-    effective_from DATE NOT NULL,
-    effective_to   DATE
+    config_hash    VARCHAR NOT NULL, -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    tenant_id      VARCHAR NOT NULL, -- the tenant (tenants.yaml)
+    tier           VARCHAR NOT NULL, -- the tier the tenant is on over the window
+    effective_from DATE NOT NULL,    -- first day in force (inclusive)
+    effective_to   DATE              -- first day no longer in force (exclusive); NULL: open
 );
 
 CREATE TABLE IF NOT EXISTS config.tenant_modules (
-    config_hash    VARCHAR NOT NULL,
-    tenant_id      VARCHAR NOT NULL,
-    module_id      VARCHAR NOT NULL,
-    effective_from DATE NOT NULL,
-    effective_to   DATE
+    config_hash    VARCHAR NOT NULL, -- hash of the rate_card.yaml + tenants.yaml content these rows were loaded from
+    tenant_id      VARCHAR NOT NULL, -- the tenant (tenants.yaml)
+    module_id      VARCHAR NOT NULL, -- a product module the tenant has over the window (facility fee)
+    effective_from DATE NOT NULL,    -- first day in force (inclusive)
+    effective_to   DATE              -- first day no longer in force (exclusive); NULL: open
 );
 
 -- One bill per tenant and calendar month (contract section 4, FR-395). Components in cents.
@@ -92,5 +92,5 @@ CREATE TABLE IF NOT EXISTS metering.billing_period_usage (
     usage_quantity    DECIMAL(38, 12) NOT NULL, -- units of the metric used in the month (each event_id once)
     allowance         DECIMAL(38, 12) NOT NULL, -- units included in the tier in force on period_start
     billable_quantity DECIMAL(38, 12) NOT NULL, -- max(0, usage - allowance)
-    amount            DECIMAL(38, 12)          -- NULL: the binding version does not price the metric
+    amount            DECIMAL(38, 12)          -- currency units, exact (unrounded), tier-priced; NULL: the version does not price the metric
 );

@@ -3,10 +3,10 @@ CREATE SCHEMA IF NOT EXISTS landing;
 
 -- usage/unit_drivers rows of the days a run covers (replaced per run window).
 CREATE TABLE IF NOT EXISTS landing.unit_drivers (
-    driver_date  DATE NOT NULL,
-    unit_type    VARCHAR NOT NULL,
-    unit_item    VARCHAR NOT NULL,
-    driver_value DECIMAL(38, 12) NOT NULL
+    driver_date  DATE NOT NULL,           -- UTC day the driver value is for
+    unit_type    VARCHAR NOT NULL,        -- unit type of unit_costs.yaml, e.g. Product
+    unit_item    VARCHAR NOT NULL,        -- one item of the unit type, e.g. octo
+    driver_value DECIMAL(38, 12) NOT NULL -- the item's driver (e.g. requests); its share = driver_value / the day's total
 );
 
 CREATE TABLE IF NOT EXISTS metering.unit_cost_allocation (

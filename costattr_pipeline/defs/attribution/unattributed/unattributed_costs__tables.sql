@@ -2,9 +2,9 @@ CREATE SCHEMA IF NOT EXISTS metering;
 CREATE SCHEMA IF NOT EXISTS config;
 
 CREATE TABLE IF NOT EXISTS config.unattributed_threshold (
-    effective_from DATE NOT NULL,
-    effective_to   DATE,                   -- NULL: open
-    value          DECIMAL(9, 6) NOT NULL
+    effective_from DATE NOT NULL,          -- first day in force (inclusive)
+    effective_to   DATE,                   -- first day no longer in force (exclusive); NULL: open
+    value          DECIMAL(9, 6) NOT NULL  -- the threshold, a fraction of the day's AWS cost (0.02 = 2 %)
 );
 
 -- Contract section 4 (FR-396): one row per UTC day with landed Cost Explorer rows (the latest fetch).

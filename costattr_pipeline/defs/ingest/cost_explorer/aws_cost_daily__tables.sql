@@ -98,9 +98,9 @@ WHERE EXISTS (
 -- hashed: other bytes are a new delivery (loaded_at: when it was found), the same bytes a new state
 -- of the same delivery (a copied folder is not landed again).
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetches (
-    source_name   VARCHAR NOT NULL,
-    file_size     BIGINT NOT NULL,
-    file_mtime_ns BIGINT NOT NULL,
+    source_name   VARCHAR NOT NULL,      -- the fetch file's name (api/<time> for a fetch from the API)
+    file_size     BIGINT NOT NULL,       -- the file's size in bytes in this state
+    file_mtime_ns BIGINT NOT NULL,       -- the file's modification time in this state, nanoseconds since the Unix epoch
     load_id       VARCHAR NOT NULL,      -- content hash
     loaded_at     TIMESTAMP              -- the delivery, as on the rows it lands (set on every row)
 );
@@ -123,9 +123,9 @@ FROM metering.aws_cost_fetches
 QUALIFY loaded_at = MAX(loaded_at) OVER (PARTITION BY source_name);
 
 CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
-    load_id   VARCHAR NOT NULL,
-    cost_date DATE NOT NULL,
-    row_count BIGINT NOT NULL
+    load_id   VARCHAR NOT NULL, -- content hash of the fetch file
+    cost_date DATE NOT NULL,    -- a UTC day the fetch holds
+    row_count BIGINT NOT NULL   -- rows (groups) the fetch holds for that day
 );
 
 -- Versions before the load-level views kept metering.aws_cost_day_rows as a table.

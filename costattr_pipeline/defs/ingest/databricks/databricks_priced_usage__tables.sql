@@ -2,24 +2,24 @@ CREATE SCHEMA IF NOT EXISTS metering;
 
 -- Every usage record priced (contract section 4); unpriced records keep NULL price and cost.
 CREATE TABLE IF NOT EXISTS metering.databricks_priced_usage (
-    usage_date       DATE NOT NULL,
+    usage_date       DATE NOT NULL,            -- UTC day of the usage (system.billing.usage usage_date)
     product_id       VARCHAR,                  -- custom tag (settings databricks.product_tag); NULL: untagged
     tenant_id        VARCHAR,                  -- custom tag (settings databricks.tenant_tag); NULL: untagged
-    workspace_id     VARCHAR,
-    account_id       VARCHAR,
-    cloud            VARCHAR,
-    sku_name         VARCHAR NOT NULL,
-    usage_unit       VARCHAR,
-    usage_quantity   DECIMAL(38, 18) NOT NULL,
-    unit_price       DECIMAL(20, 10),          -- NULL: no list price in force (fails the check)
-    cost             DECIMAL(38, 18),          -- usage_quantity x unit_price, exact
-    currency         VARCHAR,
+    workspace_id     VARCHAR,                  -- the Databricks workspace
+    account_id       VARCHAR,                  -- the Databricks account
+    cloud            VARCHAR,                  -- AWS, AZURE or GCP
+    sku_name         VARCHAR NOT NULL,         -- the SKU billed, e.g. STANDARD_ALL_PURPOSE_COMPUTE
+    usage_unit       VARCHAR,                  -- the unit of usage_quantity, e.g. DBU
+    usage_quantity   DECIMAL(38, 18) NOT NULL, -- units of usage_unit, exact; negative on RETRACTION records
+    unit_price       DECIMAL(20, 10),          -- price per usage_unit, in currency; NULL: no list price in force (fails the check)
+    cost             DECIMAL(38, 18),          -- usage_quantity x unit_price, in currency, exact
+    currency         VARCHAR,                  -- ISO 4217 currency of the list price; NULL without a price
     price_source     VARCHAR,                  -- 'effective_list' or 'default'
-    record_id        VARCHAR NOT NULL,
-    record_type      VARCHAR NOT NULL,
-    usage_start_time TIMESTAMP NOT NULL,
+    record_id        VARCHAR NOT NULL,         -- system.billing.usage record_id
+    record_type      VARCHAR NOT NULL,         -- ORIGINAL, RETRACTION, RESTATEMENT
+    usage_start_time TIMESTAMP NOT NULL,       -- UTC start of the usage: picks the list price in force
     fx_rate_to_usd   DECIMAL(20, 10),          -- USD per unit of currency on usage_date (1 for USD); NULL: no rate
-    cost_usd         DECIMAL(38, 18)           -- cost x fx_rate_to_usd; NULL without a price or a rate
+    cost_usd         DECIMAL(38, 18)           -- USD, exact: cost x fx_rate_to_usd; NULL without a price or a rate
 );
 -- Warehouses created before the USD conversion get its two columns.
 ALTER TABLE metering.databricks_priced_usage ADD COLUMN IF NOT EXISTS fx_rate_to_usd DECIMAL(20, 10);

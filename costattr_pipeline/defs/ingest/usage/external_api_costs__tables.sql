@@ -17,10 +17,10 @@ ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS amount_usd DECI
 
 -- The validated file's rows, staged for the window's replacement.
 CREATE TABLE IF NOT EXISTS metering.external_api_costs_staging (
-    cost_date DATE NOT NULL,
-    tenant_id VARCHAR,
-    module_id VARCHAR,
-    provider  VARCHAR NOT NULL,
-    amount    DECIMAL(38, 12) NOT NULL,
-    currency  VARCHAR NOT NULL
+    cost_date DATE NOT NULL,            -- as metering.external_api_costs
+    tenant_id VARCHAR,                  -- as metering.external_api_costs
+    module_id VARCHAR,                  -- as metering.external_api_costs
+    provider  VARCHAR NOT NULL,         -- as metering.external_api_costs
+    amount    DECIMAL(38, 12) NOT NULL, -- as metering.external_api_costs: in currency, exact
+    currency  VARCHAR NOT NULL          -- ISO 4217
 );
