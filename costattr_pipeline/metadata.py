@@ -10,7 +10,8 @@ whole run's figures are logged and recorded under ``run_figures``, a name that s
 Numbers are numeric metadata, so the asset's Plots tab draws them partition by partition. A Decimal
 is plotted as a float and kept exactly in a text entry ``<name>_exact``; the table holds the exact
 value. Column schemas come from the ``CREATE TABLE`` of the asset's ``__tables.sql`` file, whose
-``--`` comments on the column lines are the columns' descriptions.
+``--`` comments on the column lines are the columns' descriptions; :func:`table_metadata` gives them to
+the asset's definition too, so the catalog shows the columns before the first run.
 
 Every asset also says who owns it (``OWNERS`` of its concern's package, a Dagster team string) and
 carries two tags the catalog filters on: :func:`asset_tags` ``source`` (where its money or usage comes
@@ -32,6 +33,8 @@ from costattr_pipeline.resources.warehouse import WarehouseSession
 PREVIEW_ROWS = 10
 RUN_FIGURES = "run_figures"
 PARTITION_ROW_COUNT = "dagster/partition_row_count"
+TABLE_NAME = "dagster/table_name"
+COLUMN_SCHEMA = "dagster/column_schema"
 
 SOURCE_TAG = "source"
 LAYER_TAG = "layer"
@@ -78,6 +81,12 @@ def column_schema(tables_sql: str, table: str) -> dg.TableSchema:
         dg.TableColumn(column.name, column.type, description=column.description,
                        constraints=dg.TableColumnConstraints(nullable=column.nullable))
         for column in columns])
+
+
+def table_metadata(tables_sql: str, table: str) -> dict[str, Any]:
+    """The table an asset writes and its described columns, as metadata: on the asset's definition (the
+    catalog shows the columns before the first run) and on each run's materialization."""
+    return {TABLE_NAME: dg.MetadataValue.text(table), COLUMN_SCHEMA: column_schema(tables_sql, table)}
 
 
 def _is_whole(value: Decimal) -> bool:
@@ -167,8 +176,7 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
                      + ", ".join(f"{name}={value}" for name, value in run_figures.items()))
     metadata: dict[str, Any] = {RUN_FIGURES: dg.MetadataValue.json(run_figures)}
     if tables_sql is not None:  # the rows are a table the asset owns (or a view of it)
-        metadata["dagster/table_name"] = dg.MetadataValue.text(schema_table or table)
-        metadata["dagster/column_schema"] = column_schema(tables_sql, schema_table or table)
+        metadata.update(table_metadata(tables_sql, schema_table or table))
     return metadata
 
 

@@ -20,7 +20,7 @@ from costattr_pipeline.defs.ingest.usage.usage_events import USAGE_EVENTS
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -201,6 +201,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=BILLING_PERIOD_SUMMARY, deps=[USAGE_EVENTS, EXTERNAL_API_COSTS], group_name="billing",
                      owners=OWNERS, tags=asset_tags(source="usage", layer="billing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.billing_period_summary"),
                      kinds={"duckdb", "snowflake"}, partitions_def=project.monthly,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(billing_period_summary)
     # The billing group: the bills and the unit economics computed from them.

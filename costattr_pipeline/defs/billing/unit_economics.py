@@ -15,7 +15,7 @@ from costattr_pipeline.defs.billing.billing_period_summary import BILLING_PERIOD
 from costattr_pipeline.lib.billing_config import BILLING_CURRENCY, next_month
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import gross_margin_pct
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -88,6 +88,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=UNIT_ECONOMICS, deps=[BILLING_PERIOD_SUMMARY, DAILY_TENANT_SUMMARY], group_name="billing",
                      owners=OWNERS, tags=asset_tags(source="all", layer="billing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.unit_economics"),
                      kinds={"duckdb", "snowflake"}, partitions_def=project.monthly,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(unit_economics)
     return dg.Definitions(assets=[asset])

@@ -11,7 +11,7 @@ from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary impo
 from costattr_pipeline.defs.exports import OWNERS
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import previous_and_current_period
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -107,6 +107,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=FOCUS_EXPORT, deps=[DAILY_TENANT_SUMMARY], group_name="exports",
                      owners=OWNERS, tags=asset_tags(source="all", layer="export"),
+                     metadata=table_metadata(TABLES_SQL, "metering.focus_export"),
                      kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(focus_export)
     job = dg.define_asset_job("focus_export", selection=[FOCUS_EXPORT],

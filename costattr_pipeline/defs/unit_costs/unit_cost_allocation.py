@@ -21,7 +21,7 @@ from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.usage_sources import read_unit_drivers
 from costattr_pipeline.lib.unit_costs import (UnitType, category, driver_shares, in_force_on, load_unit_costs,
                                               tag_string)
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -141,6 +141,7 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
 SPECS = [
     dg.AssetSpec(UNIT_COST_ALLOCATION, deps=[DAILY_TENANT_SUMMARY], group_name="unit_costs",
                  kinds={"duckdb", "snowflake"}, owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
+                 metadata=table_metadata(TABLES_SQL, "metering.unit_cost_allocation"),
                  description=(
                      "Each day's pool (the whole cost of metering.daily_tenant_summary, rounded to cents) "
                      "split across the items of every unit type in force that day (unit_costs.yaml): by "
@@ -149,6 +150,7 @@ SPECS = [
                      "the share used is stored with each row.")),
     dg.AssetSpec(UNIT_COST_TAGS, deps=[UNIT_COST_ALLOCATION], group_name="unit_costs",
                  kinds={"duckdb", "snowflake"}, owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
+                 metadata=table_metadata(TABLES_SQL, "metering.unit_cost_tags"),
                  description=(
                      "Per day and unit type, the category `<prefix>:<UnitType>` and the tag string "
                      "`item:share|...` (items sorted by name, shares with 10 decimals), e.g. "

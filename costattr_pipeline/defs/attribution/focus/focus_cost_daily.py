@@ -14,7 +14,7 @@ from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
 from costattr_pipeline.lib.config import FocusSettings, Settings
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -183,6 +183,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=FOCUS_COST_DAILY, deps=[FOCUS_CHARGES], group_name="attribution",
                      owners=OWNERS, tags=asset_tags(source="focus", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.focus_cost_daily"),
                      kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(focus_cost_daily)
     job = dg.define_asset_job("focus_ingest", selection=[FOCUS_CHARGES, FOCUS_COST_DAILY],

@@ -20,7 +20,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily
     price_check, price_check_spec, provisional_range)
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
 from costattr_pipeline.lib.snowflake_usage import TOP_RECURRING_QUERIES
-from costattr_pipeline.metadata import asset_tags, partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource
@@ -97,6 +97,7 @@ def defs() -> dg.Definitions:
     reports = [
         dg.asset(key=key, deps=[SNOWFLAKE_ACCOUNT_USAGE], group_name="reports", kinds={"snowflake", "duckdb"},
                  owners=OWNERS, tags=asset_tags(source="snowflake", layer="report"),
+                 metadata=table_metadata(REPORT_TABLES_SQL, f"metering.{key.path[-1]}"),
                  partitions_def=project.monthly, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=[price_check_spec(key, subject)])(compute)
         for key, compute, subject in (

@@ -14,7 +14,7 @@ from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (CRE
                                                                            UNTAGGED_USERS_SQL, credit_relations,
                                                                            tag_parameters)
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.snowflake_usage import SnowflakeUsageSource, UsageRelations
@@ -171,6 +171,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=SNOWFLAKE_CREDIT_DAILY, deps=[SNOWFLAKE_ACCOUNT_USAGE], group_name="attribution",
                      owners=OWNERS, tags=asset_tags(source="snowflake", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.snowflake_credit_daily"),
                      kinds={"snowflake", "duckdb"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(snowflake_credit_daily)
     job = dg.define_asset_job("snowflake_credits", selection=[SNOWFLAKE_ACCOUNT_USAGE, SNOWFLAKE_CREDIT_DAILY],

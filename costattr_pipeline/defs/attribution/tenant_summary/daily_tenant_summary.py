@@ -12,7 +12,7 @@ from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_
 from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DATABRICKS_PRICED_USAGE
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.sql import sql_file, union_all
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
 
@@ -124,5 +124,6 @@ def defs() -> dg.Definitions:
                            FOCUS_COST_DAILY],
                      group_name="attribution", kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      owners=OWNERS, tags=asset_tags(source="all", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.daily_tenant_summary"),
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(daily_tenant_summary)
     return dg.Definitions(assets=[asset])

@@ -10,7 +10,7 @@ from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -108,6 +108,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=UNATTRIBUTED_COSTS, deps=[AWS_COST_DAILY], group_name="attribution",
                      owners=OWNERS, tags=asset_tags(source="aws", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.unattributed_costs"),
                      kinds={"duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(unattributed_costs)
     job = dg.define_asset_job("unattributed_monitor", selection=[UNATTRIBUTED_COSTS],

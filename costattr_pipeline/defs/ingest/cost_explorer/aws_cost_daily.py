@@ -15,7 +15,7 @@ from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
 from costattr_pipeline.lib.sql import bind_script, sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.cost_explorer import CostExplorerSource
@@ -261,6 +261,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=AWS_COST_DAILY, group_name="ingest", kinds={"aws", "duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="aws", layer="landing"),
+                     metadata=table_metadata(TABLES_TEXT, "metering.aws_cost_daily"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(aws_cost_daily)
     job = dg.define_asset_job("cost_explorer_landing", selection=[AWS_COST_DAILY],

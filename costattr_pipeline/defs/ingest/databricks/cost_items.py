@@ -10,7 +10,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DAT
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import Project, current_project, month_key, range_schedule, window_dates
 from costattr_pipeline.resources.warehouse import Warehouse
 
@@ -96,6 +96,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=COST_ITEMS, deps=[DATABRICKS_PRICED_USAGE], group_name="app", kinds={"duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="databricks", layer="export"),
+                     metadata=table_metadata(TABLES_SQL, "app.cost_items"),
                      partitions_def=project.monthly, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(cost_items)
     job = dg.define_asset_job("databricks_cost_items_job", selection=[COST_ITEMS],

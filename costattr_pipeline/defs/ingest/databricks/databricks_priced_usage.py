@@ -9,7 +9,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_usage import DATABRICKS
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -125,6 +125,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=DATABRICKS_PRICED_USAGE, deps=[DATABRICKS_USAGE], group_name="attribution",
                      owners=ATTRIBUTION_OWNERS, tags=asset_tags(source="databricks", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.databricks_priced_usage"),
                      kinds={"databricks", "duckdb", "snowflake"}, partitions_def=project.daily,
                      backfill_policy=dg.BackfillPolicy.single_run(), check_specs=CHECKS)(databricks_priced_usage)
     job = dg.define_asset_job("databricks_priced_usage_job", selection=[DATABRICKS_USAGE, DATABRICKS_PRICED_USAGE],

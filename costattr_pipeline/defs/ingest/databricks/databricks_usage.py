@@ -6,7 +6,7 @@ import dagster as dg
 
 from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, window_dates
 from costattr_pipeline.resources.databricks import LIST_PRICES_RELATION, USAGE_RELATION, DatabricksBillingSource
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -89,6 +89,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=DATABRICKS_USAGE, group_name="ingest", kinds={"databricks", "duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="databricks", layer="landing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.databricks_usage"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(databricks_usage)
     return dg.Definitions(assets=[asset])

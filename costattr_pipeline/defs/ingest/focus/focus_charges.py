@@ -9,7 +9,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.lib.focus import FocusExport, StagedFile, find_exports, stage_export, with_custom_columns
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -139,6 +139,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=FOCUS_CHARGES, group_name="ingest", kinds={"duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="focus", layer="landing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.focus_charges"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(focus_charges)
     return dg.Definitions(assets=[asset])

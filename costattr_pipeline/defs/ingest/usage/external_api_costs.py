@@ -7,7 +7,7 @@ from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata
+from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.usage import UsageExports
@@ -73,6 +73,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=EXTERNAL_API_COSTS, group_name="ingest", kinds={"duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="usage", layer="landing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.external_api_costs"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(external_api_costs)
     return dg.Definitions(assets=[asset])

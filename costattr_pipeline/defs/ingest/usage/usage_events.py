@@ -10,7 +10,7 @@ from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import Warehouse
@@ -83,6 +83,7 @@ def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=USAGE_EVENTS, group_name="ingest", kinds={"duckdb", "snowflake"},
                      owners=OWNERS, tags=asset_tags(source="usage", layer="landing"),
+                     metadata=table_metadata(TABLES_SQL, "metering.usage_events"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(usage_events)
     job = dg.define_asset_job("usage_ingest", selection=[USAGE_EVENTS, EXTERNAL_API_COSTS],
