@@ -210,6 +210,8 @@ INSERT INTO metering.databricks_priced_usage VALUES
  (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'JOBS', 'DBU', 0.123456789, 0.15, 0.01851851835, 'USD', 'globex', 1,
   0.01851851835),
  (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'NEW_SKU', 'DBU', 3, NULL, NULL, 'USD', 'globex', NULL, NULL);
+-- The summary reads the Snowflake credits through their published view (its owner creates it so).
+CREATE VIEW metering.v_snowflake_credit_daily AS SELECT * FROM metering.snowflake_credit_daily;
 """
 
 

@@ -241,6 +241,15 @@ class SnowflakeSession(WarehouseSession):
         fetched = cursor.fetchall()
         return pa.table({name: [row[index] for row in fetched] for index, name in enumerate(names)})
 
+    def relations_in(self, schema: str) -> dict[str, str]:
+        # Snowflake lists views in information_schema.tables; fakesnow (the tests' Snowflake) lists them only in
+        # information_schema.views, so both are asked.
+        relations = super().relations_in(schema)
+        relations.update({str(row["name"]).lower(): "VIEW" for row in self.rows(
+            "SELECT table_name AS name FROM information_schema.views WHERE UPPER(table_schema) = UPPER(:schema)",
+            {"schema": schema})})
+        return relations
+
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return

@@ -13,3 +13,9 @@ CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily (
     cost_usd         DECIMAL(38, 6)
 );
 
+
+-- The published contract (spec ADR-046 §3): METERING.V_SNOWFLAKE_CREDIT_DAILY. Every reader outside this
+-- asset reads the view, never the table.
+CREATE OR REPLACE VIEW metering.v_snowflake_credit_daily AS
+SELECT cost_date, warehouse_name, tenant_id, attribution, credits, credit_price_usd, cost_usd
+FROM metering.snowflake_credit_daily;
