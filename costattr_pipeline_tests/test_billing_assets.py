@@ -219,7 +219,8 @@ def _summary_rows(session: WarehouseSession) -> list[tuple]:
     session.execute(EXTERNAL_TABLES_SQL)
     session.execute(TABLES_SQL)
     session.execute(PARALLEL_TABLES)
-    session.execute("INSERT INTO metering.external_api_costs VALUES "
+    session.execute("INSERT INTO metering.external_api_costs (cost_date, tenant_id, module_id, provider, amount, "
+                    "currency, fx_rate_to_usd, amount_usd) VALUES "
                     "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD', 1, 1.25)")
     sources = present_sources(session)
     session.execute(SUMMARY_SQL, {"start_date": FEB, "end_date": MAR}, source_rows(sources))

@@ -117,3 +117,43 @@ def test_snowflake_refusing_the_credentials_is_one_line_without_the_password(tar
     assert captured.err.strip().splitlines()[-1] == (
         f"error: Snowflake at 127.0.0.1:{port}: 390100 (28000): Failed to connect to DB: 127.0.0.1:{port}. "
         "Incorrect username or password was specified.")
+
+
+# --- costattr grants: the audit tables append-only for a role (spec NFR-024) ---------------------------------
+
+def test_grants_prints_a_revoke_for_every_audit_table_the_assets_create(target, capsys) -> None:
+    from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import TABLES_SQL as CREDIT_TABLES_SQL
+    from costattr_pipeline.defs.billing.billing_period_summary import TABLES_SQL as BILLING_TABLES_SQL
+    from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import TABLES_SQL as LANDING_TABLES_SQL
+    from costattr_pipeline.defs.ingest.usage.external_api_costs import TABLES_SQL as EXTERNAL_TABLES_SQL
+    from costattr_pipeline.grants import AUDIT_TABLES
+    from costattr_pipeline.resources.warehouse import DuckDBSession
+    import duckdb
+
+    assert main(["grants", "--role", "COSTATTR_RUNNER", *_flags(target)[2:]]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[:2] == ["REVOKE UPDATE, DELETE, TRUNCATE ON TABLE METERING.AWS_COST_DAILY FROM ROLE COSTATTR_RUNNER;",
+                         "REVOKE UPDATE, DELETE, TRUNCATE ON TABLE METERING.SNOWFLAKE_CREDIT_DAILY FROM ROLE "
+                         "COSTATTR_RUNNER;"]
+    revoked = [line.split(" ON TABLE ")[1].split(" FROM ")[0].lower() for line in lines]
+    assert revoked == list(AUDIT_TABLES) and "metering.external_api_costs" in revoked
+    # Every one is a base table the owning assets create.
+    session = DuckDBSession(duckdb.connect())
+    for text in (LANDING_TABLES_SQL, CREDIT_TABLES_SQL, EXTERNAL_TABLES_SQL, BILLING_TABLES_SQL):
+        session.execute(text)
+    for table in AUDIT_TABLES:
+        schema, name = table.split(".")
+        assert session.relations_in(schema).get(name) == "BASE TABLE", table
+
+
+def test_grants_refuses_a_role_that_is_not_a_name_and_apply_on_the_local_target(target, capsys) -> None:
+    assert main(["grants", "--role", "X; DROP TABLE Y", *_flags(target)[2:]]) == 2
+    assert "--role 'X; DROP TABLE Y': not a Snowflake role name" in capsys.readouterr().err
+    assert main(["grants", "--role", "COSTATTR_RUNNER", "--apply", *_flags(target)[2:]]) == 2
+    assert capsys.readouterr().err.strip() == ("error: the local target (DuckDB) has no roles: grants apply to the "
+                                               "prod target (Snowflake)")
+
+
+def test_grants_apply_on_prod_names_every_missing_variable(target, bare_environment, capsys) -> None:
+    assert main(["grants", "--role", "COSTATTR_RUNNER", "--apply", *_flags(target)]) == 2
+    assert capsys.readouterr().err.startswith("error: ENV_MISSING: the prod target needs 13 environment variable(s)")

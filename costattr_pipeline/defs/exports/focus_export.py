@@ -30,7 +30,7 @@ EXPORT_SOURCES = (
     CostSource("aws", "v_aws_cost_daily", sql_file(__file__, "sources/aws.sql")),
     CostSource("snowflake", "v_snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
-    CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),
+    CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
 NO_EXPORT_ROWS = "SELECT * FROM metering.focus_export WHERE 1 = 0"
