@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="the file to write: .parquet or .csv")
     commands.add_parser("status", parents=[common],
                         help="the last runs of this warehouse: their days, state, and what an interrupted run left")
+    grants = commands.add_parser("grants", parents=[common],
+                                 help="print (or --apply) the REVOKE UPDATE, DELETE, TRUNCATE statements that make the "
+                                      "audit tables append-only for a role (docs/operations.md)")
+    grants.add_argument("--role", required=True, help="the Snowflake role that must not change the audit tables")
+    grants.add_argument("--apply", action="store_true", help="run them on the target's warehouse (prod: Snowflake)")
     schema = commands.add_parser("schema", help="write the JSON Schema of every config file, for editors")
     schema.add_argument("--out", default="docs/schemas", help="folder to write them to (default docs/schemas)")
     return parser
@@ -141,13 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in write_schemas(args.out):
             print(f"wrote {path}")
         return 0
-    from costattr_pipeline.lib.errors import CostattrInputError
+    from costattr_pipeline.lib.errors import CostattrInputError, ServiceError
     from costattr_pipeline.resources.warehouse import WarehouseBusy, WarehouseFull
     from costattr_pipeline.runner import RunFailed
     from costattr_pipeline.validation import describe, find_problems
 
     try:
         target = Target.resolve(args.target, args.source_dir, args.config_dir, args.warehouse, args.reports_dir)
+        if args.command == "grants":
+            return _grants(target, args.role, args.apply)
         if args.command == "export":
             from costattr_pipeline.defs.exports.focus_file import parse_month, write_focus_month
 
@@ -180,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             return _status(target)
         return _run(args, target, start, end)
-    except (CostattrInputError, RunFailed, WarehouseBusy, WarehouseFull, ValueError) as error:
+    except (CostattrInputError, RunFailed, ServiceError, WarehouseBusy, WarehouseFull, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # a defect of costattr's: one line, the traceback under --verbose
@@ -269,6 +276,30 @@ def _resume(request, target: Target, start: dt.date, end: dt.date, chatty: bool,
         return [f"{said}; running it again failed: {error}"]
     journal.finish()
     return [f"{said}; its days were run again first"]
+
+
+def _grants(target: Target, role: str, apply: bool) -> int:
+    """Print the statements; with ``apply``, run them on the target's warehouse first."""
+    from costattr_pipeline.grants import revoke_statements
+
+    statements = revoke_statements(role)
+    if apply:
+        from costattr_pipeline.lib.config import load_settings
+        from costattr_pipeline.resources.targets import resources_for
+        from costattr_pipeline.validation import environment_problems
+
+        problems = environment_problems(target)
+        if problems:
+            raise ValueError(problems[0].message)
+        # EnvVar fields are resolved as Dagster resolves them for a run.
+        warehouse = resources_for(target, load_settings(target.config_dir))["warehouse"].process_config_and_initialize()
+        with warehouse.session() as session:
+            session.execute_privileges(statements)
+    for statement in statements:
+        print(f"{statement};")
+    if apply:
+        print(f"Applied {len(statements)} statement(s) for role {role}.", file=sys.stderr)
+    return 0
 
 
 def _status(target: Target) -> int:

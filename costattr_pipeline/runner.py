@@ -192,11 +192,13 @@ def step_error_line(step_key: str, error) -> str:
     the rule (or the asset and the blocking check), so they are shown as they are; anything else (a bug,
     an engine error) is named with its step and type, first line only (the rest is in the event log)."""
     innermost = error
-    while innermost.cause is not None:
+    while innermost is not None:
+        message = innermost.message.strip()
+        if message.startswith("costattr_pipeline."):  # ours, even when it keeps a driver's error as its cause
+            return message.split(": ", 1)[-1].splitlines()[0]
+        if innermost.cause is None:
+            break
         innermost = innermost.cause
-    message = innermost.message.strip()
-    if message.startswith("costattr_pipeline."):
-        return message.split(": ", 1)[-1].splitlines()[0]
     return f"{step_key}: {message.splitlines()[0]}"
 
 

@@ -49,15 +49,16 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
     Source checks need valid settings (tag names), so a broken settings.yaml is reported alone. Each
     file is checked on its own, so every broken file is named.
     """
+    environment = environment_problems(target)
     try:
         settings = load_settings(target.config_dir)
     except CostattrInputError as error:
-        return [Problem(str(error))]
+        return [*environment, Problem(str(error))]
     try:
         source_dir = source_folder(target.source_dir)
     except CostattrInputError as error:
-        return [Problem(str(error))]
-    problems: list[Problem] = []
+        return [*environment, Problem(str(error))]
+    problems: list[Problem] = list(environment)
     checks: list[Callable[[], object]] = [
         lambda: load_unit_costs(target.config_dir),
         lambda: read_unit_drivers(source_dir, window),
@@ -82,6 +83,19 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
     if target.name == "local" and window is not None and not problems:
         problems += _price_problems(source_dir, Path(target.config_dir) / SETTINGS_FILE, settings, window)
     return problems
+
+
+def environment_problems(target: Target) -> list[Problem]:
+    """ENV_MISSING: every variable the production target needs that is unset or empty, in one line."""
+    if target.name != "prod":
+        return []
+    from costattr_pipeline.resources.targets import missing_environment
+
+    missing = missing_environment()
+    if not missing:
+        return []
+    return [Problem(f"ENV_MISSING: the prod target needs {len(missing)} environment variable(s) that are unset or "
+                    f"empty: {', '.join(missing)} (set them in the deployment's environment; docs/operations.md)")]
 
 
 def validate_inputs(target: Target, start: dt.date | None = None, end: dt.date | None = None) -> list[str]:

@@ -210,6 +210,8 @@ INSERT INTO metering.databricks_priced_usage VALUES
  (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'JOBS', 'DBU', 0.123456789, 0.15, 0.01851851835, 'USD', 'globex', 1,
   0.01851851835),
  (CAST('2026-02-01' AS DATE), 'octo', 'ws1', 'NEW_SKU', 'DBU', 3, NULL, NULL, 'USD', 'globex', NULL, NULL);
+-- The summary reads the Snowflake credits through their published view (its owner creates it so).
+CREATE VIEW metering.v_snowflake_credit_daily AS SELECT * FROM metering.snowflake_credit_daily;
 """
 
 
@@ -217,7 +219,8 @@ def _summary_rows(session: WarehouseSession) -> list[tuple]:
     session.execute(EXTERNAL_TABLES_SQL)
     session.execute(TABLES_SQL)
     session.execute(PARALLEL_TABLES)
-    session.execute("INSERT INTO metering.external_api_costs VALUES "
+    session.execute("INSERT INTO metering.external_api_costs (cost_date, tenant_id, module_id, provider, amount, "
+                    "currency, fx_rate_to_usd, amount_usd) VALUES "
                     "(CAST('2026-02-01' AS DATE), 'acme', NULL, 'openai', 1.25, 'USD', 1, 1.25)")
     sources = present_sources(session)
     session.execute(SUMMARY_SQL, {"start_date": FEB, "end_date": MAR}, source_rows(sources))
@@ -293,3 +296,31 @@ def test_external_api_costs_in_another_currency_are_passed_through_in_usd(target
         (D("10.8"),)]
     assert query(target, "SELECT pass_through FROM metering.billing_period_summary WHERE tenant_id = 'acme'") == [
         (D("11.88"),)]
+
+
+def test_external_api_costs_landed_again_with_other_rows_are_a_new_version(target: Target) -> None:
+    """Append-only (spec NFR-024): a corrected file appends a version; the view, the summary and the as-of
+    query show the right one; the same file again appends nothing."""
+    costs = Path(target.source_dir) / "usage" / "external_api_costs.csv"
+    costs.parent.mkdir(parents=True, exist_ok=True)
+    header = "cost_date,tenant_id,module_id,provider,amount,currency\n"
+    costs.write_text(header + "2026-02-03,acme,risk-engine,openai,2.50,USD\n2026-02-03,acme,risk-engine,openai,2.50,USD\n",
+                     encoding="utf-8")
+    selection = ["metering/external_api_costs", "metering/daily_tenant_summary"]
+    run_range(target, FEB, dt.date(2026, 2, 4), selection=selection)
+    first_at = query(target, "SELECT MAX(computed_at) FROM metering.external_api_costs_computations")[0][0]
+    run_range(target, FEB, dt.date(2026, 2, 4), selection=selection)  # the same file: nothing appended
+    assert query(target, "SELECT COUNT(*) FROM metering.external_api_costs") == [(2,)]
+    costs.write_text(header + "2026-02-03,acme,risk-engine,openai,2.50,USD\n", encoding="utf-8")  # one duplicate dropped
+    run_range(target, FEB, dt.date(2026, 2, 4), selection=selection)
+    assert query(target, "SELECT COUNT(*), COUNT(DISTINCT computation_id) FROM metering.external_api_costs") == [(3, 2)]
+    assert query(target, "SELECT SUM(amount_usd) FROM metering.v_external_api_costs") == [(D("2.5"),)]
+    assert query(target, "SELECT cost_usd FROM metering.daily_tenant_summary WHERE resource_type = 'external_api'") == [
+        (D("2.5"),)]
+    from costattr_pipeline.defs.ingest.usage.external_api_costs import AS_OF_SQL
+    from costattr_pipeline.resources.warehouse import DuckDBWarehouse
+
+    with DuckDBWarehouse(path=str(target.warehouse)).session() as session:
+        then = session.rows(AS_OF_SQL, {"start_date": FEB, "end_date": MAR, "as_of": first_at})
+    assert [(row["cost_date"], D(str(row["amount_usd"])).normalize()) for row in then] == [
+        (dt.date(2026, 2, 3), D("2.5")), (dt.date(2026, 2, 3), D("2.5"))]

@@ -12,9 +12,11 @@ import pytest
 
 from costattr_pipeline.definitions import build_definitions
 from costattr_pipeline.defs.attribution.snowflake_credits.query_cost_reports import report_months
+from costattr_pipeline.lib.computations import Computation
 from costattr_pipeline.defs.attribution.snowflake_credits.snowflake_credit_daily import (
     TABLES_SQL,
     attribute_credits,
+    credits_as_of,
     credit_mismatches,
     provisional_range,
     untagged_users,
@@ -431,3 +433,66 @@ def test_every_4_hours_over_a_trailing_window_including_today(target) -> None:
         request = next(iter(schedule.evaluate_tick(context).run_requests))
     assert request.tags["dagster/asset_partition_range_start"] == "2026-02-28"
     assert request.tags["dagster/asset_partition_range_end"] == "2026-03-02"
+
+
+# --- Append-only (spec NFR-024): a recomputed day is a new version; the view shows the current one -----------
+
+def _version(name: str, at: str) -> Computation:
+    return Computation(computation_id=name, computed_at=dt.datetime.fromisoformat(at), config_hash="h",
+                       source_load_ids="landing.snowflake_warehouse_metering_history")
+
+
+def _credits(rows: list[dict]) -> list[tuple]:
+    return sorted(((row["tenant_id"], row["attribution"], Decimal(str(row["credits"])).normalize())
+                   for row in rows), key=repr)
+
+
+def test_a_recomputed_day_is_a_new_version_and_as_of_answers_with_the_earlier_one(session: WarehouseSession) -> None:
+    relations = create_usage_relations(session)
+    session.execute(TABLES_SQL)
+    settings, end = snowflake_settings(), DAY + dt.timedelta(days=1)
+    insert_usage(session, relations, [Metered("2026-03-01 10:00", "WH_SHARED", "10")],
+                 [Query("q1", "WH_SHARED", "6", query_tag="TENANT_ID=globex"),
+                  Query("q2", "WH_SHARED", "2", query_tag="TENANT_ID=initech")])
+    attribute_credits(session, relations, settings, DAY, end, _version("run-1", "2026-03-02 06:00:00"))
+    # A late query lands (ACCOUNT_USAGE lags): the day is recomputed by a later run.
+    insert_usage(session, relations, queries=[Query("q3", "WH_SHARED", "2", query_tag="TENANT_ID=initech")])
+    attribute_credits(session, relations, settings, DAY, end, _version("run-2", "2026-03-02 10:00:00"))
+    assert credit_mismatches(session, relations, DAY, end) == []
+
+    versions = session.rows("SELECT computation_id, COUNT(*) AS row_count FROM metering.snowflake_credit_daily "
+                            "GROUP BY computation_id ORDER BY computation_id")
+    assert [(row["computation_id"], row["row_count"]) for row in versions] == [("run-1", 2), ("run-2", 2)]
+    current = session.rows("SELECT * FROM metering.v_snowflake_credit_daily")
+    assert {row["computation_id"] for row in current} == {"run-2"}
+    assert _credits(current) == [("globex", "proportional", Decimal("6")), ("initech", "proportional", Decimal("4"))]
+    # As of a time between the two computations: the first; before the first: nothing; after: the second.
+    assert _credits(credits_as_of(session, DAY, end, dt.datetime(2026, 3, 2, 8))) == [
+        ("globex", "proportional", Decimal("7.5")), ("initech", "proportional", Decimal("2.5"))]
+    assert {row["computation_id"] for row in credits_as_of(session, DAY, end, dt.datetime(2026, 3, 2, 8))} == {"run-1"}
+    assert credits_as_of(session, DAY, end, dt.datetime(2026, 3, 2, 5)) == []
+    assert _credits(credits_as_of(session, DAY, end, dt.datetime(2026, 3, 3))) == _credits(current)
+
+    # The same input again: nothing is appended (the tables stay as they were), the view is unchanged.
+    attribute_credits(session, relations, settings, DAY, end, _version("run-3", "2026-03-02 14:00:00"))
+    assert session.scalar("SELECT COUNT(*) FROM metering.snowflake_credit_daily") == 4
+    assert session.scalar("SELECT COUNT(*) FROM metering.snowflake_credit_daily_computations") == 2
+    assert {row["computation_id"] for row in session.rows("SELECT * FROM metering.v_snowflake_credit_daily")} == {
+        "run-2"}
+
+
+def test_a_day_that_loses_its_rows_is_an_empty_version(session: WarehouseSession) -> None:
+    relations = create_usage_relations(session)
+    session.execute(TABLES_SQL)
+    settings, end = snowflake_settings(), DAY + dt.timedelta(days=1)
+    insert_usage(session, relations, [Metered("2026-03-01 10:00", "WH_SHARED", "10")])
+    attribute_credits(session, relations, settings, DAY, end, _version("run-1", "2026-03-02 06:00:00"))
+    assert session.scalar("SELECT COUNT(*) FROM metering.v_snowflake_credit_daily") == 1
+    # The metering row is withdrawn at the source: the day's current version is empty, the earlier one stays.
+    session.execute(f"DELETE FROM {relations.warehouse_metering_history}")
+    attribute_credits(session, relations, settings, DAY, end, _version("run-2", "2026-03-02 10:00:00"))
+    assert session.scalar("SELECT COUNT(*) FROM metering.v_snowflake_credit_daily") == 0
+    assert session.scalar("SELECT COUNT(*) FROM metering.snowflake_credit_daily") == 1
+    assert session.rows("SELECT computation_id, row_count FROM metering.snowflake_credit_daily_computations "
+                        "ORDER BY computed_at") == [{"computation_id": "run-1", "row_count": 1},
+                                                    {"computation_id": "run-2", "row_count": 0}]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import TABLES_SQL as SUMMARY_TABLES_SQL
 from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.unit_costs import category, parse_unit_costs, tag_string
 from costattr_pipeline.lib.yaml_loading import parse_yaml
@@ -78,9 +79,7 @@ def test_tag_string_is_sorted_with_ten_decimals(values: dict[str, int]) -> None:
 def _seed_summary(target, costs: dict[str, str]) -> None:
     """Daily tenant summary rows (the pool's source) for the given days."""
     connection = duckdb.connect(str(target.warehouse))
-    connection.execute("CREATE SCHEMA IF NOT EXISTS metering")
-    connection.execute("CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (cost_date DATE, tenant_id VARCHAR,"
-                       " module_id VARCHAR, resource_type VARCHAR, cost_usd DECIMAL(38, 18))")
+    connection.execute(SUMMARY_TABLES_SQL)  # the table and its published view, as its asset creates them
     for day, cost in costs.items():
         # Two rows per day whose cents round differently alone: the pool rounds the whole.
         half = Decimal(cost) / 2

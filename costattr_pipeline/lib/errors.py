@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CostattrInputError(ValueError):
     """Bad input (a source file or a config file); nothing has been written.
@@ -24,3 +26,23 @@ class ConfigError(CostattrInputError):
 
 class SourceError(CostattrInputError):
     """A source export (Cost Explorer JSON, CSV, Parquet) is malformed."""
+
+
+class ServiceError(RuntimeError):
+    """A production service could not be reached, or refused the credentials: one line naming the service,
+    its endpoint and what it said. Secrets are never part of it (see :func:`without_secrets`)."""
+
+    def __init__(self, service: str, endpoint: str, said: str):
+        self.service = service
+        self.endpoint = endpoint
+        self.said = said
+        super().__init__(f"{service} at {endpoint}: {said}")
+
+
+def without_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` on one line with every secret value in it replaced by ``***`` (a driver may echo a URL or a token)."""
+    line = " ".join(str(text).split())
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            line = line.replace(secret, "***")
+    return line

@@ -17,6 +17,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from costattr_pipeline.lib import databricks as billing
+from costattr_pipeline.lib.errors import ServiceError, without_secrets
 from costattr_pipeline.lib.sql import bind_script
 from costattr_pipeline.lib.source_files import source_folder
 
@@ -96,13 +97,20 @@ class DatabricksSqlBilling(DatabricksBillingSource):
 
     def fetch(self, start: dt.date, end: dt.date, log: Any) -> tuple[pa.Table, pa.Table, str]:
         """The window's usage and the list prices, validated, as landing rows; and where they were read."""
+        from databricks.sql.exc import Error as DatabricksError
+
         params = {"start_date": start, "end_date": end}
-        with self._connect() as connection, connection.cursor() as cursor:
-            cursor.execute(bind_script(billing.LIVE_USAGE_SQL, params, dialect="databricks", read="databricks"))
-            usage = cursor.fetchall_arrow()
-            cursor.execute(bind_script(billing.LIVE_LIST_PRICES_SQL, params, dialect="databricks", read="databricks"))
-            prices = cursor.fetchall_arrow()
         source = f"databricks://{self.server_hostname}{self.http_path}"
+        try:
+            with self._connect() as connection, connection.cursor() as cursor:
+                cursor.execute(bind_script(billing.LIVE_USAGE_SQL, params, dialect="databricks", read="databricks"))
+                usage = cursor.fetchall_arrow()
+                cursor.execute(bind_script(billing.LIVE_LIST_PRICES_SQL, params, dialect="databricks",
+                                           read="databricks"))
+                prices = cursor.fetchall_arrow()
+        except DatabricksError as error:  # unreachable, or the token refused: one line, never the token
+            raise ServiceError("Databricks SQL", f"{self.server_hostname}{self.http_path}",
+                               without_secrets(str(error) or type(error).__name__, [self.access_token])) from None
         log.info(f"Read {usage.num_rows} usage row(s) for [{start}, {end}) and {prices.num_rows} list price(s) "
                  f"from {source}")
         name = f"system.billing.usage [{start}, {end})"

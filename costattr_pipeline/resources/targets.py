@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,30 @@ from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, S
 from costattr_pipeline.resources.usage import UsageExports
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.target import Target
+
+# What the production target reads from the environment (every secret through EnvVar), by service.
+SNOWFLAKE_VARIABLES = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE",
+                       "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE")
+DATABRICKS_VARIABLES = ("DATABRICKS_SERVER_HOSTNAME", "DATABRICKS_HTTP_PATH", "DATABRICKS_TOKEN")
+EVENTBRIDGE_VARIABLES = ("AWS_REGION", "COSTATTR_EVENT_BUS")
+SLACK_WEB_API_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_CHANNEL")
+
+
+def missing_environment(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The variables the production target needs that are unset or empty (the spec's ENV_MISSING), all at once.
+
+    Slack takes an incoming webhook (SLACK_WEBHOOK_URL) or a bot token and a channel: without the
+    webhook, the bot token and channel are named. Names only, never values.
+    """
+    environ = os.environ if environ is None else environ
+
+    def absent(name: str) -> bool:
+        return not (environ.get(name) or "").strip()
+
+    needed = [*SNOWFLAKE_VARIABLES, *DATABRICKS_VARIABLES, *EVENTBRIDGE_VARIABLES]
+    if absent("SLACK_WEBHOOK_URL"):
+        needed += SLACK_WEB_API_VARIABLES
+    return [name for name in needed if absent(name)]
 
 
 def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
@@ -50,6 +75,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
         warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
         database=dg.EnvVar("SNOWFLAKE_DATABASE"),
+        additional_snowflake_connection_args=_snowflake_endpoint_from_environment(),
     )
     return {
         "config_files": config,
@@ -67,6 +93,15 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         "usage_exports": UsageExports(source_dir=str(target.source_dir)),
         "report_folder": ReportFolder(folder=str(target.reports_dir)),
     }
+
+
+def _snowflake_endpoint_from_environment() -> dict[str, Any] | None:
+    """Where the account is reached when it is not ``<account>.snowflakecomputing.com``: a PrivateLink host
+    (SNOWFLAKE_HOST), with SNOWFLAKE_PORT and SNOWFLAKE_PROTOCOL when they differ from 443 and https."""
+    endpoint = {name: os.environ[variable] for name, variable in
+                (("host", "SNOWFLAKE_HOST"), ("port", "SNOWFLAKE_PORT"), ("protocol", "SNOWFLAKE_PROTOCOL"))
+                if os.environ.get(variable)}
+    return endpoint or None
 
 
 def _slack_from_environment() -> SlackChannel:

@@ -163,6 +163,10 @@ class WarehouseSession:
             raise
         self.execute("COMMIT")
 
+    def execute_privileges(self, statements: list[str]) -> None:
+        """Run GRANT/REVOKE statements as written (access control is the warehouse's own SQL)."""
+        raise ValueError("the local target (DuckDB) has no roles: grants apply to the prod target (Snowflake)")
+
     def rows(self, text: str, params: Params = None, relations: Relations = None) -> list[dict[str, Any]]:
         return self.query(text, params, relations).to_pylist()
 
@@ -240,6 +244,20 @@ class SnowflakeSession(WarehouseSession):
         names = [column[0].lower() for column in cursor.description]
         fetched = cursor.fetchall()
         return pa.table({name: [row[index] for row in fetched] for index, name in enumerate(names)})
+
+    def execute_privileges(self, statements: list[str]) -> None:
+        cursor = self.connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+
+    def relations_in(self, schema: str) -> dict[str, str]:
+        # Snowflake lists views in information_schema.tables; fakesnow (the tests' Snowflake) lists them only in
+        # information_schema.views, so both are asked.
+        relations = super().relations_in(schema)
+        relations.update({str(row["name"]).lower(): "VIEW" for row in self.rows(
+            "SELECT table_name AS name FROM information_schema.views WHERE UPPER(table_schema) = UPPER(:schema)",
+            {"schema": schema})})
+        return relations
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:

@@ -2,7 +2,7 @@
 SELECT tenant_id,
        CAST(DATE_TRUNC('month', cost_date) AS DATE) AS period_start,
        SUM(CAST(amount_usd AS DECIMAL(38, 18))) AS amount
-FROM metering.external_api_costs
+FROM metering.v_external_api_costs
 WHERE cost_date >= :start_date AND cost_date < :end_date AND tenant_id IS NOT NULL
 GROUP BY tenant_id, CAST(DATE_TRUNC('month', cost_date) AS DATE)
 ORDER BY tenant_id, period_start

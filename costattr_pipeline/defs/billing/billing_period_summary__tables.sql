@@ -94,3 +94,45 @@ CREATE TABLE IF NOT EXISTS metering.billing_period_usage (
     billable_quantity DECIMAL(38, 12) NOT NULL, -- max(0, usage - allowance)
     amount            DECIMAL(38, 12)          -- currency units, exact (unrounded), tier-priced; NULL: the version does not price the metric
 );
+
+-- The published contract (spec ADR-046 §3): METERING.V_BILLING_PERIOD_SUMMARY (FR-395).
+CREATE OR REPLACE VIEW metering.v_billing_period_summary AS
+SELECT tenant_id, period_start, period_end, rate_card_version, customer_levy, facility_fee, variable_consumption,
+       pass_through, total, currency, allowance_tier, config_hash, provisional
+FROM metering.billing_period_summary;
+
+-- The published contract of the versioned rate card (spec ADR-046 §3): METERING.V_COST_RATES. Every
+-- version of the current billing config (the latest load of rate_card.yaml), one row per priced part:
+-- the customer levy of each tier, the facility fee of each module, each band of each variable metric and
+-- the pass-through markup. The config.* tables keep every earlier content (join on config_hash).
+CREATE OR REPLACE VIEW metering.v_cost_rates AS
+WITH current_config AS (
+    SELECT config_hash
+    FROM config.billing_config_loads
+    QUALIFY ROW_NUMBER() OVER (ORDER BY loaded_at DESC, config_hash) = 1
+),
+versions AS (
+    SELECT v.*
+    FROM config.rate_card_versions AS v
+    JOIN current_config AS c ON c.config_hash = v.config_hash
+)
+SELECT v.version AS rate_card_version, v.effective_from, v.effective_to, v.currency,
+       'customer_levy' AS component, l.tier AS applies_to, CAST(NULL AS INTEGER) AS tier_number,
+       CAST(NULL AS DECIMAL(38, 12)) AS lower_bound, CAST(NULL AS DECIMAL(38, 12)) AS up_to,
+       l.amount, v.config_hash
+FROM versions AS v
+JOIN config.rate_card_customer_levy AS l ON l.config_hash = v.config_hash AND l.version = v.version
+UNION ALL
+SELECT v.version, v.effective_from, v.effective_to, v.currency, 'facility_fee', f.module_id, NULL, NULL, NULL,
+       f.amount, v.config_hash
+FROM versions AS v
+JOIN config.rate_card_facility_fee AS f ON f.config_hash = v.config_hash AND f.version = v.version
+UNION ALL
+SELECT v.version, v.effective_from, v.effective_to, v.currency, 'variable', t.metric, t.tier_number, t.lower_bound,
+       t.up_to, t.unit_price, v.config_hash
+FROM versions AS v
+JOIN config.rate_card_variable_tiers AS t ON t.config_hash = v.config_hash AND t.version = v.version
+UNION ALL
+SELECT v.version, v.effective_from, v.effective_to, v.currency, 'pass_through_markup_pct', NULL, NULL, NULL, NULL,
+       v.pass_through_markup_pct, v.config_hash
+FROM versions AS v;

@@ -3,14 +3,14 @@
 -- The margin percentage is computed from these exact figures by the asset (Decimal division).
 WITH bills AS (
     SELECT tenant_id, period_start, total AS revenue
-    FROM metering.billing_period_summary
+    FROM metering.v_billing_period_summary
     WHERE period_start >= :start_date AND period_start < :end_date
 ),
 costs AS (
     SELECT tenant_id,
            CAST(DATE_TRUNC('month', cost_date) AS DATE) AS period_start,
            SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS attributed_cost
-    FROM metering.daily_tenant_summary
+    FROM metering.v_daily_tenant_summary
     WHERE cost_date >= :start_date AND cost_date < :end_date AND tenant_id IS NOT NULL
     GROUP BY tenant_id, CAST(DATE_TRUNC('month', cost_date) AS DATE)
 )

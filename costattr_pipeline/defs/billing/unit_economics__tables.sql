@@ -11,3 +11,8 @@ CREATE TABLE IF NOT EXISTS metering.unit_economics (
     currency         VARCHAR NOT NULL,        -- USD
     provisional      BOOLEAN NOT NULL         -- TRUE while the month is not over
 );
+
+-- The published contract (spec ADR-046 §3): METERING.V_UNIT_ECONOMICS (internal finance).
+CREATE OR REPLACE VIEW metering.v_unit_economics AS
+SELECT tenant_id, period_start, revenue, attributed_cost, gross_margin, gross_margin_pct, currency, provisional
+FROM metering.unit_economics;

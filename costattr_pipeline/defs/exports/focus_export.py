@@ -28,10 +28,10 @@ RECONCILE_SQL = sql_file(__file__, "focus_export__reconcile.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 # The same charges the daily tenant summary counts, one fragment per source (sources/).
 EXPORT_SOURCES = (
-    CostSource("aws", "aws_cost_day_rows", sql_file(__file__, "sources/aws.sql")),
-    CostSource("snowflake", "snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
+    CostSource("aws", "v_aws_cost_daily", sql_file(__file__, "sources/aws.sql")),
+    CostSource("snowflake", "v_snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
-    CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),
+    CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
 NO_EXPORT_ROWS = "SELECT * FROM metering.focus_export WHERE 1 = 0"
@@ -81,7 +81,7 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
             session.execute(EXPORT_SQL, params, relations)
             blocking = audit(FOCUS_EXPORT, rows_check(
                 CHECK_MATCHES_SUMMARY, session.rows(RECONCILE_SQL, params)
-                if "daily_tenant_summary" in session.relations_in("metering") else [], "mismatches"))
+                if "v_daily_tenant_summary" in session.relations_in("metering") else [], "mismatches"))
         metadata = partition_metadata(
             context, session, "metering.focus_export", WINDOW, params, partition_column="cost_date",
             tables_sql=TABLES_SQL,

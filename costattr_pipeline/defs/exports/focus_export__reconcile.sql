@@ -7,7 +7,7 @@ WITH exported AS (
 ),
 summarized AS (
     SELECT cost_date, resource_type, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS summary_usd
-    FROM metering.daily_tenant_summary
+    FROM metering.v_daily_tenant_summary
     WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date, resource_type
 )

@@ -57,7 +57,8 @@ def parse_month(text: str) -> dt.date:
 
 def month_rows(target: Target, month: dt.date) -> pa.Table:
     """The month's rows of metering.focus_export, typed as :data:`SCHEMA` (in a stable order)."""
-    warehouse = resources_for(target, load_settings(target.config_dir))["warehouse"]
+    # EnvVar fields (the prod target's credentials) are resolved as Dagster resolves them for a run.
+    warehouse = resources_for(target, load_settings(target.config_dir))["warehouse"].process_config_and_initialize()
     names = ", ".join(name for name, _ in EXPORT_COLUMNS)
     with warehouse.session() as session:
         if "focus_export" not in session.relations_in("metering"):

@@ -30,11 +30,11 @@ MONTHLY_COST_REPORT = dg.AssetKey(["reports", "monthly_cost_report"])
 
 # What each part of the page reads, and the relation (in schema metering) it needs.
 QUERIES = {
-    "daily_cost": ("daily_tenant_summary", sql_file(__file__, "monthly_cost_report__daily_cost.sql")),
-    "tenant_cost": ("daily_tenant_summary", sql_file(__file__, "monthly_cost_report__tenant_cost.sql")),
-    "unattributed": ("unattributed_costs", sql_file(__file__, "monthly_cost_report__unattributed.sql")),
-    "economics": ("unit_economics", sql_file(__file__, "monthly_cost_report__economics.sql")),
-    "warehouses": ("snowflake_credit_daily", sql_file(__file__, "monthly_cost_report__warehouses.sql")),
+    "daily_cost": ("v_daily_tenant_summary", sql_file(__file__, "monthly_cost_report__daily_cost.sql")),
+    "tenant_cost": ("v_daily_tenant_summary", sql_file(__file__, "monthly_cost_report__tenant_cost.sql")),
+    "unattributed": ("v_unattributed_costs", sql_file(__file__, "monthly_cost_report__unattributed.sql")),
+    "economics": ("v_unit_economics", sql_file(__file__, "monthly_cost_report__economics.sql")),
+    "warehouses": ("v_snowflake_credit_daily", sql_file(__file__, "monthly_cost_report__warehouses.sql")),
     "products": ("databricks_priced_usage", sql_file(__file__, "monthly_cost_report__products.sql")),
 }
 # Evaluations that ended (a run records one "planned" entry per check and partition before it runs).

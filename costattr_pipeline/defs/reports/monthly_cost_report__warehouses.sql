@@ -2,7 +2,7 @@
 SELECT warehouse_name,
        SUM(CAST(credits AS DECIMAL(38, 12))) AS credits,
        SUM(CAST(COALESCE(cost_usd, 0) AS DECIMAL(38, 6))) AS cost_usd
-FROM metering.snowflake_credit_daily
+FROM metering.v_snowflake_credit_daily
 WHERE cost_date >= :start_date AND cost_date < :end_date
 GROUP BY warehouse_name
 ORDER BY cost_usd DESC, warehouse_name

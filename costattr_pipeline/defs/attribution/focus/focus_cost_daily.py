@@ -128,7 +128,7 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
                                             [LOG_CHANNEL], context.log)
             overlap_declared = bool(settings.focus.cost_explorer_overlap.billing_account_ids)
             double_counted = (session.rows(DOUBLE_COUNT_SQL, params)
-                              if providers and not overlap_declared and "aws_cost_day_rows" in relations else [])
+                              if providers and not overlap_declared and "v_aws_cost_daily" in relations else [])
             blocking = rates_found + audit(
                 FOCUS_COST_DAILY,
                 rows_check(CHECK_RECONCILES, session.rows(RECONCILE_SQL, params) if providers else [], "mismatches"),

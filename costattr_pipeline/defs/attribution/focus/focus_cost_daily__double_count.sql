@@ -10,7 +10,7 @@ WITH focus_days AS (
 ),
 cost_explorer_days AS (
     SELECT cost_date, SUM(CAST(amount_usd AS DECIMAL(38, 18))) AS cost_explorer_usd
-    FROM metering.aws_cost_day_rows
+    FROM metering.v_aws_cost_daily
     WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date
 )

@@ -12,6 +12,8 @@ from costattr_pipeline.lib.sql import sql_file
 TABLES_SQL = sql_file(__file__, "snowflake_credit_daily__tables.sql")
 CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
+APPEND_SQL = sql_file(__file__, "snowflake_credit_daily__append.sql")
+AS_OF_SQL = sql_file(__file__, "snowflake_credit_daily__as_of.sql")
 UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
 REPORT_TABLES_SQL = sql_file(__file__, "query_cost_reports__tables.sql")
 RECURRING_QUERY_COST_SQL = sql_file(__file__, "snowflake_recurring_query_cost.sql")

@@ -10,9 +10,11 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.attribution.snowflake_credits.credit_prices import load_credit_prices
 from costattr_pipeline.defs.ingest.snowflake_usage.snowflake_account_usage import SNOWFLAKE_ACCOUNT_USAGE
-from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (CREDIT_DAILY_SQL, RECONCILE_SQL, TABLES_SQL,
+from costattr_pipeline.defs.attribution.snowflake_credits.credit_sql import (APPEND_SQL, AS_OF_SQL, CREDIT_DAILY_SQL,
+                                                                           RECONCILE_SQL, TABLES_SQL,
                                                                            UNTAGGED_USERS_SQL, credit_relations,
                                                                            tag_parameters)
+from costattr_pipeline.lib.computations import Computation
 from costattr_pipeline.lib.config import Settings, SnowflakeSettings
 from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
@@ -37,12 +39,26 @@ def provisional_range(tick: dt.datetime, project: Project, days: int = TRAILING_
     return project.clip((last - dt.timedelta(days=days - 1), last))
 
 
+def credit_computation(relations: UsageRelations, snowflake: SnowflakeSettings,
+                       computation_id: str | None = None) -> Computation:
+    """This computation's identity: the run, now, the hash of the snowflake settings, the relations it reads."""
+    return Computation.new(snowflake.model_dump_json(), list(relations.mapping.values()), computation_id)
+
+
 def attribute_credits(session: WarehouseSession, relations: UsageRelations, snowflake: SnowflakeSettings,
-                      start: dt.date, end: dt.date) -> None:
-    """Replace the days ``[start, end)`` of ``metering.snowflake_credit_daily`` (call inside a transaction)."""
+                      start: dt.date, end: dt.date, computation: Computation | None = None) -> None:
+    """Compute the days ``[start, end)`` and append those that changed as a new version of
+    ``metering.snowflake_credit_daily`` (call inside a transaction); the view then shows them."""
+    computation = computation or credit_computation(relations, snowflake)
     load_credit_prices(session, snowflake)
-    session.execute(CREDIT_DAILY_SQL, {"start_date": start, "end_date": end, **tag_parameters(snowflake)},
-                    credit_relations(relations.mapping))
+    window = {"start_date": start, "end_date": end}
+    session.execute(CREDIT_DAILY_SQL, {**window, **tag_parameters(snowflake)}, credit_relations(relations.mapping))
+    session.execute(APPEND_SQL, {**window, **computation.params()})
+
+
+def credits_as_of(session: WarehouseSession, start: dt.date, end: dt.date, as_of: dt.datetime) -> list[dict[str, Any]]:
+    """What was attributed for the days ``[start, end)`` as of ``as_of`` (UTC): each day's version current then."""
+    return session.rows(AS_OF_SQL, {"start_date": start, "end_date": end, "as_of": as_of})
 
 
 def credit_mismatches(session: WarehouseSession, relations: UsageRelations, start: dt.date, end: dt.date
@@ -68,7 +84,7 @@ def days_over_threshold(session: WarehouseSession, settings: Settings, start: dt
         SELECT cost_date,
                SUM(CAST(credits AS DECIMAL(38, 12))) AS total_credits,
                SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END AS DECIMAL(38, 12))) AS credits_without_tenant
-        FROM metering.snowflake_credit_daily WHERE {DAY_WINDOW}
+        FROM metering.v_snowflake_credit_daily WHERE {DAY_WINDOW}
         GROUP BY cost_date ORDER BY cost_date""", {"start_date": start, "end_date": end})
     breaches = []
     for day in days:
@@ -109,6 +125,11 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
     metered day without queries is all `idle`. Per day and warehouse the rows add up to the metered credits
     exactly; cost_usd = credits x the price in force that day (the warehouse's own first). Today is
     provisional and recomputed by the next run.
+
+    Append-only (audit): a recomputed day that changed is appended as a new version (computation id = the
+    run, computed_at, config hash, sources read), never written over; `metering.v_snowflake_credit_daily`
+    shows each day's current version, and `snowflake_credit_daily__as_of.sql` what was attributed as of
+    any earlier time. A recomputation equal to the current version appends nothing.
     """
     start, end = window_dates(context)
     settings = config_files.settings()
@@ -117,17 +138,18 @@ def snowflake_credit_daily(context: dg.AssetExecutionContext, warehouse: Warehou
         relations = snowflake_usage.relations(session)
         session.execute(TABLES_SQL)
         with session.transaction():
-            attribute_credits(session, relations, settings.snowflake, start, end)
+            attribute_credits(session, relations, settings.snowflake, start, end,
+                              credit_computation(relations, settings.snowflake, context.run.run_id))
             blocking = audit(
                 SNOWFLAKE_CREDIT_DAILY,
-                price_check(session, DAY_WINDOW, params, "metering.snowflake_credit_daily",
+                price_check(session, DAY_WINDOW, params, "metering.v_snowflake_credit_daily",
                             "cost_date, warehouse_name"),
                 rows_check(CHECK_CREDITS_RECONCILE, credit_mismatches(session, relations, start, end), "mismatches"))
         breaches = days_over_threshold(session, settings, start, end)
         users = untagged_users(session, relations, settings.snowflake, start, end)
         metadata = partition_metadata(
-            context, session, "metering.snowflake_credit_daily", DAY_WINDOW, params, partition_column="cost_date",
-            tables_sql=TABLES_SQL,
+            context, session, "metering.v_snowflake_credit_daily", DAY_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, schema_table="metering.snowflake_credit_daily",
             figures={"total_credits": "SUM(CAST(credits AS DECIMAL(38, 12)))",
                     "total_cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 6)))",
                     "credits_without_tenant": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN credits ELSE 0 END "

@@ -3,11 +3,11 @@
 -- the landed exports (locally); `metered_credits` is M per day and warehouse (snowflake_metered_credits.sql).
 -- Every split goes through the project's one largest-remainder rule (relations `credit_parts`,
 -- `cloud_services_parts`, `cost_parts`: lib/largest_remainder.sql over the `*_split_input` CTEs).
--- Credit sums cast their argument: the result stays an exact decimal on every engine.
-DELETE FROM metering.snowflake_credit_daily
-WHERE cost_date >= :start_date AND cost_date < :end_date;
+-- Credit sums cast their argument: the result stays an exact decimal on every engine. The rows are staged;
+-- snowflake_credit_daily__append.sql appends the days that changed as a new version (the table is append-only).
+DELETE FROM metering.snowflake_credit_daily_staged;
 
-INSERT INTO metering.snowflake_credit_daily
+INSERT INTO metering.snowflake_credit_daily_staged
     (cost_date, warehouse_name, tenant_id, attribution, credits, credit_price_usd, cost_usd)
 WITH metered AS (
     SELECT * FROM metered_credits

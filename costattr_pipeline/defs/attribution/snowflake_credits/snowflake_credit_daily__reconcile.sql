@@ -32,7 +32,7 @@ written AS (
            MIN(credit_price_usd) AS lowest_price,
            MAX(credit_price_usd) AS highest_price,
            SUM(CAST(cost_usd AS DECIMAL(38, 6))) AS cost_usd
-    FROM metering.snowflake_credit_daily
+    FROM metering.v_snowflake_credit_daily
     WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date, warehouse_name
 ),
@@ -55,7 +55,7 @@ cloud_services AS (
 ),
 cloud_services_written AS (
     SELECT cost_date, SUM(CAST(credits AS DECIMAL(38, 12))) AS credits
-    FROM metering.snowflake_credit_daily
+    FROM metering.v_snowflake_credit_daily
     WHERE cost_date >= :start_date AND cost_date < :end_date AND attribution = 'cloud_services'
     GROUP BY cost_date
 ),

@@ -38,10 +38,10 @@ class CostSource:
 
 
 COST_SOURCES = (
-    CostSource("aws", "aws_cost_day_rows", sql_file(__file__, "sources/aws.sql")),
-    CostSource("snowflake", "snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
+    CostSource("aws", "v_aws_cost_daily", sql_file(__file__, "sources/aws.sql")),
+    CostSource("snowflake", "v_snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
-    CostSource("external_api", "external_api_costs", sql_file(__file__, "sources/external_api.sql")),
+    CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
 )
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"

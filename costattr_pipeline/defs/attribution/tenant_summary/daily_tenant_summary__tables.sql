@@ -9,3 +9,8 @@ CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (
     resource_type VARCHAR NOT NULL,          -- the source: aws, snowflake, databricks, external_api
     cost_usd      DECIMAL(38, 18) NOT NULL   -- USD, exact decimal (not rounded to cents)
 );
+
+-- The published contract (spec ADR-046 §3): METERING.V_DAILY_TENANT_SUMMARY.
+CREATE OR REPLACE VIEW metering.v_daily_tenant_summary AS
+SELECT cost_date, tenant_id, module_id, resource_type, cost_usd
+FROM metering.daily_tenant_summary;

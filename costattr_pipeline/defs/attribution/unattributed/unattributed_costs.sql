@@ -9,7 +9,7 @@ WITH day_totals AS (
     SELECT cost_date,
            SUM(CAST(amount_usd AS DECIMAL(38, 12))) AS total_aws_cost_usd,
            SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_cost_usd
-    FROM metering.aws_cost_day_rows
+    FROM metering.v_aws_cost_daily
     -- An amount without a USD rate is left out (the landing's blocking check fx_rate_found fails).
     WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
     GROUP BY cost_date

@@ -4,7 +4,7 @@ WITH landed AS (
     SELECT cost_date,
            SUM(CAST(CASE WHEN tenant_id IS NOT NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS attributed_usd,
            SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END AS DECIMAL(38, 12))) AS unattributed_usd
-    FROM metering.aws_cost_day_rows
+    FROM metering.v_aws_cost_daily
     WHERE cost_date >= :start_date AND cost_date < :end_date
     GROUP BY cost_date
 )

@@ -16,3 +16,9 @@ CREATE TABLE IF NOT EXISTS metering.unattributed_costs (
     threshold_used        DECIMAL(9, 6) NOT NULL,    -- fraction in force that day (settings.yaml, default 0.02)
     exceeds_threshold     BOOLEAN NOT NULL           -- share strictly greater than the threshold (compared exactly)
 );
+
+-- The published contract (spec ADR-046 §3): METERING.V_UNATTRIBUTED_COSTS (FR-396), what alerting,
+-- dashboards and reports read.
+CREATE OR REPLACE VIEW metering.v_unattributed_costs AS
+SELECT cost_date, total_aws_cost_usd, unattributed_cost_usd, unattributed_share, threshold_used, exceeds_threshold
+FROM metering.unattributed_costs;

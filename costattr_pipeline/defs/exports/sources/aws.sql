@@ -42,6 +42,6 @@ SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publi
        CAST(NULL AS VARCHAR) AS allocated_method_id, CAST(NULL AS VARCHAR) AS allocated_method_details,
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
        'aws_cost_explorer/' || source_name AS source_record
-FROM metering.aws_cost_day_rows
+FROM metering.v_aws_cost_daily
 WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
   AND cost_date NOT IN (SELECT cost_date FROM cost_explorer_replaced_days)

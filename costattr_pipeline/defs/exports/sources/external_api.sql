@@ -22,5 +22,5 @@ SELECT cost_date, 'external_api' AS resource_type, provider AS provider_name, pr
        CAST(NULL AS VARCHAR) AS allocated_method_id, CAST(NULL AS VARCHAR) AS allocated_method_details,
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
        'usage/external_api_costs' AS source_record
-FROM metering.external_api_costs
+FROM metering.v_external_api_costs
 WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL

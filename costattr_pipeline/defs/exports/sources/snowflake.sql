@@ -29,5 +29,5 @@ SELECT cost_date, 'snowflake' AS resource_type, 'Snowflake' AS provider_name, 'S
        CASE WHEN attribution <> 'dedicated' THEN warehouse_name END AS allocated_resource_id,
        CASE WHEN attribution <> 'dedicated' THEN warehouse_name END AS allocated_resource_name,
        'snowflake/warehouse_metering_history:' || warehouse_name AS source_record
-FROM metering.snowflake_credit_daily
+FROM metering.v_snowflake_credit_daily
 WHERE cost_date >= :start_date AND cost_date < :end_date AND cost_usd IS NOT NULL

@@ -130,3 +130,11 @@ CREATE TABLE IF NOT EXISTS metering.aws_cost_fetch_days (
 
 -- Versions before the load-level views kept metering.aws_cost_day_rows as a table.
 DROP TABLE IF EXISTS metering.aws_cost_current;
+
+-- The published contract (spec ADR-046 §3): METERING.V_AWS_COST_DAILY, the Cost Explorer rows that count
+-- (the latest fetch of one grouping per day, amount_usd at the day's rate). Readers outside this asset
+-- (costattr's own downstream assets, reports, exports, and other teams) read this view, never the landing.
+CREATE OR REPLACE VIEW metering.v_aws_cost_daily AS
+SELECT cost_date, tenant_id, module_id, service, amount_usd, currency, estimated, load_id, loaded_at,
+       grouped_by, source_name, amount, fx_rate_to_usd
+FROM metering.aws_cost_day_rows;

@@ -6,6 +6,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
+from costattr_pipeline.lib.computations import Computation
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import current_project, window_dates
@@ -18,6 +19,7 @@ CHECK_EXTERNAL_SOURCE_PRESENT = "external_api_costs_source_present"
 
 TABLES_SQL = sql_file(__file__, "external_api_costs__tables.sql")
 LAND_EXTERNAL_SQL = sql_file(__file__, "external_api_costs.sql")
+AS_OF_SQL = sql_file(__file__, "external_api_costs__as_of.sql")
 COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
@@ -29,20 +31,28 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     They are part of each tenant's cost (daily tenant summary, resource type `external_api`) and are
     passed through to the tenant's bill with the rate card's markup. tenant_id NULL: no tenant caused
     the cost.
+
+    Append-only (audit): a day landed again with other rows is appended as a new version (computation id
+    = the run, computed_at, hash of the rates, the file read); `metering.v_external_api_costs` shows each
+    day's current version and `external_api_costs__as_of.sql` what was landed as of an earlier time.
     """
     start, end = window_dates(context)
     costs, name = usage_exports.external_api_costs(start, end)
     params = {"start_date": start, "end_date": end}
+    settings = config_files.settings()
+    computation = Computation.new(str([rate.model_dump(mode="json") for rate in settings.fx_to_usd]), [name],
+                                  context.run.run_id)
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         blocking = replace_window(
-            session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL, params,
-            before=lambda: fx_rates.load_fx_rates(session, config_files.settings()), relations=fx_rates.RELATIONS,
+            session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL,
+            {**params, **computation.params()},
+            before=lambda: fx_rates.load_fx_rates(session, settings), relations=fx_rates.RELATIONS,
             audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
-                session, "metering.external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
+                session, "metering.v_external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
         metadata = partition_metadata(
-            context, session, "metering.external_api_costs", COST_WINDOW, params, partition_column="cost_date",
-            tables_sql=TABLES_SQL,
+            context, session, "metering.v_external_api_costs", COST_WINDOW, params, partition_column="cost_date",
+            tables_sql=TABLES_SQL, schema_table="metering.external_api_costs",
             figures={"total_usd": "SUM(CAST(amount_usd AS DECIMAL(38, 18)))",
                      "untagged_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN amount_usd ELSE 0 END "
                                      "AS DECIMAL(38, 18)))"},

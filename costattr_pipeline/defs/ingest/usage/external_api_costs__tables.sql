@@ -1,19 +1,56 @@
 CREATE SCHEMA IF NOT EXISTS metering;
 
--- External API costs, replaced per day window. tenant_id NULL: no tenant caused it.
+-- External API costs per day. tenant_id NULL: no tenant caused it. Append-only (spec NFR-024): a
+-- re-landed day that changed is appended as a new version, never updated or deleted;
+-- metering.v_external_api_costs shows each day's current version (what every reader uses),
+-- external_api_costs__as_of.sql the version current at an earlier time.
 CREATE TABLE IF NOT EXISTS metering.external_api_costs (
-    cost_date      DATE NOT NULL,             -- the day the cost was incurred
-    tenant_id      VARCHAR,                   -- the tenant who caused it; NULL: none
-    module_id      VARCHAR,                   -- the product module that called the API, when known
-    provider       VARCHAR NOT NULL,          -- the third-party API provider
-    amount         DECIMAL(38, 12) NOT NULL,  -- as the provider charged it, in currency
-    currency       VARCHAR NOT NULL,          -- ISO 4217
-    fx_rate_to_usd DECIMAL(20, 10),           -- USD per unit of currency on cost_date (1 for USD); NULL: no rate
-    amount_usd     DECIMAL(38, 18)            -- amount x fx_rate_to_usd; NULL without a rate
+    cost_date       DATE NOT NULL,             -- the day the cost was incurred
+    tenant_id       VARCHAR,                   -- the tenant who caused it; NULL: none
+    module_id       VARCHAR,                   -- the product module that called the API, when known
+    provider        VARCHAR NOT NULL,          -- the third-party API provider
+    amount          DECIMAL(38, 12) NOT NULL,  -- as the provider charged it, in currency
+    currency        VARCHAR NOT NULL,          -- ISO 4217
+    fx_rate_to_usd  DECIMAL(20, 10),           -- USD per unit of currency on cost_date (1 for USD); NULL: no rate
+    amount_usd      DECIMAL(38, 18),           -- amount x fx_rate_to_usd; NULL without a rate
+    computation_id  VARCHAR,                   -- the landing that appended the row (the Dagster run); NULL: before versions
+    computed_at     TIMESTAMP,                 -- UTC time of that landing
+    config_hash     VARCHAR,                   -- hash of the fx_to_usd rates it converted with
+    source_load_ids VARCHAR                    -- the file (or warehouse table) it was read from
 );
--- Warehouses created before the USD conversion get its two columns.
+-- Warehouses created before the USD conversion get its two columns, and before versions the other four.
 ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS fx_rate_to_usd DECIMAL(20, 10);
 ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS amount_usd DECIMAL(38, 18);
+ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS computation_id VARCHAR;
+ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS computed_at TIMESTAMP;
+ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS config_hash VARCHAR;
+ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS source_load_ids VARCHAR;
+
+-- The register of landings (append-only): one row per day a landing changed (row_count 0: the day emptied).
+CREATE TABLE IF NOT EXISTS metering.external_api_costs_computations (
+    cost_date       DATE NOT NULL,
+    computation_id  VARCHAR NOT NULL,
+    computed_at     TIMESTAMP NOT NULL,
+    config_hash     VARCHAR NOT NULL,
+    source_load_ids VARCHAR NOT NULL,
+    row_count       BIGINT NOT NULL
+);
+
+-- Each day's current version (its latest landing; rows from before versions until their day is landed again).
+CREATE OR REPLACE VIEW metering.v_external_api_costs AS
+WITH current_computations AS (
+    SELECT cost_date, computation_id
+    FROM metering.external_api_costs_computations
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY cost_date ORDER BY computed_at DESC, computation_id DESC) = 1
+)
+SELECT c.cost_date, c.tenant_id, c.module_id, c.provider, c.amount, c.currency, c.fx_rate_to_usd, c.amount_usd,
+       c.computation_id, c.computed_at
+FROM metering.external_api_costs AS c
+WHERE EXISTS (SELECT 1 FROM current_computations AS k
+              WHERE k.cost_date = c.cost_date AND k.computation_id = c.computation_id)
+   OR (c.computation_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM metering.external_api_costs_computations AS k
+                       WHERE k.cost_date = c.cost_date));
 
 -- The validated file's rows, staged for the window's replacement.
 CREATE TABLE IF NOT EXISTS metering.external_api_costs_staging (

@@ -1,9 +1,9 @@
--- AWS: the latest Cost Explorer rows of one grouping per day (metering.aws_cost_day_rows), in USD,
+-- AWS: the latest Cost Explorer rows of one grouping per day (metering.v_aws_cost_daily), in USD,
 -- exactly as unattributed_costs: rows of different groupings are never added. A day whose AWS cost a
 -- FOCUS dataset counts instead (cost_explorer_replaced_days, bound at run time) is left out, and so is an
 -- amount without a USD rate (the landing's blocking check fails), never counted unconverted.
 SELECT cost_date, tenant_id, module_id, 'aws' AS resource_type,
        CAST(amount_usd AS DECIMAL(38, 18)) AS cost_usd
-FROM metering.aws_cost_day_rows
+FROM metering.v_aws_cost_daily
 WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
   AND cost_date NOT IN (SELECT cost_date FROM cost_explorer_replaced_days)
