@@ -28,20 +28,20 @@ ALTER TABLE metering.snowflake_credit_daily ADD COLUMN IF NOT EXISTS source_load
 -- The register of computations (append-only): one row per day a computation changed. A day whose latest
 -- computation has no rows (row_count 0) is empty, whatever earlier versions held.
 CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily_computations (
-    cost_date       DATE NOT NULL,
-    computation_id  VARCHAR NOT NULL,
-    computed_at     TIMESTAMP NOT NULL,
-    config_hash     VARCHAR NOT NULL,
-    source_load_ids VARCHAR NOT NULL,
-    row_count       BIGINT NOT NULL
+    cost_date       DATE NOT NULL,           -- the day whose version this computation is
+    computation_id  VARCHAR NOT NULL,        -- the computation (the Dagster run id); its rows in the table carry it
+    computed_at     TIMESTAMP NOT NULL,      -- UTC time of the computation: from then on this version is current
+    config_hash     VARCHAR NOT NULL,        -- hash of the settings the figures depend on
+    source_load_ids VARCHAR NOT NULL,        -- what it read (relations or file)
+    row_count       BIGINT NOT NULL          -- rows of the version; 0: the day has no rows from then on
 );
 
 -- A run's computed rows before they are compared with the current version (a work table, replaced by each run).
 CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily_staged (
-    cost_date        DATE NOT NULL,
-    warehouse_name   VARCHAR NOT NULL,
-    tenant_id        VARCHAR,
-    attribution      VARCHAR NOT NULL,
+    cost_date        DATE NOT NULL,           -- as metering.snowflake_credit_daily
+    warehouse_name   VARCHAR NOT NULL,        -- as metering.snowflake_credit_daily
+    tenant_id        VARCHAR,                 -- as metering.snowflake_credit_daily
+    attribution      VARCHAR NOT NULL,        -- as metering.snowflake_credit_daily
     credits          DECIMAL(38, 12) NOT NULL, -- Snowflake credits (compute, billed cloud services), exact; split by largest remainder
     credit_price_usd DECIMAL(18, 6),          -- USD per credit in force that day; NULL: no price in force (fails the price check)
     cost_usd         DECIMAL(38, 6)           -- USD, 6 decimals: the warehouse-day's cost split by largest remainder; NULL: no price

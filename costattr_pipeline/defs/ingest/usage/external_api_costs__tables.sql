@@ -28,12 +28,12 @@ ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS source_load_ids
 
 -- The register of landings (append-only): one row per day a landing changed (row_count 0: the day emptied).
 CREATE TABLE IF NOT EXISTS metering.external_api_costs_computations (
-    cost_date       DATE NOT NULL,
-    computation_id  VARCHAR NOT NULL,
-    computed_at     TIMESTAMP NOT NULL,
-    config_hash     VARCHAR NOT NULL,
-    source_load_ids VARCHAR NOT NULL,
-    row_count       BIGINT NOT NULL
+    cost_date       DATE NOT NULL,           -- the day whose version this computation is
+    computation_id  VARCHAR NOT NULL,        -- the computation (the Dagster run id); its rows in the table carry it
+    computed_at     TIMESTAMP NOT NULL,      -- UTC time of the computation: from then on this version is current
+    config_hash     VARCHAR NOT NULL,        -- hash of the settings the figures depend on
+    source_load_ids VARCHAR NOT NULL,        -- what it read (relations or file)
+    row_count       BIGINT NOT NULL          -- rows of the version; 0: the day has no rows from then on
 );
 
 -- Each day's current version (its latest landing; rows from before versions until their day is landed again).
