@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +134,7 @@ def test_use_case_1_simple_on_prem_is_343_33_a_day_in_a_30_day_month(session: Wa
     assert (cpu, memory, round_cents(cluster)) == (Decimal("5.00"), Decimal("5.00"), Decimal("333.33"))
     assert round_cents(total) == Decimal("343.33") == round_cents(cpu + memory + cluster)
     # The day's cluster cost is the exact amount rounded to 1e-9, spread by effective cpu over capacity.
-    assert total == cpu + memory + cluster.quantize(NANO)
+    assert total == cpu + memory + cluster.quantize(NANO, ROUND_HALF_UP)
     namespaces = by_namespace(rows)
     assert within_a_unit(namespaces["shop"], Decimal(60) * Decimal("0.05") + Decimal(300) * Decimal("0.01")
                          + cluster * 60 / 200)
@@ -173,7 +173,7 @@ def test_use_case_2_node_rates_by_env_label_with_qa_at_the_default(session: Ware
     assert "plain-ns" not in namespaces                                   # no env label, no tiered rate: no cost
     assert within_a_unit(namespaces["Worker unallocated"], share * 500 / 30)  # unused capacity: the default rate
     exact_whole = share * (1000 + 300 + 500 + 500) / 30
-    assert sum(namespaces.values(), Decimal(0)) == exact_whole.quantize(NANO)
+    assert sum(namespaces.values(), Decimal(0)) == exact_whole.quantize(NANO, ROUND_HALF_UP)
 
 
 def test_a_missing_label_falls_back_to_the_tiered_rate_of_the_same_metric(session: WarehouseSession) -> None:
@@ -301,7 +301,7 @@ distribution: memory
     assert within_a_unit(memory["shop"], daily * 300 / 400)   # effective = max(100, 300 requested)
     assert within_a_unit(memory["Worker unallocated"], daily * 100 / 400)
     assert sum(by_namespace(rows, "cost_model_cpu_cost").values(), Decimal(0)) == 0
-    assert sum(memory.values(), Decimal(0)) == 2 * daily.quantize(NANO)
+    assert sum(memory.values(), Decimal(0)) == 2 * daily.quantize(NANO, ROUND_HALF_UP)
 
 
 def test_node_core_rates_and_graduated_tiers() -> None:
