@@ -448,3 +448,66 @@ def test_storage_rows_need_both_namespace_and_pvc_or_neither(tmp_path: Path) -> 
     with pytest.raises(SourceError, match="kubernetes/storage_usage.csv: line 2: namespace 'shop' and pvc None: give "
                                           "both"):
         kubernetes.validate_exports(tmp_path)
+
+
+# --- the assets, through the real Definitions -------------------------------------------------------------
+
+SELECTION = ["metering/k8s_pod_usage", "metering/k8s_storage_usage", "metering/k8s_vm_usage",
+             "metering/k8s_project_daily_cost"]
+
+
+def write_pods(source_dir: Path, lines: list[str]) -> None:
+    folder = Path(source_dir) / "kubernetes"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pod_usage.csv").write_text(POD_HEADER + "".join(lines), encoding="utf-8")
+
+
+def test_assets_price_the_seed_example_end_to_end_and_a_rerun_changes_nothing(target) -> None:
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline_tests.conftest import dump_tables, query
+
+    write_pods(target.source_dir, ["2026-04-15,c1,w1,worker,shop,a,{},60,0,300,0,200,1000\n",
+                                   "2026-04-15,c1,w1,worker,blog,b,{},40,0,200,0,200,1000\n",
+                                   "2026-04-16,c2,w9,worker,shop,a,{},1,0,1,0,10,10\n"])
+    (target.config_dir / "cost_model.yaml").write_text(
+        "cost_models:\n  - " + SIMPLE_ON_PREM.strip().replace("\n", "\n    ") + "\n    source_uuids: [c1]\n",
+        encoding="utf-8")
+    summary = run_range(target, dt.date(2026, 4, 15), dt.date(2026, 4, 17), selection=SELECTION)
+    failed = {check[1] for check in summary.checks if not check[2]}
+    # No storage export; c2 has usage but no model.
+    assert failed == {"k8s_storage_usage_source_present", "k8s_clusters_have_cost_model"}
+    totals = query(target, "SELECT usage_date, cluster_id, SUM(total_cost) FROM metering.k8s_project_daily_cost "
+                           "GROUP BY 1, 2 ORDER BY 1, 2")
+    assert [(day, cluster, round_cents(total)) for day, cluster, total in totals] == [
+        (APRIL, "c1", round_cents(Decimal(5) + Decimal(5) + Decimal(10000) / 30))]
+    assert query(target, "SELECT COUNT(*) FROM config.cost_model_history")[0][0] == 1
+    before = dump_tables(target)
+    run_range(target, dt.date(2026, 4, 15), dt.date(2026, 4, 17), selection=SELECTION)
+    assert dump_tables(target) == before  # the model version was seen before: its history row is not rewritten
+
+
+def test_a_bad_row_stops_the_run_and_writes_nothing(target) -> None:
+    from costattr_pipeline.runner import RunFailed, run_range
+    from costattr_pipeline_tests.conftest import query
+
+    write_pods(target.source_dir, ["2026-04-15,c1,w1,worker,shop,a,{},1,0,1,0,10,10\n"])
+    (target.config_dir / "cost_model.yaml").write_text(SIMPLE_ON_PREM, encoding="utf-8")
+    run_range(target, dt.date(2026, 4, 15), dt.date(2026, 4, 16), selection=SELECTION)
+    write_pods(target.source_dir, ["2026-04-15,c1,w1,worker,shop,a,{},1,0,1,0,10,10\n",
+                                   "2026-04-15,c1,w1,worker,shop,b,{},-1,0,1,0,10,10\n"])
+    with pytest.raises(RunFailed, match="kubernetes/pod_usage.csv: line 3: column 'cpu_core_usage_hours' must not be "
+                                        "negative, got -1"):
+        run_range(target, dt.date(2026, 4, 15), dt.date(2026, 4, 16), selection=SELECTION)
+    assert query(target, "SELECT COUNT(*) FROM metering.k8s_pod_usage")[0][0] == 1
+
+
+def test_a_vm_rate_without_vm_usage_is_a_config_error(target) -> None:
+    from costattr_pipeline.validation import validate_inputs
+
+    write_pods(target.source_dir, ["2026-04-15,c1,w1,worker,shop,a,{},1,0,1,0,10,10\n"])
+    (target.config_dir / "cost_model.yaml").write_text(SIMPLE_ON_PREM.replace(
+        "distribution: cpu", "  - metric: {name: vm_cost_per_month}\n    tiered_rates: [{value: 30}]\n"
+                             "    cost_type: Infrastructure\ndistribution: cpu"), encoding="utf-8")
+    assert validate_inputs(target) == [
+        f"{target.config_dir / 'cost_model.yaml'}: a rate prices vm_cost_per_month but there is no "
+        "kubernetes/vm_usage.csv/.parquet to price"]

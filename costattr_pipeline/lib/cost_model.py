@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, RootModel, WithJson
 
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, Entries, Name, Text, bad_entry, bad_value,
                                                 validate_file)
+from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 
 COST_MODEL_FILE = "cost_model.yaml"
@@ -335,6 +336,31 @@ def load_cost_models(config_dir: Path) -> CostModels:
     if content is None:
         return CostModels()
     return parse_cost_models(parse_yaml(content, str(path)), str(path))
+
+
+# The optional exports a metric reads: a model pricing a metric whose export is missing is a config error.
+# (pod_usage and storage_usage are the cluster's own exports: without them the landing assets' WARN says so.)
+SOURCE_OF_METRIC = {VM_METRIC: "vm_usage"}
+
+
+def required_sources(models: CostModels) -> dict[str, tuple[int, str]]:
+    """The optional exports the OCP models' rates read: name -> (model index, metric) of the first rate reading it."""
+    needed: dict[str, tuple[int, str]] = {}
+    for index, model in enumerate(models.models):
+        for rate in model.rates if model.source_type == "OCP" else ():
+            if rate.metric.name in SOURCE_OF_METRIC:
+                needed.setdefault(SOURCE_OF_METRIC[rate.metric.name], (index, rate.metric.name))
+    return needed
+
+
+def check_sources_present(models: CostModels, present: set[str]) -> None:
+    """A rate on a metric whose export is missing is a config error (it would silently price nothing)."""
+    for name, (index, metric) in required_sources(models).items():
+        if name not in present:
+            where = f"cost_models[{index}]" if len(models.models) > 1 else None
+            raise ConfigError(models.source, where, f"a rate prices {metric} but there is no "
+                                                    f"kubernetes/{name}.csv/.parquet to price")
+
 
 
 # --- the reference: usage rates on one row, in Decimal ----------------------------------------------

@@ -10,9 +10,9 @@ import pyarrow as pa
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import K8S_POD_USAGE, K8S_STORAGE_USAGE, K8S_VM_USAGE
 from costattr_pipeline.lib import kubernetes
-from costattr_pipeline.lib.cost_model import VOLUME_LABEL_METRICS, VM_METRIC, CostModels, load_cost_models
+from costattr_pipeline.lib.cost_model import (VOLUME_LABEL_METRICS, VM_METRIC, CostModels, check_sources_present,
+                                              load_cost_models)
 from costattr_pipeline.lib.databricks import tag_path
-from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata, rows_check
@@ -33,30 +33,6 @@ DAILY_COST_SQL = sql_file(__file__, "k8s_project_daily_cost.sql")
 RECONCILE_SQL = sql_file(__file__, "k8s_project_daily_cost__reconcile.sql")
 DAY_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
 STORAGE_CLASS_KEYS = ("storageclass", "storage_class")
-# The optional exports a metric reads: a model pricing a metric whose export is missing is a config error.
-# (pod_usage and storage_usage are the cluster's own exports: without them the landing assets' WARN says so.)
-SOURCE_OF_METRIC = {VM_METRIC: kubernetes.VM_USAGE}
-
-
-def required_sources(models: CostModels) -> dict[str, tuple[int, str]]:
-    """The optional exports the OCP models' rates read: name -> (model index, metric) of the first rate reading it."""
-    needed: dict[str, tuple[int, str]] = {}
-    for index, model in enumerate(models.models):
-        for rate in model.rates if model.source_type == "OCP" else ():
-            if rate.metric.name in SOURCE_OF_METRIC:
-                needed.setdefault(SOURCE_OF_METRIC[rate.metric.name].name, (index, rate.metric.name))
-    return needed
-
-
-def check_sources_present(models: CostModels, present: set[str]) -> None:
-    """A rate on a metric whose export is missing is a config error (it would silently price nothing)."""
-    for name, (index, metric) in required_sources(models).items():
-        if name not in present:
-            where = f"cost_models[{index}]" if len(models.models) > 1 else None
-            raise ConfigError(models.source, where, f"a rate prices {metric} but there is no "
-                                                    f"{kubernetes.FOLDER}/{name}.csv/.parquet to price")
-
-
 def label_relations(models: CostModels) -> tuple[dict[str, str], dict[str, object]]:
     """The relations pod_tag_values, storage_tag_values, vm_tag_values (one row per usage row and label key a
     tag rate of the current models reads) and their parameters, built for the keys the models use."""
