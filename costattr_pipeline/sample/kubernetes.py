@@ -7,7 +7,7 @@ Two OpenShift clusters, each with master, infra and worker nodes:
 - ``eks-prod-1``, running on a cloud whose bill carries the infrastructure: Supplementary rates only.
 Platform namespaces (``openshift-*``, ``kube-*``) run on master and infra nodes, user namespaces on workers;
 some pods carry ``env``/``app`` labels, some none; claims use three storage classes, and some storage is held
-by no claim (unattributed).
+by no claim (unattributed); two virtual machines run on onprem-1.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ cost_models:
         cost_type: Infrastructure
       - metric: {name: storage_gb_usage_per_month}
         tiered_rates: [{unit: USD, value: 0.08}]
+        cost_type: Infrastructure
+      - metric: {name: vm_cost_per_month}
+        tiered_rates: [{unit: USD, value: 120}]
         cost_type: Infrastructure
       - metric: {name: cluster_cost_per_month}
         tiered_rates: [{unit: USD, value: 6000}]
@@ -112,13 +115,15 @@ def _hours(value: float) -> str:
 
 
 def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
-    """Write ``kubernetes/pod_usage.csv`` and ``storage_usage.csv`` for the period, and cost_model.yaml."""
+    """Write ``kubernetes/pod_usage.csv``, ``storage_usage.csv`` and ``vm_usage.csv`` for the period, and cost_model.yaml."""
     write_config(Path(source_dir) / "config")
     folder = Path(source_dir) / "kubernetes"
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "pod_usage.csv").open("w", newline="", encoding="utf-8") as pods, \
-            (folder / "storage_usage.csv").open("w", newline="", encoding="utf-8") as storage:
-        pod_rows, claim_rows = csv.writer(pods), csv.writer(storage)
+            (folder / "storage_usage.csv").open("w", newline="", encoding="utf-8") as storage, \
+            (folder / "vm_usage.csv").open("w", newline="", encoding="utf-8") as machines:
+        pod_rows, claim_rows, vm_rows = csv.writer(pods), csv.writer(storage), csv.writer(machines)
+        vm_rows.writerow(["usage_date", "cluster_id", "node", "namespace", "vm_name", "vm_labels"])
         pod_rows.writerow(["usage_date", "cluster_id", "node", "node_role", "namespace", "pod", "pod_labels",
                            "cpu_core_usage_hours", "cpu_core_request_hours", "memory_gb_usage_hours",
                            "memory_gb_request_hours", "node_capacity_cpu_core_hours", "node_capacity_memory_gb_hours"])
@@ -149,6 +154,11 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
                                          json.dumps({"app": namespace}),
                                          _hours(size * rng.uniform(0.3, 0.9) / days_in_month),
                                          _hours(size / days_in_month)])
+                if cluster == "onprem-1":  # two virtual machines (OpenShift Virtualization), one from the 10th
+                    for vm_name, node in (("legacy-erp", "worker-3"), ("build-agent", "worker-2")):
+                        if vm_name == "legacy-erp" or day.day >= 10:
+                            vm_rows.writerow([day.isoformat(), cluster, node, "virt-workloads", vm_name,
+                                              json.dumps({"app": vm_name})])
                 # Storage no claim holds (released volumes): unattributed.
                 claim_rows.writerow([day.isoformat(), cluster, "", "", "bronze", "", _hours(15 / days_in_month),
                                      _hours(15 / days_in_month)])
