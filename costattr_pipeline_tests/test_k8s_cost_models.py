@@ -511,3 +511,56 @@ def test_a_vm_rate_without_vm_usage_is_a_config_error(target) -> None:
     assert validate_inputs(target) == [
         f"{target.config_dir / 'cost_model.yaml'}: a rate prices vm_cost_per_month but there is no "
         "kubernetes/vm_usage.csv/.parquet to price"]
+
+
+def test_core_hour_rates_storage_rates_and_virtual_machines(session: WarehouseSession) -> None:
+    text = """
+rates:
+  - metric: {name: node_core_cost_per_hour}
+    tiered_rates: [{value: 0.01}]
+    cost_type: Infrastructure
+  - metric: {name: cluster_core_cost_per_hour}
+    tiered_rates: [{value: 0.002}]
+    cost_type: Supplementary
+  - metric: {name: storage_gb_usage_per_month}
+    tag_rates:
+      tag_key: tier
+      tag_values: [{tag_value: fast, value: 0.20}]
+    cost_type: Infrastructure
+  - metric: {name: storage_gb_usage_per_month}
+    tiered_rates: [{value: 0.10}]
+    cost_type: Infrastructure
+  - metric: {name: vm_cost_per_month}
+    tag_rates:
+      tag_key: size
+      tag_values: [{tag_value: large, value: 310}, {tag_value: small, value: 62, default: true}]
+    cost_type: Infrastructure
+"""
+    session.execute(LANDING_TABLES_SQL)
+    land(session, "metering.k8s_vm_usage", [
+        {"usage_date": MARCH, "cluster_id": "c1", "node": "worker-1", "namespace": "virt", "vm_name": "erp",
+         "vm_labels": json.dumps({"size": "large"})},
+        {"usage_date": MARCH, "cluster_id": "c1", "node": "worker-1", "namespace": "virt", "vm_name": "ci",
+         "vm_labels": json.dumps({"size": "medium"})}])
+    pods = [pod(MARCH, "shop", "a", "30", cpu_capacity="100"),
+            pod(MARCH, "kube-system", "k", "10", node="master-1", role="master", cpu_capacity="50")]
+    claims = [claim(MARCH, "shop", "db", "gold", usage="2", labels={"tier": "fast"}),
+              claim(MARCH, None, None, "bronze", usage="3")]
+    rows = price(session, models(text), pods, claims, day=MARCH)
+    infrastructure = by_namespace(rows, "cost_model_cpu_cost", "Infrastructure")
+    # node_core_cost_per_hour: the node's core-hours x rate, spread by effective cpu over capacity.
+    assert within_a_unit(infrastructure["shop"], Decimal(100) * Decimal("0.01") * 30 / 100)
+    assert within_a_unit(infrastructure["Worker unallocated"], Decimal(100) * Decimal("0.01") * 70 / 100)
+    assert within_a_unit(infrastructure["Platform unallocated"], Decimal(50) * Decimal("0.01") * 40 / 50)
+    # vm_cost_per_month: per machine and day, by label (medium: the default).
+    assert infrastructure["virt"] == Decimal(310) / 31 + Decimal(62) / 31
+    # cluster_core_cost_per_hour: the cluster's 150 core-hours x rate, spread over the cluster's capacity.
+    supplementary = by_namespace(rows, "cost_model_cpu_cost", "Supplementary")
+    cluster_day = Decimal(150) * Decimal("0.002")
+    assert within_a_unit(supplementary["shop"], cluster_day * 30 / 150)
+    assert within_a_unit(supplementary["kube-system"], cluster_day * 10 / 150)
+    assert sum(supplementary.values(), Decimal(0)) == cluster_day
+    # Storage: the tag rate where the label is, else the tiered rate; no claim: Storage unattributed.
+    assert by_namespace(rows, "cost_model_volume_cost") == {
+        "shop": 2 * Decimal("0.20"), "Storage unattributed": 3 * Decimal("0.10"), "Worker unallocated": 0,
+        "Platform unallocated": 0, "kube-system": 0, "virt": 0}
