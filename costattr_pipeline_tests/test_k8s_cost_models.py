@@ -170,7 +170,7 @@ def test_use_case_2_node_rates_by_env_label_with_qa_at_the_default(session: Ware
     assert within_a_unit(namespaces["prod-ns"], share * 1000 / 30)
     assert within_a_unit(namespaces["dev-ns"], share * 300 / 30)
     assert within_a_unit(namespaces["qa-ns"], share * 500 / 30)           # qa: no entry -> the default
-    assert "plain-ns" not in namespaces                                   # no env label, no tiered rate: no cost
+    assert namespaces["plain-ns"] == 0      # no env label, no tiered rate: no cost (it receives distributed cost)
     assert within_a_unit(namespaces["Worker unallocated"], share * 500 / 30)  # unused capacity: the default rate
     exact_whole = share * (1000 + 300 + 500 + 500) / 30
     assert sum(namespaces.values(), Decimal(0)) == exact_whole.quantize(NANO, ROUND_HALF_UP)
@@ -564,3 +564,97 @@ rates:
     assert by_namespace(rows, "cost_model_volume_cost") == {
         "shop": 2 * Decimal("0.20"), "Storage unattributed": 3 * Decimal("0.10"), "Worker unallocated": 0,
         "Platform unallocated": 0, "kube-system": 0, "virt": 0}
+
+
+# --- distribution (issue 18): platform, Worker unallocated and unattributed storage to user namespaces ---------
+
+USE_CASE_4 = """
+rates:
+  - metric: {name: cpu_core_effective_usage_per_hour}
+    tiered_rates: [{value: 1}]
+    cost_type: Supplementary
+  - metric: {name: node_cost_per_month}
+    tiered_rates: [{value: 6000}]
+    cost_type: Supplementary
+distribution: cpu
+"""
+
+
+def _figures(rows: list[dict[str, Any]]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+    raw, distributed, total = (by_namespace(rows, column) for column in ("raw_cost", "distributed_cost", "total_cost"))
+    return {namespace: (raw[namespace], distributed[namespace], total[namespace]) for namespace in raw}
+
+
+def test_use_case_4_worker_unallocated_is_distributed_by_cpu(session: WarehouseSession) -> None:
+    # A node of 200 core-hours, Project A uses 25, B 75: 100 unused. 6,000 a month in April = 200 a day.
+    pods = [pod(APRIL, "project-a", "a", "25", cpu_capacity="200"), pod(APRIL, "project-b", "b", "75", cpu_capacity="200")]
+    figures = _figures(price(session, models(USE_CASE_4), pods))
+    a_raw = 25 * Decimal(1) + Decimal(200) * 25 / 200
+    b_raw = 75 * Decimal(1) + Decimal(200) * 75 / 200
+    unallocated = Decimal(200) * 100 / 200
+    assert (a_raw, b_raw, unallocated) == (50, 150, 100)  # the seed's before
+    assert figures == {"project-a": (a_raw, unallocated * 25 / 100, a_raw + unallocated * 25 / 100),
+                       "project-b": (b_raw, unallocated * 75 / 100, b_raw + unallocated * 75 / 100),
+                       "Worker unallocated": (unallocated, -unallocated, 0)}
+    assert {namespace: total for namespace, (_, _, total) in figures.items()} == {
+        "project-a": 75, "project-b": 225, "Worker unallocated": 0}  # the seed's after
+
+
+PLATFORM = """
+rates:
+  - metric: {name: node_cost_per_month}
+    tiered_rates: [{value: 300}]
+    cost_type: Infrastructure
+  - metric: {name: pvc_cost_per_month}
+    tiered_rates: [{value: 30}]
+    cost_type: Infrastructure
+distribution: memory
+"""
+
+
+def test_platform_and_unattributed_storage_are_distributed_by_memory(session: WarehouseSession) -> None:
+    pods = [pod(APRIL, "openshift-etcd", "e", "1", memory="100", node="master-1", role="master"),
+            pod(APRIL, "kube-system", "k", "1", memory="50", node="worker-1"),
+            pod(APRIL, "shop", "s", "1", memory="150", memory_request="100", node="worker-1"),
+            pod(APRIL, "blog", "b", "1", memory="50", node="worker-1")]
+    claims = [claim(APRIL, None, None, "bronze", usage="1"), claim(APRIL, "shop", "db", "gold")]
+    figures = _figures(price(session, models(PLATFORM), pods, claims))
+    daily = Decimal(300) / 30
+    platform = (daily * 100 / 400 + daily * 300 / 400          # openshift-etcd and Platform unallocated (master)
+                + daily * 50 / 400)                           # kube-system on a worker
+    # Storage unattributed has no PVC rate (no claim): nothing to move. Worker unallocated: 400 - 250.
+    worker = daily * 150 / 400
+    pool = platform + worker
+    shop, blog = figures["shop"], figures["blog"]
+    assert within_a_unit(shop[1], pool * 150 / 200) and within_a_unit(blog[1], pool * 50 / 200)
+    assert shop[1] + blog[1] == sum(-figures[name][1] for name in figures if name not in ("shop", "blog"))
+    for namespace in ("openshift-etcd", "kube-system", "Platform unallocated", "Worker unallocated"):
+        raw, distributed, total = figures[namespace]
+        assert (distributed, total) == (-raw, 0), namespace
+    assert sum(distributed for _, distributed, _ in figures.values()) == 0
+    assert within_a_unit(figures["shop"][0], daily * 150 / 400 + Decimal(30) / 30)  # effective = max(150, 100)
+
+
+@pytest.mark.parametrize("switch, kept", [("platform_cost", {"Platform unallocated", "openshift-etcd"}),
+                                          ("worker_cost", {"Worker unallocated"}),
+                                          ("storage_unattributed", {"Storage unattributed"})])
+def test_each_distribution_switch_keeps_its_cost_where_it_is(switch: str, kept: set[str]) -> None:
+    session = DuckDBSession(duckdb.connect())
+    text = """
+rates:
+  - metric: {name: node_cost_per_month}
+    tiered_rates: [{value: 300}]
+    cost_type: Infrastructure
+  - metric: {name: storage_gb_usage_per_month}
+    tiered_rates: [{value: 2}]
+    cost_type: Infrastructure
+distribution_info: {%s: false}
+""" % switch
+    pods = [pod(APRIL, "openshift-etcd", "e", "10", node="master-1", role="master"), pod(APRIL, "shop", "s", "10")]
+    figures = _figures(price(session, models(text), pods, [claim(APRIL, None, None, "bronze", usage="3")]))
+    sources = {"Platform unallocated", "openshift-etcd", "Worker unallocated", "Storage unattributed"}
+    for namespace in sources:
+        raw, distributed, total = figures[namespace]
+        assert raw > 0
+        assert (distributed, total) == ((0, raw) if namespace in kept else (-raw, 0)), namespace
+    assert figures["shop"][1] == sum(figures[namespace][0] for namespace in sources - kept)

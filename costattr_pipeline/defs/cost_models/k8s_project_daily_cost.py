@@ -80,6 +80,8 @@ def cost_relations(models: CostModels) -> tuple[dict[str, str], dict[str, object
     relations, params = label_relations(models)
     relations["split_parts"] = largest_remainder_relation("k8s_split_input")
     relations["k8s_cost_parts"] = COST_PARTS_SQL  # its own relations are bound inside it
+    relations["distribution_nano_split"] = largest_remainder_relation("distribution_nano_input")
+    relations["distribution_fine_split"] = largest_remainder_relation("distribution_fine_input")
     return relations, params
 
 
@@ -94,8 +96,12 @@ def record_cost_models(session: WarehouseSession, models: CostModels, seen_at: d
     for model in models.models:
         model_hash = model.content_hash
         clusters = list(model.source_uuids) if model.source_type == "OCP" and model.source_uuids else [None]
+        info = model.distribution_info
         current += [{"cost_model_hash": model_hash, "source_type": model.source_type, "cluster_id": cluster,
-                     "markup_fraction": model.markup.fraction, "distribution": model.distribution}
+                     "markup_fraction": model.markup.fraction, "distribution": model.distribution,
+                     "platform_cost": info.platform_cost, "worker_cost": info.worker_cost,
+                     "storage_unattributed": info.storage_unattributed,
+                     "network_unattributed": info.network_unattributed}
                     for cluster in clusters]
         if model_hash in known or model_hash in new:
             continue
@@ -128,7 +134,9 @@ def record_cost_models(session: WarehouseSession, models: CostModels, seen_at: d
     if current:
         session.insert_arrow("config.cost_model_current", pa.Table.from_pylist(current, pa.schema([
             ("cost_model_hash", pa.string()), ("source_type", pa.string()), ("cluster_id", pa.string()),
-            ("markup_fraction", pa.decimal128(18, 6)), ("distribution", pa.string())])))
+            ("markup_fraction", pa.decimal128(18, 6)), ("distribution", pa.string()), ("platform_cost", pa.bool_()),
+            ("worker_cost", pa.bool_()), ("storage_unattributed", pa.bool_()),
+            ("network_unattributed", pa.bool_())])))
     return new
 
 

@@ -33,7 +33,11 @@ CREATE TABLE IF NOT EXISTS config.cost_model_current (
     source_type     VARCHAR NOT NULL,        -- OCP, AWS, SNOWFLAKE or DATABRICKS
     cluster_id      VARCHAR,                 -- a cluster it names; NULL: every cluster no model names
     markup_fraction DECIMAL(18, 6) NOT NULL, -- markup percent / 100
-    distribution    VARCHAR NOT NULL         -- cpu or memory
+    distribution    VARCHAR NOT NULL,        -- cpu or memory
+    platform_cost   BOOLEAN NOT NULL,        -- distribution_info: distribute platform cost
+    worker_cost     BOOLEAN NOT NULL,        -- distribution_info: distribute Worker unallocated
+    storage_unattributed BOOLEAN NOT NULL,   -- distribution_info: distribute Storage unattributed
+    network_unattributed BOOLEAN NOT NULL    -- distribution_info: distribute Network unattributed
 );
 
 -- Contract section 5: the cost of each namespace on each node, per day and cost type, priced by the cluster's
