@@ -123,7 +123,7 @@ def test_unallocated_and_namespace_rows_add_up_to_capacity_times_the_node_rate(
                             row[f"{'cpu_core' if distribution == 'cpu' else 'memory_gb'}_request_hours"])
                         for row in pods), Decimal(0))
             node_capacity = max(capacity[node] * factor, used)
-            total = sum((Decimal(str(row["total_cost"])) for row in node_rows), Decimal(0))
+            total = sum((Decimal(str(row["raw_cost"])) for row in node_rows), Decimal(0))  # before distribution
             if node_capacity == 0:
                 assert total == 0
                 continue
@@ -136,3 +136,53 @@ def test_unallocated_and_namespace_rows_add_up_to_capacity_times_the_node_rate(
                     if namespace not in ("Worker unallocated", "Platform unallocated") else node_capacity - used
                 exact = rate / days_in_month * share / node_capacity
                 assert abs(amount - exact) < NANO * len(pods), (namespace, amount, exact)
+
+
+PLATFORM_NAMESPACES = ["openshift-etcd", "kube-system"]
+
+
+@st.composite
+def clusters(draw) -> list[dict]:
+    rows = []
+    for index in range(draw(st.integers(1, 8))):
+        node, role = draw(st.sampled_from(NODES))
+        rows.append({"day": draw(st.sampled_from(DAYS)), "pod": f"p{index}", "node": node, "role": role,
+                     "namespace": draw(st.sampled_from(NAMESPACES + PLATFORM_NAMESPACES)),
+                     "labels": draw(st.sampled_from([{}, {"env": "prod"}])),
+                     **{name: draw(hours) for name in ("cpu_core_usage_hours", "cpu_core_request_hours",
+                                                       "memory_gb_usage_hours", "memory_gb_request_hours")}})
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters(), monthly, monthly, rates, st.sampled_from(["cpu", "memory"]), st.booleans(), st.booleans(),
+       st.sampled_from(["0", "10", "-25", "3.5"]))
+def test_distribution_sums_to_zero_keeps_totals_and_gives_users_no_negative_cost(
+        rows: list[dict], node_rate: Decimal, cluster_rate: Decimal, cpu_rate: Decimal, distribution: str,
+        platform_cost: bool, worker_cost: bool, markup: str) -> None:
+    model = CostModel.model_validate({
+        "distribution": distribution, "markup": {"value": markup},
+        "distribution_info": {"platform_cost": platform_cost, "worker_cost": worker_cost},
+        "rates": [{"metric": {"name": "node_cost_per_month"}, "tiered_rates": [{"value": str(node_rate)}],
+                   "cost_type": "Infrastructure"},
+                  {"metric": {"name": "cluster_cost_per_month"}, "tiered_rates": [{"value": str(cluster_rate)}],
+                   "cost_type": "Supplementary"},
+                  {"metric": {"name": "cpu_core_usage_per_hour"}, "tag_rates": {
+                      "tag_key": "env", "tag_values": [{"tag_value": "prod", "value": str(cpu_rate)}]},
+                   "cost_type": "Supplementary"}]})
+    written = _price_days(model, rows, {node: Decimal(300) for node, _ in NODES})
+    groups: dict[tuple, list[dict]] = {}
+    for row in written:
+        groups.setdefault((row["usage_date"], row["cost_type"]), []).append(row)
+    for group in groups.values():
+        assert sum(Decimal(str(row["distributed_cost"])) for row in group) == 0
+        assert sum(Decimal(str(row["total_cost"])) for row in group) == sum(
+            Decimal(str(row["raw_cost"])) + Decimal(str(row["markup_cost"])) for row in group)
+    for row in written:
+        platform = (row["namespace"] in PLATFORM_NAMESPACES or row["namespace"].endswith("unallocated")
+                    or row["node"] == "master-1")
+        if not platform:
+            assert row["distributed_cost"] >= 0, row
+        else:
+            assert row["distributed_cost"] <= 0, row
+        assert row["total_cost"] >= 0

@@ -26,6 +26,7 @@ CHECK_COST_RECONCILES = "k8s_cost_reconciles_with_rates"
 CHECK_NO_NEGATIVE_COST = "k8s_cost_not_negative"
 CHECK_MODEL_OF_CLUSTER = "k8s_rows_carry_their_cluster_model"
 CHECK_CLUSTERS_PRICED = "k8s_clusters_have_cost_model"
+CHECK_DISTRIBUTION_ZERO_SUM = "k8s_distribution_sums_to_zero"
 
 TABLES_SQL = sql_file(__file__, "k8s_project_daily_cost__tables.sql")
 COST_PARTS_SQL = sql_file(__file__, "k8s_cost_parts.sql")
@@ -166,6 +167,24 @@ def negative_costs(session: WarehouseSession, start: dt.date, end: dt.date) -> l
                         {"start_date": start, "end_date": end})
 
 
+def distribution_breaks(session: WarehouseSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Cluster-days whose distributed costs do not add up to 0 per cost type, whose total changed with
+    distribution, or where a row gave away more than its cost (empty: all good)."""
+    return session.rows(f"""
+        SELECT usage_date, cluster_id, cost_type,
+               SUM(CAST(distributed_cost AS DECIMAL(38, 15))) AS distributed,
+               SUM(CAST(total_cost AS DECIMAL(38, 15))) AS total,
+               SUM(CAST(raw_cost + markup_cost AS DECIMAL(38, 15))) AS before_distribution,
+               SUM(CASE WHEN distributed_cost < 0 AND total_cost <> 0 THEN 1 ELSE 0 END) AS partly_given_rows
+        FROM metering.k8s_project_daily_cost
+        WHERE {DAY_WINDOW}
+        GROUP BY usage_date, cluster_id, cost_type
+        HAVING SUM(CAST(distributed_cost AS DECIMAL(38, 15))) <> 0
+            OR SUM(CAST(total_cost AS DECIMAL(38, 15))) <> SUM(CAST(raw_cost + markup_cost AS DECIMAL(38, 15)))
+            OR SUM(CASE WHEN distributed_cost < 0 AND total_cost <> 0 THEN 1 ELSE 0 END) > 0
+        ORDER BY usage_date, cluster_id, cost_type LIMIT 20""", {"start_date": start, "end_date": end})
+
+
 def rows_without_their_model(session: WarehouseSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Rows whose cost_model_hash is not the model their cluster has (the one naming it, else the catch-all)."""
     return session.rows(f"""
@@ -212,7 +231,12 @@ def k8s_project_daily_cost(context: dg.AssetExecutionContext, warehouse: Warehou
     (unknown value: the `default: true` rate; no such label: the tiered rate). Infrastructure and
     Supplementary stay apart; markup is its own column. Amounts are exact (15 decimals); every amortized
     or spread amount is split with the largest-remainder rule so its parts add up to it exactly.
-    `cost_model_hash` names the model version (`config.cost_model_history`). distributed_cost is 0 here.
+    `cost_model_hash` names the model version (`config.cost_model_history`).
+
+    Distribution (per the model's `distribution_info`) then moves the cost of platform namespaces
+    (`openshift-*`, `kube-*`, master and infra nodes, `Platform unallocated`), of `Worker unallocated` and
+    of `Storage unattributed` to the user namespaces by effective usage, per cluster, day and cost type:
+    `distributed_cost` is + on the receivers and the matching - on the sources, adding up to 0.
     """
     start, end = window_dates(context)
     params = {"start_date": start, "end_date": end}
@@ -230,7 +254,10 @@ def k8s_project_daily_cost(context: dg.AssetExecutionContext, warehouse: Warehou
                 rows_check(CHECK_NO_NEGATIVE_COST, negative_costs(session, start, end), "negative_rows",
                            success="No negative cost"),
                 rows_check(CHECK_MODEL_OF_CLUSTER, rows_without_their_model(session, start, end), "rows",
-                           success="Every row carries its cluster's cost model"))
+                           success="Every row carries its cluster's cost model"),
+                rows_check(CHECK_DISTRIBUTION_ZERO_SUM, distribution_breaks(session, start, end), "breaks",
+                           success="Per cluster, day and cost type the distributed costs add up to 0 and the "
+                                   "total is unchanged"))
         unpriced = clusters_without_model(session, start, end)
         metadata = partition_metadata(
             context, session, "metering.k8s_project_daily_cost", DAY_WINDOW, params, partition_column="usage_date",
@@ -263,6 +290,10 @@ CHECKS = [
     dg.AssetCheckSpec(CHECK_MODEL_OF_CLUSTER, asset=K8S_PROJECT_DAILY_COST, blocking=True,
                       description="ERROR when a row's cost_model_hash is not its cluster's cost model (recorded in "
                                   "config.cost_model_history)."),
+    dg.AssetCheckSpec(CHECK_DISTRIBUTION_ZERO_SUM, asset=K8S_PROJECT_DAILY_COST, blocking=True,
+                      description="ERROR unless, per cluster, day and cost type, distributed_cost adds up to 0 "
+                                  "exactly, the total equals raw + markup before distribution, and a source row "
+                                  "gives away exactly its cost (its total is 0)."),
     dg.AssetCheckSpec(CHECK_CLUSTERS_PRICED, asset=K8S_PROJECT_DAILY_COST,
                       description="WARN when a cluster has usage but no cost model: its usage has no cost."),
 ]
