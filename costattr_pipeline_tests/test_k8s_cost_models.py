@@ -658,3 +658,32 @@ distribution_info: {%s: false}
         assert raw > 0
         assert (distributed, total) == ((0, raw) if namespace in kept else (-raw, 0)), namespace
     assert figures["shop"][1] == sum(figures[namespace][0] for namespace in sources - kept)
+
+
+@pytest.mark.parametrize("network_unattributed", [True, False])
+def test_network_is_priced_per_gb_and_unattributed_traffic_is_distributed(session: WarehouseSession,
+                                                                          network_unattributed: bool) -> None:
+    text = """
+rates:
+  - metric: {name: network_cost_per_gb}
+    tiered_rates: [{value: 0.09}]
+    cost_type: Infrastructure
+distribution_info: {network_unattributed: %s}
+""" % str(network_unattributed).lower()
+    session.execute(LANDING_TABLES_SQL)
+    land(session, "metering.k8s_network_usage", [
+        {"usage_date": APRIL, "cluster_id": "c1", "node": "worker-1", "namespace": "shop",
+         "data_transfer_in_gb": Decimal("10"), "data_transfer_out_gb": Decimal("30")},
+        {"usage_date": APRIL, "cluster_id": "c1", "node": "worker-1", "namespace": None,
+         "data_transfer_in_gb": Decimal("5"), "data_transfer_out_gb": Decimal("15")}])
+    pods = [pod(APRIL, "shop", "s", "30"), pod(APRIL, "blog", "b", "10")]
+    figures = _figures(price(session, models(text), pods))
+    unattributed = 20 * Decimal("0.09")
+    assert figures["Network unattributed"][0] == unattributed
+    assert figures["shop"][0] == 40 * Decimal("0.09")
+    if network_unattributed:
+        assert figures["Network unattributed"][1:] == (-unattributed, 0)
+        assert figures["shop"][1] == unattributed * 30 / 40 and figures["blog"][1] == unattributed * 10 / 40
+    else:
+        assert figures["Network unattributed"][1:] == (0, unattributed)
+        assert "blog" not in figures

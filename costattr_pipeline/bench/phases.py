@@ -150,7 +150,10 @@ def kubernetes_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, sta
         CREATE VIEW metering.k8s_pod_usage AS SELECT * FROM read_parquet('{folder / "pod_usage.parquet"}');
         CREATE VIEW metering.k8s_storage_usage AS SELECT * FROM read_parquet('{folder / "storage_usage.parquet"}');
         CREATE TABLE metering.k8s_vm_usage (usage_date DATE, cluster_id VARCHAR, node VARCHAR, namespace VARCHAR,
-                                            vm_name VARCHAR, vm_labels VARCHAR);""")
+                                            vm_name VARCHAR, vm_labels VARCHAR);
+        CREATE TABLE metering.k8s_network_usage (usage_date DATE, cluster_id VARCHAR, node VARCHAR,
+                                                 namespace VARCHAR, data_transfer_in_gb DECIMAL(38, 6),
+                                                 data_transfer_out_gb DECIMAL(38, 6));""")
     session = DuckDBSession(engine)
     session.execute(cost.TABLES_SQL)
     cost.price_window(session, load_cost_models(source_dir / "config"), start, end,

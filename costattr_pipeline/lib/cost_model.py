@@ -51,9 +51,10 @@ STORAGE_USAGE_METRICS = {
 # Node and cluster costs: spread over the namespaces by effective usage over capacity, the rest unallocated.
 NODE_METRICS = ("node_cost_per_month", "node_core_cost_per_month", "node_core_cost_per_hour")
 CLUSTER_METRICS = ("cluster_cost_per_month", "cluster_core_cost_per_hour")
+NETWORK_METRIC = "network_cost_per_gb"  # data transferred in + out (kubernetes/network_usage), per GB
 PVC_METRIC = "pvc_cost_per_month"
 VM_METRIC = "vm_cost_per_month"
-USAGE_METRICS = (*CPU_USAGE_METRICS, *MEMORY_USAGE_METRICS, *STORAGE_USAGE_METRICS)
+USAGE_METRICS = (*CPU_USAGE_METRICS, *MEMORY_USAGE_METRICS, *STORAGE_USAGE_METRICS, NETWORK_METRIC)
 METRICS = (*USAGE_METRICS, *NODE_METRICS, *CLUSTER_METRICS, PVC_METRIC, VM_METRIC)
 # Tag rates on volume labels (storage rows); every other metric's tag rates read pod labels (VMs: vm_labels).
 VOLUME_LABEL_METRICS = (*STORAGE_USAGE_METRICS, PVC_METRIC)
@@ -181,6 +182,9 @@ class CostModelRate(ConfigModel):
         if (self.tiered_rates is None) == (self.tag_rates is None):
             raise bad_entry("give exactly one of 'tiered_rates' or 'tag_rates'", note=self.metric.name)
         tiers = self.tiered_rates or ()
+        if self.metric.name == NETWORK_METRIC and self.tag_rates is not None:
+            raise bad_entry("network_cost_per_gb takes tiered rates: network rows carry no labels",
+                            note=self.metric.name)
         if self.tiered_rates is not None and not tiers:
             raise bad_entry("'tiered_rates' must hold at least one rate", note=self.metric.name)
         if len(tiers) > 1 and self.metric.name not in USAGE_METRICS:
@@ -340,7 +344,7 @@ def load_cost_models(config_dir: Path) -> CostModels:
 
 # The optional exports a metric reads: a model pricing a metric whose export is missing is a config error.
 # (pod_usage and storage_usage are the cluster's own exports: without them the landing assets' WARN says so.)
-SOURCE_OF_METRIC = {VM_METRIC: "vm_usage"}
+SOURCE_OF_METRIC = {VM_METRIC: "vm_usage", NETWORK_METRIC: "network_usage"}
 
 
 def required_sources(models: CostModels) -> dict[str, tuple[int, str]]:

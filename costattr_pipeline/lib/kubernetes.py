@@ -1,4 +1,5 @@
-"""Kubernetes cluster usage exports (contract 2.5): ``kubernetes/pod_usage``, ``storage_usage``, ``vm_usage``.
+"""Kubernetes cluster usage exports (contract 2.5): ``kubernetes/pod_usage``, ``storage_usage``, ``vm_usage``,
+``network_usage``.
 
 Koku-style (OpenShift) usage per day: pods with their requests, usage and node capacity, persistent
 volume claims, virtual machines. Each is an optional CSV or Parquet table, validated by the one
@@ -116,7 +117,23 @@ VM_USAGE = KubernetesTable(
                          "twice on {usage_date}: one row per machine and day"),
     label_column="vm_labels",
 )
-TABLES = (POD_USAGE, STORAGE_USAGE, VM_USAGE)
+NETWORK_USAGE = KubernetesTable(
+    name="network_usage",
+    columns=(
+        Column("usage_date", "DATE", nullable=False),
+        Column("cluster_id", nullable=False),
+        Column("node", nullable=False),
+        Column("namespace"),     # empty: traffic no pod claims, unattributed network
+        Column("data_transfer_in_gb", USAGE, nullable=False),
+        Column("data_transfer_out_gb", USAGE, nullable=False),
+    ),
+    rules=_not_negative("data_transfer_in_gb", "data_transfer_out_gb"),
+    unique_key=UniqueKey(("usage_date", "cluster_id", "node", "namespace"),
+                         "namespace {namespace!r} on node {node!r} of cluster {cluster_id!r} appears twice on "
+                         "{usage_date}: one row per node, namespace and day"),
+    label_column="",
+)
+TABLES = (POD_USAGE, STORAGE_USAGE, VM_USAGE, NETWORK_USAGE)
 
 
 def export_path(source_dir: Path | str, table: KubernetesTable) -> Path | None:

@@ -7,7 +7,8 @@
 --                    amount of the day spread by effective usage over capacity (cpu or memory, as the model's
 --                    distribution), the capacity no pod uses to Worker unallocated (worker nodes) or Platform
 --                    unallocated (master, infra) at the tiered rate (else the default tag rate);
---   pvc, vm          rate / days in the month per claim or machine and day.
+--   pvc, vm          rate / days in the month per claim or machine and day;
+--   network          network_cost_per_gb x GB in + out per row (no namespace: Network unattributed).
 -- Each spread (a node's or cluster's day, a claim's or machine's day) is a split group: its whole is its exact
 -- amount rounded half away from zero to 1e-9 USD, split by the project's largest-remainder rule (split_parts),
 -- so the parts add up to the whole exactly and each is within 1e-9 of its exact value.
@@ -37,10 +38,15 @@ vm_rows AS (
     SELECT v.* FROM metering.k8s_vm_usage AS v
     WHERE v.usage_date >= :start_date AND v.usage_date < :end_date
 ),
+network_rows AS (
+    SELECT n.*, n.data_transfer_in_gb + n.data_transfer_out_gb AS quantity FROM metering.k8s_network_usage AS n
+    WHERE n.usage_date >= :start_date AND n.usage_date < :end_date
+),
 clusters AS (
     SELECT cluster_id FROM pod_rows
     UNION SELECT cluster_id FROM storage_rows
     UNION SELECT cluster_id FROM vm_rows
+    UNION SELECT cluster_id FROM network_rows
 ),
 -- A cluster's model: the one naming it, else the one naming no cluster.
 cluster_models AS (
@@ -72,6 +78,19 @@ vms AS (
     SELECT v.*, m.cost_model_hash, m.markup_fraction, EXTRACT(DAY FROM LAST_DAY(v.usage_date)) AS days_in_month
     FROM vm_rows AS v
     JOIN cluster_models AS m ON m.cluster_id = v.cluster_id
+),
+-- Network: GB in + out x network_cost_per_gb (graduated over the row); no namespace: Network unattributed.
+network_parts AS (
+    SELECT n.usage_date, n.cluster_id, n.node, COALESCE(n.namespace, 'Network unattributed') AS namespace,
+           r.cost_type, 'network' AS cost_column, r.metric, m.cost_model_hash, m.markup_fraction,
+           SUM(CAST(GREATEST(CAST(0 AS DECIMAL(38, 6)),
+                             LEAST(n.quantity, COALESCE(r.usage_end, n.quantity)) - COALESCE(r.usage_start, 0))
+                    * r.rate AS DECIMAL(38, 15))) AS amount
+    FROM network_rows AS n
+    JOIN cluster_models AS m ON m.cluster_id = n.cluster_id
+    JOIN rates AS r ON r.cost_model_hash = m.cost_model_hash AND r.metric = 'network_cost_per_gb' AND r.tag_key IS NULL
+    GROUP BY n.usage_date, n.cluster_id, n.node, n.namespace, r.cost_type, r.metric, m.cost_model_hash,
+             m.markup_fraction
 ),
 tag_keys AS (
     SELECT DISTINCT cost_model_hash, metric, cost_type, tag_key FROM rates WHERE tag_key IS NOT NULL
@@ -350,6 +369,10 @@ UNION ALL
 SELECT usage_date, cluster_id, node, namespace, cost_type, cost_column, metric, cost_model_hash, markup_fraction,
        amount, NULL, NULL, NULL, NULL
 FROM storage_usage_parts
+UNION ALL
+SELECT usage_date, cluster_id, node, namespace, cost_type, cost_column, metric, cost_model_hash, markup_fraction,
+       amount, NULL, NULL, NULL, NULL
+FROM network_parts
 UNION ALL
 SELECT usage_date, cluster_id, node, namespace, cost_type, cost_column, metric, cost_model_hash, markup_fraction,
        CAST(split_part AS DECIMAL(38, 15)), split_group, numerator, denominator, rounded_total

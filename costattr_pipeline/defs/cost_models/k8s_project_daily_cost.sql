@@ -1,10 +1,11 @@
 -- Replace the window's cost rows: the priced parts (k8s_cost_parts.sql) added up per day, cluster, node,
--- namespace and cost type, Infrastructure and Supplementary kept apart. raw_cost = cpu + memory + volume;
+-- namespace and cost type, Infrastructure and Supplementary kept apart. raw_cost = cpu + memory + volume + network;
 -- markup_cost = raw_cost x the model's markup fraction, rounded half away from zero to 15 decimals, never
 -- folded into raw_cost; total = raw + markup + distributed.
 -- Distribution (seed 003, Cost Distribution), per cluster, day and cost type, as the cluster's model switches it
 -- (distribution_info): the cost (raw + markup) of platform rows (namespaces openshift-* and kube-*, any namespace
--- on a master or infra node, Platform unallocated), of Worker unallocated and of Storage unattributed moves to
+-- on a master or infra node, Platform unallocated), of Worker unallocated, Storage unattributed and Network
+-- unattributed moves to
 -- the user namespaces in proportion to their effective usage (cpu or memory, the model's distribution) on each
 -- worker node that day; each source row gets its whole cost back as a negative distributed_cost, so the
 -- distributed costs of a cluster-day add up to 0 exactly and no total changes. A pool is split by the
@@ -15,18 +16,20 @@ WHERE usage_date >= :start_date AND usage_date < :end_date;
 
 INSERT INTO metering.k8s_project_daily_cost
     (usage_date, cluster_id, node, namespace, cost_type, cost_model_cpu_cost, cost_model_memory_cost,
-     cost_model_volume_cost, markup_cost, raw_cost, distributed_cost, total_cost, cost_model_hash)
+     cost_model_volume_cost, cost_model_network_cost, markup_cost, raw_cost, distributed_cost, total_cost,
+     cost_model_hash)
 WITH namespace_rows AS (
     SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash,
            MAX(markup_fraction) AS markup_fraction,
            SUM(CAST(CASE WHEN cost_column = 'cpu' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS cpu_cost,
            SUM(CAST(CASE WHEN cost_column = 'memory' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS memory_cost,
-           SUM(CAST(CASE WHEN cost_column = 'volume' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS volume_cost
+           SUM(CAST(CASE WHEN cost_column = 'volume' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS volume_cost,
+           SUM(CAST(CASE WHEN cost_column = 'network' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS network_cost
     FROM k8s_cost_parts
     GROUP BY usage_date, cluster_id, node, namespace, cost_type, cost_model_hash
 ),
 priced AS (
-    SELECT n.*, CAST(cpu_cost + memory_cost + volume_cost AS DECIMAL(38, 15)) AS raw_cost
+    SELECT n.*, CAST(cpu_cost + memory_cost + volume_cost + network_cost AS DECIMAL(38, 15)) AS raw_cost
     FROM namespace_rows AS n
 ),
 marked_up AS (
@@ -35,7 +38,8 @@ marked_up AS (
     FROM priced AS p
 ),
 models AS (
-    SELECT DISTINCT cost_model_hash, distribution, platform_cost, worker_cost, storage_unattributed
+    SELECT DISTINCT cost_model_hash, distribution, platform_cost, worker_cost, storage_unattributed,
+           network_unattributed
     FROM config.cost_model_current
 ),
 node_roles AS (
@@ -48,6 +52,7 @@ classified AS (
     SELECT m.*,
            CASE WHEN m.namespace = 'Worker unallocated' THEN 'worker'
                 WHEN m.namespace = 'Storage unattributed' THEN 'storage'
+                WHEN m.namespace = 'Network unattributed' THEN 'network'
                 WHEN m.namespace = 'Platform unallocated' OR m.namespace LIKE 'openshift-%'
                      OR m.namespace LIKE 'kube-%' OR r.node_role IN ('master', 'infra') THEN 'platform'
                 ELSE 'user' END AS cost_kind
@@ -56,7 +61,7 @@ classified AS (
 ),
 cluster_models AS (
     SELECT DISTINCT c.usage_date, c.cluster_id, c.cost_model_hash, mo.distribution, mo.platform_cost,
-           mo.worker_cost, mo.storage_unattributed
+           mo.worker_cost, mo.storage_unattributed, mo.network_unattributed
     FROM classified AS c
     JOIN models AS mo ON mo.cost_model_hash = c.cost_model_hash
 ),
@@ -89,6 +94,7 @@ sources AS (
     JOIN receiver_totals AS t ON t.usage_date = c.usage_date AND t.cluster_id = c.cluster_id
     WHERE (c.cost_kind = 'platform' AND m.platform_cost) OR (c.cost_kind = 'worker' AND m.worker_cost)
        OR (c.cost_kind = 'storage' AND m.storage_unattributed)
+       OR (c.cost_kind = 'network' AND m.network_unattributed)
 ),
 pools AS (
     SELECT usage_date, cluster_id, cost_type, SUM(CAST(amount AS DECIMAL(38, 15))) AS pool
@@ -121,17 +127,17 @@ distribution_fine_input AS (
 ),
 cost_rows AS (
     SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, cpu_cost, memory_cost, volume_cost,
-           markup_cost, raw_cost, CAST(0 AS DECIMAL(38, 15)) AS distributed_cost
+           network_cost, markup_cost, raw_cost, CAST(0 AS DECIMAL(38, 15)) AS distributed_cost
     FROM marked_up
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, -amount
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0, -amount
     FROM sources
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0,
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0,
            CAST(split_part AS DECIMAL(38, 15))
     FROM distribution_nano_split
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0,
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0,
            CAST(split_part AS DECIMAL(38, 15))
     FROM distribution_fine_split
 ),
@@ -140,13 +146,14 @@ final_rows AS (
            SUM(CAST(cpu_cost AS DECIMAL(38, 15))) AS cpu_cost,
            SUM(CAST(memory_cost AS DECIMAL(38, 15))) AS memory_cost,
            SUM(CAST(volume_cost AS DECIMAL(38, 15))) AS volume_cost,
+           SUM(CAST(network_cost AS DECIMAL(38, 15))) AS network_cost,
            SUM(CAST(markup_cost AS DECIMAL(38, 15))) AS markup_cost,
            SUM(CAST(raw_cost AS DECIMAL(38, 15))) AS raw_cost,
            SUM(CAST(distributed_cost AS DECIMAL(38, 15))) AS distributed_cost
     FROM cost_rows
     GROUP BY usage_date, cluster_id, node, namespace, cost_type, cost_model_hash
 )
-SELECT usage_date, cluster_id, node, namespace, cost_type, cpu_cost, memory_cost, volume_cost, markup_cost,
-       raw_cost, distributed_cost, CAST(raw_cost + markup_cost + distributed_cost AS DECIMAL(38, 15)),
+SELECT usage_date, cluster_id, node, namespace, cost_type, cpu_cost, memory_cost, volume_cost, network_cost,
+       markup_cost, raw_cost, distributed_cost, CAST(raw_cost + markup_cost + distributed_cost AS DECIMAL(38, 15)),
        cost_model_hash
 FROM final_rows;

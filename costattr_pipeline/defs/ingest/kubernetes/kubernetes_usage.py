@@ -1,9 +1,10 @@
-"""``metering/k8s_pod_usage``, ``k8s_storage_usage``, ``k8s_vm_usage``: Kubernetes usage exports, landed per day."""
+"""``metering/k8s_pod_usage``, ``k8s_storage_usage``, ``k8s_vm_usage``, ``k8s_network_usage``: Kubernetes usage
+exports, landed per day."""
 
 import dagster as dg
 
 from costattr_pipeline.lib import kubernetes
-from costattr_pipeline.lib.cost_model import VM_METRIC, load_cost_models
+from costattr_pipeline.lib.cost_model import NETWORK_METRIC, VM_METRIC, load_cost_models
 from costattr_pipeline.lib.kubernetes import KubernetesTable
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata
@@ -15,9 +16,11 @@ from costattr_pipeline.resources.warehouse import Warehouse
 K8S_POD_USAGE = dg.AssetKey(["metering", "k8s_pod_usage"])
 K8S_STORAGE_USAGE = dg.AssetKey(["metering", "k8s_storage_usage"])
 K8S_VM_USAGE = dg.AssetKey(["metering", "k8s_vm_usage"])
+K8S_NETWORK_USAGE = dg.AssetKey(["metering", "k8s_network_usage"])
 CHECK_POD_USAGE_PRESENT = "k8s_pod_usage_source_present"
 CHECK_STORAGE_USAGE_PRESENT = "k8s_storage_usage_source_present"
 CHECK_VM_USAGE_PRESENT = "k8s_vm_usage_source_present"
+CHECK_NETWORK_USAGE_PRESENT = "k8s_network_usage_source_present"
 
 TABLES_SQL = sql_file(__file__, "kubernetes_usage__tables.sql")
 USAGE_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
@@ -104,6 +107,23 @@ def k8s_vm_usage(context: dg.AssetExecutionContext, warehouse: Warehouse, source
         CHECK_VM_USAGE_PRESENT, found, kubernetes.VM_USAGE, "a cost model prices vm_cost_per_month", needed)])
 
 
+def k8s_network_usage(context: dg.AssetExecutionContext, warehouse: Warehouse, source_files: SourceFiles,
+                      config_files: CostattrConfig) -> dg.MaterializeResult:
+    """Network traffic per node, namespace and day from the optional `kubernetes/network_usage` (CSV or
+    Parquet): GB received and sent. An empty namespace is traffic no pod claims (`Network unattributed`).
+    A cost model's `network_cost_per_gb` prices the GB in + out; distribution moves the unattributed part to
+    the user namespaces.
+    """
+    found, metadata = land_export(
+        context, warehouse, source_files, kubernetes.NETWORK_USAGE,
+        {"data_transfer_gb": "SUM(CAST(data_transfer_in_gb + data_transfer_out_gb AS DECIMAL(38, 6)))"},
+        "usage_date, cluster_id, node, namespace NULLS FIRST")
+    needed = bool(load_cost_models(config_files.path).uses_metric(NETWORK_METRIC))
+    return dg.MaterializeResult(metadata=metadata, check_results=[_presence(
+        CHECK_NETWORK_USAGE_PRESENT, found, kubernetes.NETWORK_USAGE, "a cost model prices network_cost_per_gb",
+        needed)])
+
+
 CHECKS = {
     K8S_POD_USAGE: [dg.AssetCheckSpec(CHECK_POD_USAGE_PRESENT, asset=K8S_POD_USAGE,
                                       description="WARN when there is no kubernetes/pod_usage file: no pod is "
@@ -114,6 +134,9 @@ CHECKS = {
     K8S_VM_USAGE: [dg.AssetCheckSpec(CHECK_VM_USAGE_PRESENT, asset=K8S_VM_USAGE,
                                      description="WARN when a cost model prices vm_cost_per_month and there is no "
                                                  "kubernetes/vm_usage file (the file is optional otherwise).")],
+    K8S_NETWORK_USAGE: [dg.AssetCheckSpec(CHECK_NETWORK_USAGE_PRESENT, asset=K8S_NETWORK_USAGE,
+                                          description="WARN when a cost model prices network_cost_per_gb and there "
+                                                      "is no kubernetes/network_usage file (optional otherwise).")],
 }
 
 
@@ -125,5 +148,5 @@ def defs() -> dg.Definitions:
                  partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=CHECKS[key])(function)
         for key, function in ((K8S_POD_USAGE, k8s_pod_usage), (K8S_STORAGE_USAGE, k8s_storage_usage),
-                              (K8S_VM_USAGE, k8s_vm_usage))]
+                              (K8S_VM_USAGE, k8s_vm_usage), (K8S_NETWORK_USAGE, k8s_network_usage))]
     return dg.Definitions(assets=assets)

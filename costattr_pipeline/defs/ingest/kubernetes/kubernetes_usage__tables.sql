@@ -38,3 +38,13 @@ CREATE TABLE IF NOT EXISTS metering.k8s_vm_usage (
     vm_name    VARCHAR NOT NULL, -- the virtual machine
     vm_labels  VARCHAR           -- JSON object of its labels
 );
+
+-- kubernetes/network_usage as landed (optional): data transferred per node, namespace and day.
+CREATE TABLE IF NOT EXISTS metering.k8s_network_usage (
+    usage_date           DATE NOT NULL,           -- UTC day of the traffic
+    cluster_id           VARCHAR NOT NULL,        -- the cluster
+    node                 VARCHAR NOT NULL,        -- the node
+    namespace            VARCHAR,                 -- the namespace; NULL: traffic no pod claims (unattributed)
+    data_transfer_in_gb  DECIMAL(38, 6) NOT NULL, -- GB received
+    data_transfer_out_gb DECIMAL(38, 6) NOT NULL  -- GB sent
+);
