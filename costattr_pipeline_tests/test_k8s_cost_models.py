@@ -687,3 +687,34 @@ distribution_info: {network_unattributed: %s}
     else:
         assert figures["Network unattributed"][1:] == (0, unattributed)
         assert "blog" not in figures
+
+
+def test_ocp_on_a_cloud_spreads_each_nodes_cloud_cost_and_distributes_the_rest(session: WarehouseSession) -> None:
+    text = """
+name: OpenShift on AWS
+source_uuids: [c1]
+rates:
+  - metric: {name: cpu_core_usage_per_hour}
+    tiered_rates: [{value: 0.02}]
+    cost_type: Supplementary
+"""
+    session.execute(LANDING_TABLES_SQL)
+    land(session, "metering.k8s_node_infrastructure_cost", [
+        {"usage_date": APRIL, "cluster_id": "c1", "node": "worker-1", "resource_id": "i-0a", "cost_usd": Decimal("48")},
+        {"usage_date": APRIL, "cluster_id": "c1", "node": "master-1", "resource_id": "i-0b", "cost_usd": Decimal("12")},
+        {"usage_date": APRIL, "cluster_id": "c1", "node": "worker-9", "resource_id": "i-0c", "cost_usd": Decimal("7.5")}])
+    pods = [pod(APRIL, "shop", "s", "30"), pod(APRIL, "blog", "b", "10"),
+            pod(APRIL, "openshift-etcd", "e", "20", node="master-1", role="master")]
+    rows = price(session, models(text), pods)
+    infrastructure = by_namespace(rows, "infrastructure_raw_cost", "Infrastructure")
+    assert infrastructure == {"shop": Decimal(48) * 30 / 100, "blog": Decimal(48) * 10 / 100,
+                              "Worker unallocated": Decimal(48) * 60 / 100 + Decimal("7.5"),  # worker-9 ran no pod
+                              "openshift-etcd": Decimal(12) * 20 / 100, "Platform unallocated": Decimal(12) * 80 / 100}
+    totals = by_namespace(rows, "total_cost", "Infrastructure")
+    cloud = Decimal(48) + Decimal(12) + Decimal("7.5")
+    assert sum(totals.values(), Decimal(0)) == cloud                     # nothing lost, nothing doubled
+    assert totals == {"shop": cloud * 30 / 40, "blog": cloud * 10 / 40, "Worker unallocated": 0,
+                      "openshift-etcd": 0, "Platform unallocated": 0}
+    supplementary = by_namespace(rows, "raw_cost", "Supplementary")
+    assert supplementary == {"shop": 30 * Decimal("0.02"), "blog": 10 * Decimal("0.02"),
+                             "openshift-etcd": 20 * Decimal("0.02")}

@@ -153,7 +153,9 @@ def kubernetes_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, sta
                                             vm_name VARCHAR, vm_labels VARCHAR);
         CREATE TABLE metering.k8s_network_usage (usage_date DATE, cluster_id VARCHAR, node VARCHAR,
                                                  namespace VARCHAR, data_transfer_in_gb DECIMAL(38, 6),
-                                                 data_transfer_out_gb DECIMAL(38, 6));""")
+                                                 data_transfer_out_gb DECIMAL(38, 6));
+        CREATE TABLE metering.k8s_node_infrastructure_cost (usage_date DATE, cluster_id VARCHAR, node VARCHAR,
+                                                            resource_id VARCHAR, cost_usd DECIMAL(38, 9));""")
     session = DuckDBSession(engine)
     session.execute(cost.TABLES_SQL)
     cost.price_window(session, load_cost_models(source_dir / "config"), start, end,

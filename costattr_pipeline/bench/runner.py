@@ -45,7 +45,7 @@ COMPARED_TABLES = {
                                                    "warehouse_count", "credits", "cost_usd"),
     "metering.k8s_project_daily_cost": ("usage_date", "cluster_id", "node", "namespace", "cost_type",
                                         "cost_model_cpu_cost", "cost_model_memory_cost", "cost_model_volume_cost",
-                                        "cost_model_network_cost", "markup_cost", "raw_cost", "distributed_cost", "total_cost",
+                                        "cost_model_network_cost", "infrastructure_raw_cost", "markup_cost", "raw_cost", "distributed_cost", "total_cost",
                                         "cost_model_hash"),
     "app.cost_items": ("entity_type", "entity_id", "cost_center", "title", "start_month", "end_month", "amount_cents",
                        "currency"),

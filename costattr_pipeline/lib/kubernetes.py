@@ -133,7 +133,22 @@ NETWORK_USAGE = KubernetesTable(
                          "{usage_date}: one row per node, namespace and day"),
     label_column="",
 )
-TABLES = (POD_USAGE, STORAGE_USAGE, VM_USAGE, NETWORK_USAGE)
+NODE_INFRASTRUCTURE_COST = KubernetesTable(
+    name="node_infrastructure_cost",
+    columns=(
+        Column("usage_date", "DATE", nullable=False),
+        Column("cluster_id", nullable=False),
+        Column("node", nullable=False),
+        Column("resource_id"),   # the cloud's id of the machine (e.g. an EC2 instance id)
+        Column("cost_usd", "DECIMAL(38, 9)", nullable=False),
+    ),
+    rules=_not_negative("cost_usd"),
+    unique_key=UniqueKey(("usage_date", "cluster_id", "node"),
+                         "node {node!r} of cluster {cluster_id!r} has two costs on {usage_date}: one row per node "
+                         "and day"),
+    label_column="",
+)
+TABLES = (POD_USAGE, STORAGE_USAGE, VM_USAGE, NETWORK_USAGE, NODE_INFRASTRUCTURE_COST)
 
 
 def export_path(source_dir: Path | str, table: KubernetesTable) -> Path | None:

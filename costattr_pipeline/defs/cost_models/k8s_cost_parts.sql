@@ -8,7 +8,8 @@
 --                    distribution), the capacity no pod uses to Worker unallocated (worker nodes) or Platform
 --                    unallocated (master, infra) at the tiered rate (else the default tag rate);
 --   pvc, vm          rate / days in the month per claim or machine and day;
---   network          network_cost_per_gb x GB in + out per row (no namespace: Network unattributed).
+--   network          network_cost_per_gb x GB in + out per row (no namespace: Network unattributed);
+--   cloud            a node's cloud cost of the day (node_infrastructure_cost), spread like a node cost.
 -- Each spread (a node's or cluster's day, a claim's or machine's day) is a split group: its whole is its exact
 -- amount rounded half away from zero to 1e-9 USD, split by the project's largest-remainder rule (split_parts),
 -- so the parts add up to the whole exactly and each is within 1e-9 of its exact value.
@@ -47,6 +48,8 @@ clusters AS (
     UNION SELECT cluster_id FROM storage_rows
     UNION SELECT cluster_id FROM vm_rows
     UNION SELECT cluster_id FROM network_rows
+    UNION SELECT cluster_id FROM metering.k8s_node_infrastructure_cost
+          WHERE usage_date >= :start_date AND usage_date < :end_date
 ),
 -- A cluster's model: the one naming it, else the one naming no cluster.
 cluster_models AS (
@@ -325,8 +328,48 @@ vm_input AS (
       ON tier.cost_model_hash = m.cost_model_hash AND tier.metric = m.metric AND tier.cost_type = m.cost_type
     WHERE COALESCE(t.rate, tier.rate) IS NOT NULL
 ),
+-- OCP on a cloud: each node's cloud cost of the day, spread by effective usage over its capacity like a node
+-- cost, the rest unallocated; a node without pods (or capacity) that day: all of it Worker unallocated.
+cloud_costs AS (
+    SELECT c.usage_date, c.cluster_id, c.node, c.cost_usd, m.cost_model_hash, m.markup_fraction
+    FROM metering.k8s_node_infrastructure_cost AS c
+    JOIN cluster_models AS m ON m.cluster_id = c.cluster_id
+    WHERE c.usage_date >= :start_date AND c.usage_date < :end_date
+),
+cloud_input AS (
+    SELECT p.usage_date, p.cluster_id, p.node, p.namespace, 'Infrastructure' AS cost_type,
+           'node_infrastructure_cost' AS metric, 'infrastructure' AS cost_column, c.cost_model_hash,
+           c.markup_fraction,
+           CAST(p.usage_date AS VARCHAR) || '|' || p.cluster_id || '|node_infrastructure_cost|' || p.node AS split_group,
+           p.namespace || '|' || p.node || '|' || p.pod AS split_item,
+           CAST(p.distribution_usage * c.cost_usd AS DECIMAL(38, 21)) AS numerator,
+           CAST(n.capacity AS DECIMAL(38, 6)) AS denominator
+    FROM cloud_costs AS c
+    JOIN nodes AS n ON n.usage_date = c.usage_date AND n.cluster_id = c.cluster_id AND n.node = c.node
+    JOIN pods AS p ON p.usage_date = c.usage_date AND p.cluster_id = c.cluster_id AND p.node = c.node
+    WHERE n.capacity > 0
+    UNION ALL
+    SELECT n.usage_date, n.cluster_id, n.node,
+           CASE WHEN n.node_role = 'worker' THEN 'Worker unallocated' ELSE 'Platform unallocated' END,
+           'Infrastructure', 'node_infrastructure_cost', 'infrastructure', c.cost_model_hash, c.markup_fraction,
+           CAST(n.usage_date AS VARCHAR) || '|' || n.cluster_id || '|node_infrastructure_cost|' || n.node,
+           CASE WHEN n.node_role = 'worker' THEN 'Worker unallocated' ELSE 'Platform unallocated' END || '|' || n.node,
+           CAST((n.capacity - n.used) * c.cost_usd AS DECIMAL(38, 21)), CAST(n.capacity AS DECIMAL(38, 6))
+    FROM cloud_costs AS c
+    JOIN nodes AS n ON n.usage_date = c.usage_date AND n.cluster_id = c.cluster_id AND n.node = c.node
+    WHERE n.capacity > n.used
+    UNION ALL
+    SELECT c.usage_date, c.cluster_id, c.node, 'Worker unallocated', 'Infrastructure', 'node_infrastructure_cost',
+           'infrastructure', c.cost_model_hash, c.markup_fraction,
+           CAST(c.usage_date AS VARCHAR) || '|' || c.cluster_id || '|node_infrastructure_cost|' || c.node,
+           'Worker unallocated|' || c.node, CAST(c.cost_usd AS DECIMAL(38, 21)), CAST(1 AS DECIMAL(38, 6))
+    FROM cloud_costs AS c
+    LEFT JOIN nodes AS n ON n.usage_date = c.usage_date AND n.cluster_id = c.cluster_id AND n.node = c.node
+    WHERE n.node IS NULL OR n.capacity = 0
+),
 split_rows AS (
     SELECT * FROM spread_input WHERE denominator > 0
+    UNION ALL SELECT * FROM cloud_input WHERE denominator > 0
     UNION ALL SELECT * FROM pvc_input WHERE denominator > 0
     UNION ALL SELECT * FROM vm_input WHERE denominator > 0
 ),

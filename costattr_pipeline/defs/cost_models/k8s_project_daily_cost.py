@@ -8,7 +8,8 @@ import dagster as dg
 import pyarrow as pa
 
 from costattr_pipeline.audit import audit
-from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import (K8S_NETWORK_USAGE, K8S_POD_USAGE,
+from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import (K8S_NETWORK_USAGE,
+                                                                      K8S_NODE_INFRASTRUCTURE_COST, K8S_POD_USAGE,
                                                                       K8S_STORAGE_USAGE, K8S_VM_USAGE)
 from costattr_pipeline.lib import kubernetes
 from costattr_pipeline.lib.cost_model import (VOLUME_LABEL_METRICS, VM_METRIC, CostModels, check_sources_present,
@@ -163,7 +164,8 @@ def negative_costs(session: WarehouseSession, start: dt.date, end: dt.date) -> l
         SELECT usage_date, cluster_id, node, namespace, cost_type, raw_cost, markup_cost, total_cost
         FROM metering.k8s_project_daily_cost
         WHERE {DAY_WINDOW} AND (cost_model_cpu_cost < 0 OR cost_model_memory_cost < 0 OR cost_model_volume_cost < 0
-                                OR cost_model_network_cost < 0 OR raw_cost < 0 OR total_cost < 0)
+                                OR cost_model_network_cost < 0 OR infrastructure_raw_cost < 0 OR raw_cost < 0
+                                OR total_cost < 0)
         ORDER BY usage_date, cluster_id, node, namespace, cost_type LIMIT 20""",
                         {"start_date": start, "end_date": end})
 
@@ -229,7 +231,9 @@ def k8s_project_daily_cost(context: dg.AssetExecutionContext, warehouse: Warehou
     over the namespaces by effective usage over capacity (cpu or memory, as the model's `distribution`), the
     capacity no pod uses going to `Worker unallocated` (worker nodes) or `Platform unallocated` (master and
     infra nodes); a PVC costs its monthly rate / days per day, a VM likewise; network traffic costs its GB
-    in + out x `network_cost_per_gb` (traffic no pod claims: `Network unattributed`). Tag rates price by label value
+    in + out x `network_cost_per_gb` (traffic no pod claims: `Network unattributed`). On a cloud, each node's
+    cost (`kubernetes/node_infrastructure_cost`) is Infrastructure `infrastructure_raw_cost`, spread the same
+    way as a node's monthly cost. Tag rates price by label value
     (unknown value: the `default: true` rate; no such label: the tiered rate). Infrastructure and
     Supplementary stay apart; markup is its own column. Amounts are exact (15 decimals); every amortized
     or spread amount is split with the largest-remainder rule so its parts add up to it exactly.
@@ -314,12 +318,13 @@ def month_to_date(tick: dt.datetime, project: Project) -> DayRange:
 def defs() -> dg.Definitions:
     project = current_project()
     asset = dg.asset(key=K8S_PROJECT_DAILY_COST, deps=[K8S_POD_USAGE, K8S_STORAGE_USAGE, K8S_VM_USAGE,
-                                                           K8S_NETWORK_USAGE],
+                                                           K8S_NETWORK_USAGE, K8S_NODE_INFRASTRUCTURE_COST],
                      group_name="cost_models", kinds={"kubernetes", "duckdb", "snowflake"},
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(k8s_project_daily_cost)
     job = dg.define_asset_job("kubernetes_cost", selection=[K8S_POD_USAGE, K8S_STORAGE_USAGE, K8S_VM_USAGE,
-                                                             K8S_NETWORK_USAGE, K8S_PROJECT_DAILY_COST],
+                                                             K8S_NETWORK_USAGE, K8S_NODE_INFRASTRUCTURE_COST,
+                                                             K8S_PROJECT_DAILY_COST],
                               description="Land Kubernetes usage and price it with the cost models for a range of "
                                           "days.")
     schedule = range_schedule(

@@ -1,5 +1,6 @@
 -- Replace the window's cost rows: the priced parts (k8s_cost_parts.sql) added up per day, cluster, node,
--- namespace and cost type, Infrastructure and Supplementary kept apart. raw_cost = cpu + memory + volume + network;
+-- namespace and cost type, Infrastructure and Supplementary kept apart. raw_cost = cpu + memory + volume + network
+-- + infrastructure (the cloud's node cost);
 -- markup_cost = raw_cost x the model's markup fraction, rounded half away from zero to 15 decimals, never
 -- folded into raw_cost; total = raw + markup + distributed.
 -- Distribution (seed 003, Cost Distribution), per cluster, day and cost type, as the cluster's model switches it
@@ -16,20 +17,23 @@ WHERE usage_date >= :start_date AND usage_date < :end_date;
 
 INSERT INTO metering.k8s_project_daily_cost
     (usage_date, cluster_id, node, namespace, cost_type, cost_model_cpu_cost, cost_model_memory_cost,
-     cost_model_volume_cost, cost_model_network_cost, markup_cost, raw_cost, distributed_cost, total_cost,
-     cost_model_hash)
+     cost_model_volume_cost, cost_model_network_cost, infrastructure_raw_cost, markup_cost, raw_cost,
+     distributed_cost, total_cost, cost_model_hash)
 WITH namespace_rows AS (
     SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash,
            MAX(markup_fraction) AS markup_fraction,
            SUM(CAST(CASE WHEN cost_column = 'cpu' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS cpu_cost,
            SUM(CAST(CASE WHEN cost_column = 'memory' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS memory_cost,
            SUM(CAST(CASE WHEN cost_column = 'volume' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS volume_cost,
-           SUM(CAST(CASE WHEN cost_column = 'network' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS network_cost
+           SUM(CAST(CASE WHEN cost_column = 'network' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS network_cost,
+           SUM(CAST(CASE WHEN cost_column = 'infrastructure' THEN amount ELSE 0 END AS DECIMAL(38, 15)))
+               AS infrastructure_cost
     FROM k8s_cost_parts
     GROUP BY usage_date, cluster_id, node, namespace, cost_type, cost_model_hash
 ),
 priced AS (
-    SELECT n.*, CAST(cpu_cost + memory_cost + volume_cost + network_cost AS DECIMAL(38, 15)) AS raw_cost
+    SELECT n.*, CAST(cpu_cost + memory_cost + volume_cost + network_cost + infrastructure_cost AS DECIMAL(38, 15))
+                    AS raw_cost
     FROM namespace_rows AS n
 ),
 marked_up AS (
@@ -127,17 +131,17 @@ distribution_fine_input AS (
 ),
 cost_rows AS (
     SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, cpu_cost, memory_cost, volume_cost,
-           network_cost, markup_cost, raw_cost, CAST(0 AS DECIMAL(38, 15)) AS distributed_cost
+           network_cost, infrastructure_cost, markup_cost, raw_cost, CAST(0 AS DECIMAL(38, 15)) AS distributed_cost
     FROM marked_up
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0, -amount
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0, 0, -amount
     FROM sources
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0,
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0, 0,
            CAST(split_part AS DECIMAL(38, 15))
     FROM distribution_nano_split
     UNION ALL
-    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0,
+    SELECT usage_date, cluster_id, node, namespace, cost_type, cost_model_hash, 0, 0, 0, 0, 0, 0, 0,
            CAST(split_part AS DECIMAL(38, 15))
     FROM distribution_fine_split
 ),
@@ -147,6 +151,7 @@ final_rows AS (
            SUM(CAST(memory_cost AS DECIMAL(38, 15))) AS memory_cost,
            SUM(CAST(volume_cost AS DECIMAL(38, 15))) AS volume_cost,
            SUM(CAST(network_cost AS DECIMAL(38, 15))) AS network_cost,
+           SUM(CAST(infrastructure_cost AS DECIMAL(38, 15))) AS infrastructure_cost,
            SUM(CAST(markup_cost AS DECIMAL(38, 15))) AS markup_cost,
            SUM(CAST(raw_cost AS DECIMAL(38, 15))) AS raw_cost,
            SUM(CAST(distributed_cost AS DECIMAL(38, 15))) AS distributed_cost
@@ -154,6 +159,6 @@ final_rows AS (
     GROUP BY usage_date, cluster_id, node, namespace, cost_type, cost_model_hash
 )
 SELECT usage_date, cluster_id, node, namespace, cost_type, cpu_cost, memory_cost, volume_cost, network_cost,
-       markup_cost, raw_cost, distributed_cost, CAST(raw_cost + markup_cost + distributed_cost AS DECIMAL(38, 15)),
+       infrastructure_cost, markup_cost, raw_cost, distributed_cost, CAST(raw_cost + markup_cost + distributed_cost AS DECIMAL(38, 15)),
        cost_model_hash
 FROM final_rows;

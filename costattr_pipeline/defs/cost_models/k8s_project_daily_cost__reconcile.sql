@@ -11,7 +11,9 @@ expected AS (
            SUM(CAST(CASE WHEN cost_column = 'cpu' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS cpu_cost,
            SUM(CAST(CASE WHEN cost_column = 'memory' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS memory_cost,
            SUM(CAST(CASE WHEN cost_column = 'volume' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS volume_cost,
-           SUM(CAST(CASE WHEN cost_column = 'network' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS network_cost
+           SUM(CAST(CASE WHEN cost_column = 'network' THEN amount ELSE 0 END AS DECIMAL(38, 15))) AS network_cost,
+           SUM(CAST(CASE WHEN cost_column = 'infrastructure' THEN amount ELSE 0 END AS DECIMAL(38, 15)))
+               AS infrastructure_cost
     FROM parts GROUP BY usage_date, cluster_id, cost_type
 ),
 written AS (
@@ -20,8 +22,9 @@ written AS (
            SUM(CAST(cost_model_memory_cost AS DECIMAL(38, 15))) AS memory_cost,
            SUM(CAST(cost_model_volume_cost AS DECIMAL(38, 15))) AS volume_cost,
            SUM(CAST(cost_model_network_cost AS DECIMAL(38, 15))) AS network_cost,
+           SUM(CAST(infrastructure_raw_cost AS DECIMAL(38, 15))) AS infrastructure_cost,
            SUM(CASE WHEN raw_cost <> cost_model_cpu_cost + cost_model_memory_cost + cost_model_volume_cost
-                                     + cost_model_network_cost
+                                     + cost_model_network_cost + infrastructure_raw_cost
                       OR total_cost <> raw_cost + markup_cost + distributed_cost THEN 1 ELSE 0 END) AS rows_not_adding_up
     FROM metering.k8s_project_daily_cost
     WHERE usage_date >= :start_date AND usage_date < :end_date
@@ -38,13 +41,16 @@ groups_not_adding_up AS (
 )
 SELECT COALESCE(e.usage_date, w.usage_date) AS usage_date, COALESCE(e.cluster_id, w.cluster_id) AS cluster_id,
        COALESCE(e.cost_type, w.cost_type) AS cost_type, 'rows' AS what,
-       CAST(e.cpu_cost + e.memory_cost + e.volume_cost + e.network_cost AS DECIMAL(38, 15)) AS expected,
-       CAST(w.cpu_cost + w.memory_cost + w.volume_cost + w.network_cost AS DECIMAL(38, 15)) AS written
+       CAST(e.cpu_cost + e.memory_cost + e.volume_cost + e.network_cost + e.infrastructure_cost AS DECIMAL(38, 15))
+           AS expected,
+       CAST(w.cpu_cost + w.memory_cost + w.volume_cost + w.network_cost + w.infrastructure_cost AS DECIMAL(38, 15))
+           AS written
 FROM expected AS e
 FULL OUTER JOIN written AS w
   ON w.usage_date = e.usage_date AND w.cluster_id = e.cluster_id AND w.cost_type = e.cost_type
 WHERE COALESCE(e.cpu_cost, 0) <> COALESCE(w.cpu_cost, 0) OR COALESCE(e.memory_cost, 0) <> COALESCE(w.memory_cost, 0)
    OR COALESCE(e.volume_cost, 0) <> COALESCE(w.volume_cost, 0) OR COALESCE(e.network_cost, 0) <> COALESCE(w.network_cost, 0)
+   OR COALESCE(e.infrastructure_cost, 0) <> COALESCE(w.infrastructure_cost, 0)
    OR COALESCE(w.rows_not_adding_up, 0) > 0
 UNION ALL
 SELECT usage_date, cluster_id, cost_type, split_group, CAST(whole AS DECIMAL(38, 15)), parts

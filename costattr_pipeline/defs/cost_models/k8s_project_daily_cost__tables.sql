@@ -52,8 +52,9 @@ CREATE TABLE IF NOT EXISTS metering.k8s_project_daily_cost (
     cost_model_memory_cost DECIMAL(38, 15) NOT NULL, -- memory rates, and node/cluster costs when distribution is memory
     cost_model_volume_cost DECIMAL(38, 15) NOT NULL, -- storage rates and PVC monthly costs
     cost_model_network_cost DECIMAL(38, 15) NOT NULL, -- network_cost_per_gb x GB in + out
+    infrastructure_raw_cost DECIMAL(38, 15) NOT NULL, -- the cloud's cost of the nodes (OCP on a cloud), spread like a node cost
     markup_cost            DECIMAL(38, 15) NOT NULL, -- raw_cost x markup percent / 100, rounded half away from zero
-    raw_cost               DECIMAL(38, 15) NOT NULL, -- cpu + memory + volume + network cost
+    raw_cost               DECIMAL(38, 15) NOT NULL, -- cpu + memory + volume + network + infrastructure raw cost
     distributed_cost       DECIMAL(38, 15) NOT NULL, -- cost moved in (+) or out (-) by distribution (0 until it runs)
     total_cost             DECIMAL(38, 15) NOT NULL, -- raw_cost + markup_cost + distributed_cost
     cost_model_hash        VARCHAR NOT NULL          -- the cost model version that priced it (config.cost_model_history)

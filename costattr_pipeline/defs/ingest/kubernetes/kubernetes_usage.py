@@ -7,7 +7,7 @@ from costattr_pipeline.lib import kubernetes
 from costattr_pipeline.lib.cost_model import NETWORK_METRIC, VM_METRIC, load_cost_models
 from costattr_pipeline.lib.kubernetes import KubernetesTable
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import partition_metadata
+from costattr_pipeline.metadata import partition_metadata, rows_check
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -17,10 +17,12 @@ K8S_POD_USAGE = dg.AssetKey(["metering", "k8s_pod_usage"])
 K8S_STORAGE_USAGE = dg.AssetKey(["metering", "k8s_storage_usage"])
 K8S_VM_USAGE = dg.AssetKey(["metering", "k8s_vm_usage"])
 K8S_NETWORK_USAGE = dg.AssetKey(["metering", "k8s_network_usage"])
+K8S_NODE_INFRASTRUCTURE_COST = dg.AssetKey(["metering", "k8s_node_infrastructure_cost"])
 CHECK_POD_USAGE_PRESENT = "k8s_pod_usage_source_present"
 CHECK_STORAGE_USAGE_PRESENT = "k8s_storage_usage_source_present"
 CHECK_VM_USAGE_PRESENT = "k8s_vm_usage_source_present"
 CHECK_NETWORK_USAGE_PRESENT = "k8s_network_usage_source_present"
+CHECK_NODE_COST_NODES_KNOWN = "k8s_node_infrastructure_cost_nodes_have_usage"
 
 TABLES_SQL = sql_file(__file__, "kubernetes_usage__tables.sql")
 USAGE_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
@@ -124,6 +126,31 @@ def k8s_network_usage(context: dg.AssetExecutionContext, warehouse: Warehouse, s
         needed)])
 
 
+def k8s_node_infrastructure_cost(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                                 source_files: SourceFiles) -> dg.MaterializeResult:
+    """The cloud's daily cost of each node of clusters running on a cloud (OCP on AWS, Azure, GCP), from the
+    optional `kubernetes/node_infrastructure_cost` (CSV or Parquet): usage_date, cluster_id, node, resource_id,
+    cost_usd. It becomes the cluster's Infrastructure raw cost (`infrastructure_raw_cost`), spread over the
+    namespaces by effective usage over the node's capacity, the rest to Worker or Platform unallocated.
+    """
+    found, metadata = land_export(context, warehouse, source_files, kubernetes.NODE_INFRASTRUCTURE_COST,
+                                  {"cost_usd": "SUM(CAST(cost_usd AS DECIMAL(38, 9)))"},
+                                  "usage_date, cluster_id, node")
+    start, end = window_dates(context)
+    with warehouse.session() as session:
+        unknown = session.rows(f"""
+            SELECT c.usage_date, c.cluster_id, c.node, c.cost_usd
+            FROM metering.k8s_node_infrastructure_cost AS c
+            WHERE c.usage_date >= :start_date AND c.usage_date < :end_date
+              AND NOT EXISTS (SELECT 1 FROM metering.k8s_pod_usage AS p WHERE p.usage_date = c.usage_date
+                              AND p.cluster_id = c.cluster_id AND p.node = c.node)
+            ORDER BY 1, 2, 3 LIMIT 20""", {"start_date": start, "end_date": end}) if found else []
+    return dg.MaterializeResult(metadata=metadata, check_results=[rows_check(
+        CHECK_NODE_COST_NODES_KNOWN, unknown, "nodes_without_pods", severity=dg.AssetCheckSeverity.WARN,
+        failure=f"{len(unknown)} node-day(s) have a cloud cost but no pod: their whole cost is Worker unallocated",
+        success="Every node with a cloud cost ran pods that day")])
+
+
 CHECKS = {
     K8S_POD_USAGE: [dg.AssetCheckSpec(CHECK_POD_USAGE_PRESENT, asset=K8S_POD_USAGE,
                                       description="WARN when there is no kubernetes/pod_usage file: no pod is "
@@ -137,6 +164,10 @@ CHECKS = {
     K8S_NETWORK_USAGE: [dg.AssetCheckSpec(CHECK_NETWORK_USAGE_PRESENT, asset=K8S_NETWORK_USAGE,
                                           description="WARN when a cost model prices network_cost_per_gb and there "
                                                       "is no kubernetes/network_usage file (optional otherwise).")],
+    K8S_NODE_INFRASTRUCTURE_COST: [dg.AssetCheckSpec(
+        CHECK_NODE_COST_NODES_KNOWN, asset=K8S_NODE_INFRASTRUCTURE_COST,
+        description="WARN when a node has a cloud cost but no pod that day (kubernetes/pod_usage): its cost goes "
+                    "to Worker unallocated.")],
 }
 
 
@@ -148,5 +179,6 @@ def defs() -> dg.Definitions:
                  partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=CHECKS[key])(function)
         for key, function in ((K8S_POD_USAGE, k8s_pod_usage), (K8S_STORAGE_USAGE, k8s_storage_usage),
-                              (K8S_VM_USAGE, k8s_vm_usage), (K8S_NETWORK_USAGE, k8s_network_usage))]
+                              (K8S_VM_USAGE, k8s_vm_usage), (K8S_NETWORK_USAGE, k8s_network_usage),
+                              (K8S_NODE_INFRASTRUCTURE_COST, k8s_node_infrastructure_cost))]
     return dg.Definitions(assets=assets)

@@ -48,3 +48,12 @@ CREATE TABLE IF NOT EXISTS metering.k8s_network_usage (
     data_transfer_in_gb  DECIMAL(38, 6) NOT NULL, -- GB received
     data_transfer_out_gb DECIMAL(38, 6) NOT NULL  -- GB sent
 );
+
+-- kubernetes/node_infrastructure_cost as landed (optional): the cloud's daily cost of each node (OCP on a cloud).
+CREATE TABLE IF NOT EXISTS metering.k8s_node_infrastructure_cost (
+    usage_date  DATE NOT NULL,           -- UTC day
+    cluster_id  VARCHAR NOT NULL,        -- the cluster
+    node        VARCHAR NOT NULL,        -- the node
+    resource_id VARCHAR,                 -- the cloud's id of the machine
+    cost_usd    DECIMAL(38, 9) NOT NULL  -- what the cloud charged for the node that day
+);
