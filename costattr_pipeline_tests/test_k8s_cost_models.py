@@ -718,3 +718,40 @@ rates:
     supplementary = by_namespace(rows, "raw_cost", "Supplementary")
     assert supplementary == {"shop": 30 * Decimal("0.02"), "blog": 10 * Decimal("0.02"),
                              "openshift-etcd": 20 * Decimal("0.02")}
+
+
+def test_the_sensor_reprices_the_current_month_when_cost_model_yaml_changes(target) -> None:
+    import dagster as dg
+
+    from costattr_pipeline.definitions import build_definitions
+    from costattr_pipeline.resources.config import CostattrConfig
+
+    path = target.config_dir / "cost_model.yaml"
+    path.write_text(SIMPLE_ON_PREM, encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        loaded = build_definitions(target)
+        sensor = loaded.resolve_sensor_def("cost_model_changes")
+        assert sensor.job_name == "kubernetes_cost"
+
+        def tick(cursor: str | None):
+            with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=loaded.get_repository_def(),
+                                         resources={
+                    "config_files": CostattrConfig(config_dir=str(target.config_dir))}) as context:
+                result = sensor.evaluate_tick(context)
+            return result, result.cursor
+
+        first, cursor = tick(None)
+        assert not first.run_requests and cursor == models(SIMPLE_ON_PREM).models[0].content_hash
+        unchanged, cursor = tick(cursor)
+        assert not unchanged.run_requests and unchanged.skip_message == "cost_model.yaml has not changed"
+        path.write_text(SIMPLE_ON_PREM.replace("10000", "12000"), encoding="utf-8")
+        changed, cursor = tick(cursor)
+        today = dt.datetime.now(dt.timezone.utc).date()
+        [request] = changed.run_requests
+        assert cursor == models(SIMPLE_ON_PREM.replace("10000", "12000")).models[0].content_hash
+        assert (request.tags.get("dagster/asset_partition_range_start", request.partition_key),
+                request.tags.get("dagster/asset_partition_range_end", request.partition_key)) == (
+            str(today.replace(day=1)), str(today))
+        path.write_text("rates: [{metric: {name: cpu}}]", encoding="utf-8")
+        broken, after = tick(cursor)
+        assert not broken.run_requests and "not valid" in broken.skip_message and after == cursor

@@ -15,10 +15,12 @@ from costattr_pipeline.lib import kubernetes
 from costattr_pipeline.lib.cost_model import (VOLUME_LABEL_METRICS, VM_METRIC, CostModels, check_sources_present,
                                               load_cost_models)
 from costattr_pipeline.lib.databricks import tag_path
+from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import partition_metadata, rows_check
-from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
+from costattr_pipeline.project import (DayRange, Project, current_project, range_request, range_schedule,
+                                       window_dates)
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseSession
@@ -29,6 +31,7 @@ CHECK_NO_NEGATIVE_COST = "k8s_cost_not_negative"
 CHECK_MODEL_OF_CLUSTER = "k8s_rows_carry_their_cluster_model"
 CHECK_CLUSTERS_PRICED = "k8s_clusters_have_cost_model"
 CHECK_DISTRIBUTION_ZERO_SUM = "k8s_distribution_sums_to_zero"
+COST_MODEL_SENSOR = "cost_model_changes"
 
 TABLES_SQL = sql_file(__file__, "k8s_project_daily_cost__tables.sql")
 COST_PARTS_SQL = sql_file(__file__, "k8s_cost_parts.sql")
@@ -314,6 +317,29 @@ def month_to_date(tick: dt.datetime, project: Project) -> DayRange:
     return project.clip((last.replace(day=1), last))
 
 
+def cost_models_fingerprint(models: CostModels) -> str:
+    """The hashes of the models in force, in order: what the sensor compares between ticks ('' = no model)."""
+    return ",".join(model.content_hash for model in models.models)
+
+
+def changed_cost_model_run(context: dg.SensorEvaluationContext, config_files: CostattrConfig,
+                           project: Project) -> dg.RunRequest | dg.SkipReason:
+    """A run over the current month (to today) when cost_model.yaml's models changed since the last tick."""
+    try:
+        fingerprint = cost_models_fingerprint(load_cost_models(config_files.path))
+    except CostattrInputError as error:  # a half-saved or broken file: say so, reprice nothing
+        return dg.SkipReason(f"cost_model.yaml is not valid, nothing repriced: {error}")
+    previous = context.cursor
+    if previous == fingerprint:
+        return dg.SkipReason("cost_model.yaml has not changed")
+    context.update_cursor(fingerprint)
+    if previous is None:
+        return dg.SkipReason(f"first tick: cost models {fingerprint or '(none)'} remembered")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    first, last = project.clip((today.replace(day=1), today))
+    return range_request(f"{COST_MODEL_SENSOR}:{fingerprint or 'none'}:{first}", first, last)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     project = current_project()
@@ -331,4 +357,14 @@ def defs() -> dg.Definitions:
         "kubernetes_cost_daily", "0 5 * * *", job, lambda tick: month_to_date(tick, project),
         "05:00 UTC: land the Kubernetes usage exports and price the month to date (to yesterday) with the cost "
         "models in force, as one run: a changed cost_model.yaml reprices the whole current month, as Koku does.")
-    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule])
+
+    @dg.sensor(name=COST_MODEL_SENSOR, job=job, minimum_interval_seconds=300,
+               default_status=dg.DefaultSensorStatus.STOPPED,
+               description="Every 5 minutes: when the cost models of cost_model.yaml change (a new content hash), "
+                           "launch kubernetes_cost over the current month from its first day, as Koku "
+                           "re-summarizes after a cost-model change (backfill older months by hand). "
+                           "config.cost_model_history then shows which hash every figure used.")
+    def cost_model_changes(context: dg.SensorEvaluationContext, config_files: CostattrConfig):
+        return changed_cost_model_run(context, config_files, project)
+
+    return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule], sensors=[cost_model_changes])
