@@ -7,7 +7,8 @@ Two OpenShift clusters, each with master, infra and worker nodes:
 - ``eks-prod-1``, running on a cloud whose bill carries the infrastructure: Supplementary rates only.
 Platform namespaces (``openshift-*``, ``kube-*``) run on master and infra nodes, user namespaces on workers;
 some pods carry ``env``/``app`` labels, some none; claims use three storage classes, and some storage is held
-by no claim (unattributed); two virtual machines run on onprem-1.
+by no claim (unattributed); two virtual machines run on onprem-1; eks-prod-1's machines have their AWS cost
+of the day (node_infrastructure_cost) and its namespaces network traffic, some of it unattributed.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ cost_models:
       - metric: {name: storage_gb_request_per_month}
         tiered_rates: [{unit: USD, value: 0.05}]
         cost_type: Supplementary
+      - metric: {name: network_cost_per_gb}
+        tiered_rates: [{unit: USD, value: 0.01}]
+        cost_type: Supplementary
     markup: {value: 0, unit: percent}
     distribution: memory
 """
@@ -121,9 +125,15 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "pod_usage.csv").open("w", newline="", encoding="utf-8") as pods, \
             (folder / "storage_usage.csv").open("w", newline="", encoding="utf-8") as storage, \
-            (folder / "vm_usage.csv").open("w", newline="", encoding="utf-8") as machines:
+            (folder / "vm_usage.csv").open("w", newline="", encoding="utf-8") as machines, \
+            (folder / "network_usage.csv").open("w", newline="", encoding="utf-8") as traffic, \
+            (folder / "node_infrastructure_cost.csv").open("w", newline="", encoding="utf-8") as cloud:
         pod_rows, claim_rows, vm_rows = csv.writer(pods), csv.writer(storage), csv.writer(machines)
+        network_rows, cloud_rows = csv.writer(traffic), csv.writer(cloud)
         vm_rows.writerow(["usage_date", "cluster_id", "node", "namespace", "vm_name", "vm_labels"])
+        network_rows.writerow(["usage_date", "cluster_id", "node", "namespace", "data_transfer_in_gb",
+                               "data_transfer_out_gb"])
+        cloud_rows.writerow(["usage_date", "cluster_id", "node", "resource_id", "cost_usd"])
         pod_rows.writerow(["usage_date", "cluster_id", "node", "node_role", "namespace", "pod", "pod_labels",
                            "cpu_core_usage_hours", "cpu_core_request_hours", "memory_gb_usage_hours",
                            "memory_gb_request_hours", "node_capacity_cpu_core_hours", "node_capacity_memory_gb_hours"])
@@ -159,6 +169,15 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
                         if vm_name == "legacy-erp" or day.day >= 10:
                             vm_rows.writerow([day.isoformat(), cluster, node, "virt-workloads", vm_name,
                                               json.dumps({"app": vm_name})])
+                if cluster == "eks-prod-1":  # on AWS: each machine's cost of the day, and the traffic
+                    for number, (node, _, cores, _) in enumerate(nodes):
+                        cloud_rows.writerow([day.isoformat(), cluster, node, f"i-0{number}4f1a9c2b7e8d{number}",
+                                             f"{cores * HOURS * 0.048:.6f}"])
+                    for index, (namespace, _) in enumerate(USER_NAMESPACES[cluster]):
+                        network_rows.writerow([day.isoformat(), cluster, workers[index % len(workers)][0], namespace,
+                                               _hours(rng.uniform(5, 40)), _hours(rng.uniform(10, 120))])
+                    network_rows.writerow([day.isoformat(), cluster, workers[0][0], "", _hours(rng.uniform(1, 8)),
+                                           _hours(rng.uniform(2, 20))])
                 # Storage no claim holds (released volumes): unattributed.
                 claim_rows.writerow([day.isoformat(), cluster, "", "", "bronze", "", _hours(15 / days_in_month),
                                      _hours(15 / days_in_month)])
