@@ -174,8 +174,10 @@ CHECKS = {
 @dg.definitions
 def defs() -> dg.Definitions:
     project = current_project()
+    # The node costs are checked against the pods of the same days: landed after them.
+    deps = {K8S_NODE_INFRASTRUCTURE_COST: [K8S_POD_USAGE]}
     assets = [
-        dg.asset(key=key, group_name="ingest", kinds={"kubernetes", "duckdb", "snowflake"},
+        dg.asset(key=key, deps=deps.get(key), group_name="ingest", kinds={"kubernetes", "duckdb", "snowflake"},
                  partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=CHECKS[key])(function)
         for key, function in ((K8S_POD_USAGE, k8s_pod_usage), (K8S_STORAGE_USAGE, k8s_storage_usage),
