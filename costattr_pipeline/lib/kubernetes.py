@@ -32,7 +32,6 @@ class KubernetesTable:
     columns: tuple[Column, ...]
     rules: tuple[Rule, ...]
     unique_key: UniqueKey
-    label_column: str
 
     @property
     def landing_table(self) -> str:
@@ -76,7 +75,6 @@ POD_USAGE = KubernetesTable(
     unique_key=UniqueKey(("usage_date", "cluster_id", "node", "namespace", "pod"),
                          "pod {pod!r} of namespace {namespace!r} on node {node!r} of cluster {cluster_id!r} appears "
                          "twice on {usage_date}: one row per pod and day"),
-    label_column="pod_labels",
 )
 STORAGE_USAGE = KubernetesTable(
     name="storage_usage",
@@ -99,7 +97,6 @@ STORAGE_USAGE = KubernetesTable(
     unique_key=UniqueKey(("usage_date", "cluster_id", "namespace", "pvc", "storage_class"),
                          "pvc {pvc!r} of namespace {namespace!r} in cluster {cluster_id!r} appears twice on "
                          "{usage_date}: one row per claim (or per storage class of unattributed storage) and day"),
-    label_column="volume_labels",
 )
 VM_USAGE = KubernetesTable(
     name="vm_usage",
@@ -115,7 +112,6 @@ VM_USAGE = KubernetesTable(
     unique_key=UniqueKey(("usage_date", "cluster_id", "namespace", "vm_name"),
                          "virtual machine {vm_name!r} of namespace {namespace!r} in cluster {cluster_id!r} appears "
                          "twice on {usage_date}: one row per machine and day"),
-    label_column="vm_labels",
 )
 NETWORK_USAGE = KubernetesTable(
     name="network_usage",
@@ -131,7 +127,6 @@ NETWORK_USAGE = KubernetesTable(
     unique_key=UniqueKey(("usage_date", "cluster_id", "node", "namespace"),
                          "namespace {namespace!r} on node {node!r} of cluster {cluster_id!r} appears twice on "
                          "{usage_date}: one row per node, namespace and day"),
-    label_column="",
 )
 NODE_INFRASTRUCTURE_COST = KubernetesTable(
     name="node_infrastructure_cost",
@@ -146,7 +141,6 @@ NODE_INFRASTRUCTURE_COST = KubernetesTable(
     unique_key=UniqueKey(("usage_date", "cluster_id", "node"),
                          "node {node!r} of cluster {cluster_id!r} has two costs on {usage_date}: one row per node "
                          "and day"),
-    label_column="",
 )
 TABLES = (POD_USAGE, STORAGE_USAGE, VM_USAGE, NETWORK_USAGE, NODE_INFRASTRUCTURE_COST)
 
