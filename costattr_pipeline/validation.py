@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from costattr_pipeline.lib import databricks, focus, snowflake_usage
+from costattr_pipeline.lib import databricks, focus, kubernetes, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.config import SETTINGS_FILE, Settings, load_settings
+from costattr_pipeline.lib.cost_model import check_sources_present, load_cost_models
 from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch, refuse_amounts_without_rate
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.source_files import source_folder
@@ -67,6 +68,9 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
         lambda: read_external_api_costs(source_dir, window),
         # FOCUS exports are files of the source folder in every target.
         lambda: focus.validate_exports(source_dir),
+        # Kubernetes usage exports are files of the source folder in every target; the cost models price them.
+        lambda: kubernetes.validate_exports(source_dir, window),
+        lambda: _cost_model_problems(target.config_dir, source_dir),
     ]
     if target.name == "local":
         checks += _cost_explorer_checks(target, settings, window)
@@ -102,6 +106,13 @@ def validate_inputs(target: Target, start: dt.date | None = None, end: dt.date |
     """One line per problem that blocks a run over ``[start, end)`` (every problem without a range)."""
     window = (start, end) if start is not None and end is not None else None
     return [problem.message for problem in find_problems(target, window)]
+
+
+def _cost_model_problems(config_dir: Path, source_dir: Path) -> None:
+    """cost_model.yaml's rules, and a rate on a metric whose (optional) export is missing."""
+    models = load_cost_models(config_dir)
+    check_sources_present(models, {table.name for table in kubernetes.TABLES
+                                   if kubernetes.export_path(source_dir, table) is not None})
 
 
 def _billing_problems(target: Target, window: Window) -> list[Problem]:

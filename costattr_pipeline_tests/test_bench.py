@@ -16,6 +16,7 @@ def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
     for name in ("snowflake/warehouse_metering_history.parquet", "snowflake/query_attribution_history.parquet",
                  "snowflake/tag_references.parquet", "databricks/usage.parquet", "databricks/list_prices.csv",
                  "usage/usage_events.parquet", "usage/external_api_costs.parquet", "usage/unit_drivers.csv",
+                 "kubernetes/pod_usage.parquet", "kubernetes/storage_usage.parquet", "config/cost_model.yaml",
                  "config/settings.yaml", "config/rate_card.yaml", "config/tenants.yaml", "config/unit_costs.yaml"):
         assert (source / name).is_file(), name
     queries = duckdb.connect().execute(f"SELECT COUNT(*) FROM read_parquet('{source}/snowflake/query_attribution_history.parquet')")
@@ -39,7 +40,9 @@ def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
             "metering/daily_tenant_summary", "metering/billing_period_summary"} <= set(assets)
     assert assets["metering/unattributed_costs"]["rows_out"] == 365
     assert assets["landing/snowflake_account_usage"]["rows_in"] > 0  # every source read is counted
-    assert len(results["comparison"]) == 7
+    assert len(results["comparison"]) == 8
+    assert assets["metering/k8s_project_daily_cost"]["rows_in"] > 0
+    assert assets["metering/k8s_pod_usage"]["rows_in"] == results["data"]["rows"]["kubernetes/pod_usage"]
     for phase in ("backfill", "baseline", "increment"):
         assert results[phase]["peak_rss_bytes"] > 0 and results[phase]["seconds"] > 0
     assert results["machine"]["cores"] >= 1

@@ -14,6 +14,7 @@ import yaml
 from costattr_pipeline.cli import main
 from costattr_pipeline.lib.config_schema import CONFIG_FILE_MODELS, schema_file_name, schema_text
 from costattr_pipeline.sample import generate as sample_settings
+from costattr_pipeline.sample import kubernetes as sample_kubernetes
 from costattr_pipeline.sample import unit_costs as sample_unit_costs
 from costattr_pipeline.sample import usage as sample_billing
 from costattr_pipeline.sample.generate import DemoPeriod
@@ -59,6 +60,7 @@ def sample_config(tmp_path: Path) -> Path:
     sample_settings.write_config(tmp_path / "config", period)
     sample_billing.write_config(tmp_path / "config", period)
     sample_unit_costs.generate(tmp_path, period, random.Random(7))
+    sample_kubernetes.write_config(tmp_path / "config")
     return tmp_path / "config"
 
 

@@ -37,6 +37,8 @@ SOURCE_INPUTS = {
     "metering/usage_events": ("usage/usage_events",),
     "metering/external_api_costs": ("usage/external_api_costs",),
     "metering/unit_cost_allocation": ("usage/unit_drivers",),
+    "metering/k8s_pod_usage": ("kubernetes/pod_usage",),
+    "metering/k8s_storage_usage": ("kubernetes/storage_usage",),
 }
 
 
@@ -121,6 +123,9 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         engine.execute(bind_script(credit_sql.HIERARCHICAL_QUERY_COST_SQL, window, relations))
         timings["snowflake query-cost reports"] = time.perf_counter() - step
         step = time.perf_counter()
+        kubernetes_baseline(engine, source_dir, start, end)
+        timings["k8s_project_daily_cost"] = time.perf_counter() - step
+        step = time.perf_counter()
         engine.execute(BASELINE_SUMMARY_SQL)
         timings["daily_tenant_summary, cost_items"] = time.perf_counter() - step
         engine.execute("CHECKPOINT")
@@ -128,6 +133,33 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         engine.close()
     return {"seconds": round(time.perf_counter() - began, 3),
             "steps": {name: round(value, 3) for name, value in timings.items()}}
+
+
+def kubernetes_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, start: dt.date, end: dt.date) -> None:
+    """``metering.k8s_project_daily_cost`` by the project's own cost SQL over views of the Parquet exports
+    (no landing, no validation, no checks), with the cost models loaded as the asset loads them."""
+    import datetime
+
+    from costattr_pipeline.defs.cost_models import k8s_project_daily_cost as cost
+    from costattr_pipeline.lib.cost_model import load_cost_models
+    from costattr_pipeline.resources.warehouse import DuckDBSession
+
+    folder = source_dir / "kubernetes"
+    engine.execute(f"""
+        CREATE SCHEMA IF NOT EXISTS metering;
+        CREATE VIEW metering.k8s_pod_usage AS SELECT * FROM read_parquet('{folder / "pod_usage.parquet"}');
+        CREATE VIEW metering.k8s_storage_usage AS SELECT * FROM read_parquet('{folder / "storage_usage.parquet"}');
+        CREATE TABLE metering.k8s_vm_usage (usage_date DATE, cluster_id VARCHAR, node VARCHAR, namespace VARCHAR,
+                                            vm_name VARCHAR, vm_labels VARCHAR);
+        CREATE TABLE metering.k8s_network_usage (usage_date DATE, cluster_id VARCHAR, node VARCHAR,
+                                                 namespace VARCHAR, data_transfer_in_gb DECIMAL(38, 6),
+                                                 data_transfer_out_gb DECIMAL(38, 6));
+        CREATE TABLE metering.k8s_node_infrastructure_cost (usage_date DATE, cluster_id VARCHAR, node VARCHAR,
+                                                            resource_id VARCHAR, cost_usd DECIMAL(38, 9));""")
+    session = DuckDBSession(engine)
+    session.execute(cost.TABLES_SQL)
+    cost.price_window(session, load_cost_models(source_dir / "config"), start, end,
+                      datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from costattr_pipeline.lib.billing_config import RATE_CARD_FILE, TENANTS_FILE, RateCardFile, TenantsFile
 from costattr_pipeline.lib.config import SETTINGS_FILE, Settings
+from costattr_pipeline.lib.cost_model import COST_MODEL_FILE, CostModelFile
 from costattr_pipeline.lib.unit_costs import UNIT_COSTS_FILE, UnitCostsFile
 
 CONFIG_FILE_MODELS: dict[str, type[BaseModel]] = {
@@ -26,6 +27,7 @@ CONFIG_FILE_MODELS: dict[str, type[BaseModel]] = {
     RATE_CARD_FILE: RateCardFile,
     TENANTS_FILE: TenantsFile,
     UNIT_COSTS_FILE: UnitCostsFile,
+    COST_MODEL_FILE: CostModelFile,
 }
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

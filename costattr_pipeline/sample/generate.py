@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from costattr_pipeline.sample import cost_explorer, databricks, focus, snowflake, unit_costs, usage
+from costattr_pipeline.sample import cost_explorer, databricks, focus, kubernetes, snowflake, unit_costs, usage
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "wayne")
 MODULES = ("risk-engine", "reporting", "ingestion")
@@ -85,4 +85,5 @@ def generate_sample(source_dir: Path, period: DemoPeriod | None = None, seed: in
     usage.write_config(source_dir / "config", period)
     usage.generate(source_dir, period, rng)
     focus.generate(source_dir, period, rng)
+    kubernetes.generate(source_dir, period, rng)
     return period

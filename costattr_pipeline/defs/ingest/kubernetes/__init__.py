@@ -1,0 +1,1 @@
+"""Kubernetes cluster usage (Koku/OpenShift style): pods, persistent volume claims and virtual machines per day."""
