@@ -39,7 +39,7 @@ COLUMN_SCHEMA = "dagster/column_schema"
 SOURCE_TAG = "source"
 LAYER_TAG = "layer"
 # source: the data an asset's rows come from; "all" for the assets that bring every source together.
-SOURCES = ("aws", "snowflake", "databricks", "focus", "usage", "all")
+SOURCES = ("aws", "snowflake", "databricks", "focus", "usage", "kubernetes", "all")
 # layer: landing (source rows as delivered), attribution (cost per tenant), billing (bills, margins),
 # report (for people to read), export (for other tools to load).
 LAYERS = ("landing", "attribution", "billing", "report", "export")

@@ -39,7 +39,9 @@ def test_every_asset_has_an_owner_and_its_source_and_layer_tags(target: Target) 
     assert {name: node.tags[SOURCE_TAG] for name, node in assets.items() if node.tags[LAYER_TAG] == "landing"} == {
         "metering/aws_cost_daily": "aws", "landing/snowflake_account_usage": "snowflake",
         "metering/databricks_usage": "databricks", "metering/usage_events": "usage",
-        "metering/external_api_costs": "usage", "metering/focus_charges": "focus"}
+        "metering/external_api_costs": "usage", "metering/focus_charges": "focus",
+        **{f"metering/k8s_{name}": "kubernetes"
+           for name in ("pod_usage", "storage_usage", "vm_usage", "network_usage", "node_infrastructure_cost")}}
     report_tags = assets["reports/monthly_cost_report"].tags
     assert (report_tags[SOURCE_TAG], report_tags[LAYER_TAG]) == ("all", "report")
 

@@ -18,7 +18,8 @@ from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import partition_metadata, rows_check
+from costattr_pipeline.defs.cost_models import OWNERS
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import (DayRange, Project, current_project, range_request, range_schedule,
                                        window_dates)
 from costattr_pipeline.resources.config import CostattrConfig
@@ -346,6 +347,8 @@ def defs() -> dg.Definitions:
     asset = dg.asset(key=K8S_PROJECT_DAILY_COST, deps=[K8S_POD_USAGE, K8S_STORAGE_USAGE, K8S_VM_USAGE,
                                                            K8S_NETWORK_USAGE, K8S_NODE_INFRASTRUCTURE_COST],
                      group_name="cost_models", kinds={"kubernetes", "duckdb", "snowflake"},
+                     owners=OWNERS, tags=asset_tags(source="kubernetes", layer="attribution"),
+                     metadata=table_metadata(TABLES_SQL, "metering.k8s_project_daily_cost"),
                      partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                      check_specs=CHECKS)(k8s_project_daily_cost)
     job = dg.define_asset_job("kubernetes_cost", selection=[K8S_POD_USAGE, K8S_STORAGE_USAGE, K8S_VM_USAGE,

@@ -7,7 +7,8 @@ from costattr_pipeline.lib import kubernetes
 from costattr_pipeline.lib.cost_model import NETWORK_METRIC, VM_METRIC, load_cost_models
 from costattr_pipeline.lib.kubernetes import KubernetesTable
 from costattr_pipeline.lib.sql import sql_file
-from costattr_pipeline.metadata import partition_metadata, rows_check
+from costattr_pipeline.defs.ingest import OWNERS
+from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
 from costattr_pipeline.resources.source_files import SourceFiles
@@ -178,6 +179,8 @@ def defs() -> dg.Definitions:
     deps = {K8S_NODE_INFRASTRUCTURE_COST: [K8S_POD_USAGE]}
     assets = [
         dg.asset(key=key, deps=deps.get(key), group_name="ingest", kinds={"kubernetes", "duckdb", "snowflake"},
+                 owners=OWNERS, tags=asset_tags(source="kubernetes", layer="landing"),
+                 metadata=table_metadata(TABLES_SQL, ".".join(key.path)),
                  partitions_def=project.daily, backfill_policy=dg.BackfillPolicy.single_run(),
                  check_specs=CHECKS[key])(function)
         for key, function in ((K8S_POD_USAGE, k8s_pod_usage), (K8S_STORAGE_USAGE, k8s_storage_usage),
