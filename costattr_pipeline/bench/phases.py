@@ -46,8 +46,28 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def phase_instance(kind: str, home: Path | None = None, postgres_url: str | None = None):
+    """The Dagster instance a run phase records in: ``memory`` (ephemeral), ``sqlite`` (a DAGSTER_HOME
+    with the project's SQLite storage, as ``costattr run`` uses it) or ``postgres`` (the production
+    storage, dagster-postgres, on the server at ``postgres_url``)."""
+    import os
+
+    import dagster as dg
+
+    from costattr_pipeline.instance import ephemeral_instance, instance_yaml
+
+    if kind == "memory":
+        return ephemeral_instance()
+    assert home is not None, "a DAGSTER_HOME folder is needed"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(instance_yaml(kind, postgres_url), encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.from_config(str(home))
+
+
 def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
-              source_rows: dict[str, int]) -> dict[str, object]:
+              source_rows: dict[str, int], instance_kind: str = "memory", home: Path | None = None,
+              postgres_url: str | None = None) -> dict[str, object]:
     """``costattr run`` over ``[start, end)``: one run for the daily assets, one for the monthly ones."""
     import dagster as dg
 
@@ -57,7 +77,7 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     from costattr_pipeline.target import Target
 
     target = Target.resolve("local", str(source_dir), str(source_dir / "config"), str(warehouse))
-    instance = dg.DagsterInstance.ephemeral()
+    instance = phase_instance(instance_kind, home, postgres_url)
     began = time.perf_counter()
     try:
         summary = run_range(target, start, end, instance=instance, log_level="ERROR",
@@ -142,10 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--result", type=Path, required=True)
+    parser.add_argument("--instance", choices=["memory", "sqlite", "postgres"], default="memory",
+                        help="the Dagster instance of a run phase")
+    parser.add_argument("--dagster-home", type=Path, help="its DAGSTER_HOME (sqlite, postgres)")
+    parser.add_argument("--postgres-url", help="postgresql://user@host:port/db (postgres)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.phase == "run":
-        result = run_phase(args.source_dir, args.warehouse, args.start, args.end, json.loads(args.source_rows))
+        result = run_phase(args.source_dir, args.warehouse, args.start, args.end, json.loads(args.source_rows),
+                           args.instance, args.dagster_home, args.postgres_url)
     else:
         result = baseline_phase(args.source_dir, args.warehouse, args.start, args.end, args.threshold,
                                 args.memory_limit, args.threads)
