@@ -160,6 +160,10 @@ def instance_yaml(kind: str, postgres_url: str | None = None) -> str:
         return SQLITE_EVENT_LOG_YAML + "telemetry:\n  enabled: false\n"
     if kind == "postgres":
         assert postgres_url, "postgres needs a postgres_url"
-        return (f"storage:\n  postgres:\n    postgres_url: {postgres_url}\n"
-                "telemetry:\n  enabled: false\n")
+        storages = [("run_storage", "dagster_postgres", "PostgresRunStorage"),
+                    ("event_log_storage", "costattr_pipeline.instance_postgres", "BatchedPostgresEventLogStorage"),
+                    ("schedule_storage", "dagster_postgres", "PostgresScheduleStorage")]
+        return "".join(f"{name}:\n  module: {module}\n  class: {class_name}\n  config:\n"
+                       f"    postgres_url: {postgres_url}\n" for name, module, class_name in storages
+                       ) + "telemetry:\n  enabled: false\n"
     raise ValueError(f"unknown instance kind {kind!r}")

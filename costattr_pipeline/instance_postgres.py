@@ -1,0 +1,42 @@
+"""dagster-postgres's event storage, writing a run's planned events in one statement too.
+
+``PostgresEventLogStorage.store_event_batch`` inserts a step's per-partition materializations in one
+statement but writes any other batch event by event; the planned events of a yearly backfill (one per
+asset and partition, about 4,000, handed over as batches when the run is created) then cost a round trip
+and an index transaction each. This storage inserts them as Dagster does the materializations: one
+``INSERT ... RETURNING`` of the rows, then the asset index in one transaction, each asset's latest event
+once. ``docs/deploy/dagster.yaml`` names it; a separate module so that local commands never import
+dagster-postgres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster_postgres import PostgresEventLogStorage
+from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+
+from costattr_pipeline.instance import _BatchedIndexWrites, _batchable
+
+
+class BatchedPostgresEventLogStorage(_BatchedIndexWrites, PostgresEventLogStorage):
+    """PostgreSQL event storage (dagster-postgres) whose planned-event batches are one insert."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
+                   should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+                   token_provider=get_token_provider_from_config(config_value))
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        kinds = {event.get_dagster_event().event_type for event in events} if _batchable(events) else set()
+        if kinds != {DagsterEventType.ASSET_MATERIALIZATION_PLANNED}:
+            return super().store_event_batch(events)
+        with self._connect() as conn:
+            result = conn.execute(self.prepare_insert_event_batch(events).returning(SqlEventLogStorageTable.c.id))
+            event_ids = [int(row[0]) for row in result.fetchall()]
+        with self.index_transaction() as conn:
+            self._index_batch(conn, events, event_ids)
