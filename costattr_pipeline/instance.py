@@ -26,17 +26,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from dagster import DagsterInstance, Field, StringSource
-from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, BATCH_WRITABLE_EVENTS
+from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance import InstanceType
 from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
 from dagster._core.run_coordinator import DefaultRunCoordinator
 from dagster._core.storage.event_log import InMemoryEventLogStorage, SqliteEventLogStorage
 from dagster._core.storage.event_log.base import EventLogCursor
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 from dagster._core.storage.root import TemporaryLocalArtifactStorage
 from dagster._core.storage.runs import InMemoryRunStorage
+from dagster._serdes import serialize_value
 
 # Events per batch: a year of daily partitions of one asset is 365 events, a run's planned events
 # about 4,000; 1,000 keeps a batch's rows and their serialized metadata small in memory.
@@ -57,14 +59,15 @@ def batched_events(size: int = EVENT_BATCH_SIZE) -> Iterator[None]:
             os.environ.pop(EVENT_BATCH_VARIABLE, None)
 
 
+def _is_asset_event(event: EventLogEntry) -> bool:
+    """An asset event a batch may hold (materialization, observation, planned): a row in the run's log and
+    in the asset index. Check events and run events keep Dagster's own path."""
+    return (event.is_dagster_event and event.dagster_event_type in BATCH_WRITABLE_EVENTS
+            and event.dagster_event_type in ASSET_EVENTS and event.get_dagster_event().asset_key is not None)
+
+
 def _batchable(events: Sequence[EventLogEntry]) -> bool:
-    """Asset events only (materializations, observations, planned): their rows are all the storage writes
-    besides the asset index. Check events and run events keep Dagster's own path."""
-    return bool(events) and all(
-        event.is_dagster_event and event.dagster_event_type in BATCH_WRITABLE_EVENTS
-        and event.dagster_event_type in ASSET_EVENTS and event.dagster_event_type not in ASSET_CHECK_EVENTS
-        and event.get_dagster_event().asset_key is not None
-        for event in events)
+    return bool(events) and all(_is_asset_event(event) for event in events)
 
 
 def _last_event_of_each_asset(events: Sequence[EventLogEntry], event_ids: Sequence[int]
@@ -76,16 +79,52 @@ def _last_event_of_each_asset(events: Sequence[EventLogEntry], event_ids: Sequen
     return list(last.values())
 
 
-class _BatchedIndexWrites:
-    """Write a batch's asset events into the index (their rows, tags, each asset's latest event) at once."""
+def _inserted_ids(conn, rows: Sequence[dict]) -> list[int]:
+    """Insert ``rows`` into the event log in one statement; their storage ids, in the rows' order."""
+    result = conn.execute(SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
+                                                                     sort_by_parameter_order=True), list(rows))
+    return [int(row[0]) for row in result.fetchall()]
+
+
+class _BatchedWrites:
+    """What the batched storages share: split a batch into its asset events (written together) and the rest
+    (a run's planned check evaluations: Dagster's own path, each written once), and the asset index."""
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        assets = [event for event in events if _is_asset_event(event)]
+        if assets and len({event.run_id for event in assets}) == 1:
+            self._store_asset_batch(assets)
+        else:
+            assets = []
+        for event in events:
+            if not assets or not _is_asset_event(event):
+                self.store_event(event)
+
+    def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:
+        raise NotImplementedError
 
     def _index_batch(self, conn, events: Sequence[EventLogEntry], event_ids: Sequence[int]) -> None:
         self._store_asset_event_tags(conn, events, event_ids)
         for event, event_id in _last_event_of_each_asset(events, event_ids):
             self._store_asset_event(conn, event, event_id)
 
+    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
+        """Dagster's own rows (one per partition of a planned check, status PLANNED), with the planned event
+        serialized once instead of once per partition (365 times for a year of days)."""
+        planned = event.get_dagster_event().event_specific_data
+        partition_keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
+        serialized = serialize_value(event)
+        timestamp = self._event_insert_timestamp(event)
+        with self.index_connection() as conn:
+            conn.execute(AssetCheckExecutionsTable.insert(), [
+                dict(asset_key=planned.asset_key.to_string(), check_name=planned.check_name, partition=partition_key,
+                     run_id=event.run_id, execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
+                     evaluation_event=serialized, evaluation_event_timestamp=timestamp,
+                     evaluation_event_storage_id=event_id)
+                for partition_key in partition_keys])
 
-class BatchedSqliteEventLogStorage(_BatchedIndexWrites, SqliteEventLogStorage):
+
+class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
     """Dagster's SQLite event storage (a file per run, an index file), writing a batch in one
     transaction per file instead of two connections per event.
 
@@ -103,30 +142,22 @@ class BatchedSqliteEventLogStorage(_BatchedIndexWrites, SqliteEventLogStorage):
             os.path.expanduser(os.environ["DAGSTER_HOME"]), "history", "runs", "")
         return cls(base_dir=base_dir, inst_data=inst_data)
 
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        if not _batchable(events) or len({event.run_id for event in events}) != 1:
-            return super().store_event_batch(events)
-        rows = [self._event_to_row(event) for event in events]
+    def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:
+        rows = [self._event_to_row(event) for event in events]  # each event serialized once, for both files
         with self.run_connection(events[0].run_id) as conn:
             conn.execute(SqlEventLogStorageTable.insert(), rows)
         # The index mirrors the asset events with its own ids (what asset queries and the UI read).
         with self.index_transaction() as conn:
-            event_ids = [conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
-                         for row in rows]
-            self._index_batch(conn, events, event_ids)
+            self._index_batch(conn, events, _inserted_ids(conn, rows))
 
 
-class BatchedInMemoryEventLogStorage(_BatchedIndexWrites, InMemoryEventLogStorage):
+class BatchedInMemoryEventLogStorage(_BatchedWrites, InMemoryEventLogStorage):
     """Dagster's in-memory event storage (an ephemeral instance), writing a batch in one transaction."""
 
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        if not _batchable(events):
-            return super().store_event_batch(events)
+    def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:
         rows = [self._event_to_row(event) for event in events]
         with self.index_transaction() as conn:
-            event_ids = [conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
-                         for row in rows]
-            self._index_batch(conn, events, event_ids)
+            self._index_batch(conn, events, _inserted_ids(conn, rows))
         for event in events:  # what InMemoryEventLogStorage.store_event does after each write
             self._storage_id += 1
             for handler in list(self._handlers[event.run_id]):

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster_postgres import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
-from costattr_pipeline.instance import _BatchedIndexWrites, _batchable
+from costattr_pipeline.instance import _BatchedWrites, _inserted_ids
 
 
-class BatchedPostgresEventLogStorage(_BatchedIndexWrites, PostgresEventLogStorage):
+class BatchedPostgresEventLogStorage(_BatchedWrites, PostgresEventLogStorage):
     """PostgreSQL event storage (dagster-postgres) whose planned-event batches are one insert."""
 
     @classmethod
@@ -31,12 +29,9 @@ class BatchedPostgresEventLogStorage(_BatchedIndexWrites, PostgresEventLogStorag
                    should_autocreate_tables=config_value.get("should_autocreate_tables", True),
                    token_provider=get_token_provider_from_config(config_value))
 
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        kinds = {event.get_dagster_event().event_type for event in events} if _batchable(events) else set()
-        if kinds != {DagsterEventType.ASSET_MATERIALIZATION_PLANNED}:
-            return super().store_event_batch(events)
-        with self._connect() as conn:
-            result = conn.execute(self.prepare_insert_event_batch(events).returning(SqlEventLogStorageTable.c.id))
-            event_ids = [int(row[0]) for row in result.fetchall()]
+    def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:
+        rows = [self._event_to_row(event) for event in events]
+        with self._connect() as conn:  # run log and index are one table here
+            event_ids = _inserted_ids(conn, rows)
         with self.index_transaction() as conn:
             self._index_batch(conn, events, event_ids)
