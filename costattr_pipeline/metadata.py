@@ -105,6 +105,7 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     computed over the whole run. ``relations`` are bound as in every statement (``table`` may name
     one). The returned metadata (table name, column schema from ``tables_sql``, or ``schema_table`` when
     ``table`` is a view of it; ``run_figures``) is for the ``MaterializeResult``: it is true of every partition.
+    The column schema goes with the run's latest partition only (see below).
     """
     key = asset_key or context.assets_def.key
     partitions_def = context.assets_def.partitions_def
@@ -127,6 +128,12 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     by_start = {_partition_start(row["partition_start"]): row for row in grouped if not row["run_total"]}
     run = next((row for row in grouped if row["run_total"]), None)
     keys = context.partition_keys
+    # The column schema is the same for every partition and the largest entry (4 KB serialized, most of a
+    # partition's event): the run's latest partition carries it, the materialization the UI's asset page
+    # reads its columns from, instead of serializing it 365 times a yearly backfill.
+    schema: dict[str, Any] = {}
+    if tables_sql is not None:
+        schema = {"dagster/column_schema": column_schema(tables_sql, schema_table or table)}
     for partition_key in keys:
         start = partitions_def.time_window_for_partition_key(partition_key).start.date()
         row = by_start.get(start)
@@ -135,6 +142,8 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
             metadata.update(figure_metadata(name, row[name] if row else None))
         if preview:
             metadata["preview"] = dg.MetadataValue.md(markdown_table(previews.get(start, [])))
+        if partition_key == keys[-1]:
+            metadata.update(schema)
         context.add_asset_metadata(metadata, asset_key=key, partition_key=partition_key)
 
     run_figures: dict[str, Any] = {"partitions": f"{keys[0]}...{keys[-1]}" if len(keys) > 1 else keys[0],
@@ -148,7 +157,6 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     metadata: dict[str, Any] = {RUN_FIGURES: dg.MetadataValue.json(run_figures)}
     if tables_sql is not None:  # the rows are a table the asset owns (or a view of it)
         metadata["dagster/table_name"] = dg.MetadataValue.text(schema_table or table)
-        metadata["dagster/column_schema"] = column_schema(tables_sql, schema_table or table)
     return metadata
 
 
