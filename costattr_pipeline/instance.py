@@ -66,10 +66,6 @@ def _is_asset_event(event: EventLogEntry) -> bool:
             and event.dagster_event_type in ASSET_EVENTS and event.get_dagster_event().asset_key is not None)
 
 
-def _batchable(events: Sequence[EventLogEntry]) -> bool:
-    return bool(events) and all(_is_asset_event(event) for event in events)
-
-
 def _last_event_of_each_asset(events: Sequence[EventLogEntry], event_ids: Sequence[int]
                               ) -> list[tuple[EventLogEntry, int]]:
     """The asset index keeps each asset's latest event: of a batch, only the last of each asset counts."""

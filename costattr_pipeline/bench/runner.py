@@ -8,8 +8,8 @@ The outputs of (a) and (b) are compared table by table before (c) runs: a fast w
 does not count. (a) and (c) run on the Dagster instance asked for (the embedded SQLite one, a local
 PostgreSQL server, or both side by side). The same phases at a tiny scale (``fixed_scale``) give the
 fixed cost (what does not depend on data) and, against the main scale, the marginal ratio: how much
-time the pipeline adds per second the engine adds, (a - a_fixed) / (b - b_fixed). Results go to ``<output dir>/bench-results.json`` and, when asked, a markdown
-report (``docs/benchmarks.md``).
+time the pipeline adds per second the engine adds, (a - a_fixed) / (b - b_fixed). Results go to
+``<output dir>/bench-results.json`` and, when asked, a markdown report (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -153,12 +153,15 @@ def asset_table(assets: list[dict[str, object]]) -> list[str]:
 def cost_table(results: dict[str, object]) -> list[str]:
     """Fixed and marginal cost, per instance: the same phases at the tiny scale and at the main one."""
     lines = ["Fixed and marginal cost, per Dagster instance (fixed: the same year at the tiny scale; marginal "
-             "ratio: (a - a_fixed) / (b - b_fixed), the seconds the pipeline adds per second the engine adds):",
+             "ratio: (a - a_fixed) / (b - b_fixed), the seconds the pipeline adds per second the engine adds; "
+             "seconds of wall clock, in brackets the CPU seconds of the phase's process, every thread):",
              "", "| instance | scale | (a) backfill | (b) baseline | (c) increment | (a)/(b) | marginal ratio |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for row in results["cost"]:
-        lines.append(f"| {row['instance']} | {row['scale']} | {row['backfill']} | {row['baseline']} | "
-                     f"{row['increment']} | {row['ratio']} | "
+        cpu = row.get("cpu", {})
+        lines.append(f"| {row['instance']} | {row['scale']} | {row['backfill']} ({cpu.get('backfill')}) | "
+                     f"{row['baseline']} ({cpu.get('baseline')}) | {row['increment']} ({cpu.get('increment')}) | "
+                     f"{row['ratio']} | "
                      f"{row['marginal_ratio'] if row['marginal_ratio'] is not None else '-'} |")
     return lines + [""]
 
@@ -357,6 +360,9 @@ def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit:
                   "backfill": measured["instances"][kind]["backfill"]["seconds"],
                   "baseline": measured["baseline"]["seconds"],
                   "increment": measured["instances"][kind]["increment"]["seconds"],
+                  "cpu": {phase: measured[phase]["cpu_seconds"] if phase == "baseline"
+                          else measured["instances"][kind][phase]["cpu_seconds"]
+                          for phase in ("backfill", "baseline", "increment")},
                   "ratio": round(measured["instances"][kind]["backfill"]["seconds"] / measured["baseline"]["seconds"],
                                  2) if measured["baseline"]["seconds"] else None,
                   "marginal_ratio": _marginal(main, fixed, kind) if name == "main" else None}
