@@ -401,6 +401,18 @@ Options: `--scale` (row counts and tenants, 1 = the default year), `--days` (365
 limits `--memory-limit` / `--threads` (default 3GB and 2, written into the generated `settings.yaml` as
 `warehouse: {memory_limit, threads}`).
 
+`--fixed-scale` (default 0.01, `0` for none) measures the same three phases on a year generated at
+that tiny scale, in the same invocation: the **fixed cost** (what a backfill costs when there is
+almost no data: Dagster's bookkeeping, checks, metadata, process start) and the **marginal ratio**
+`(a - a_fixed) / (b - b_fixed)`, the seconds the pipeline adds per second the bare engine adds
+between the two scales. `--instance` picks the Dagster instance (a) and (c) record in: `sqlite` (the
+default: the project's `dagster.yaml` storage in a fresh `DAGSTER_HOME`, what `costattr run` uses),
+`postgres` (the production storage of `docs/deploy/dagster.yaml`, dagster-postgres on a throwaway
+local PostgreSQL server the bench starts and stops: Debian's `postgresql`; as root the server runs as
+the `postgres` user), `both` (the two side by side) or `memory` (Dagster's in-memory instance).
+Every phase reports wall-clock seconds and, in brackets, the CPU seconds of its process: this
+machine's 2 cores are shared with other work, and CPU seconds do not grow while a phase waits for a core.
+
 """
 
 
