@@ -93,7 +93,7 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     finally:
         instance.dispose()
     rows_out = {asset.asset: asset.rows for asset in summary.assets}
-    graph = build_definitions(target).resolve_asset_graph()
+    graph = build_definitions(target, component_catalog=False).resolve_asset_graph()
     assets = []
     for asset in summary.assets:
         key = dg.AssetKey.from_user_string(asset.asset)
