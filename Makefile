@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.costattr/dagster_home
 
-.PHONY: install demo test chromium ui bench lock clean focus-validator
+.PHONY: install demo test chromium postgresql ui bench lock clean focus-validator
 
 # --compile-bytecode: Python never has to compile the dependencies at import time. Where
 # PYTHONDONTWRITEBYTECODE is set (as on CI machines), it otherwise compiles them again in every
@@ -26,7 +26,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## install, generate sample data into data/sample, run every asset on DuckDB
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/costattr demo
 
-test: $(STAMP) chromium  ## install and run the whole test suite
+test: $(STAMP) chromium postgresql  ## install and run the whole test suite
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not used). Installed
@@ -34,6 +34,13 @@ test: $(STAMP) chromium  ## install and run the whole test suite
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# The production-instance test starts a throwaway server of Debian's postgresql (the bench's
+# --instance postgres too). Installed like chromium: when missing and we run as root (CI).
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000 (run `make demo` first for data)

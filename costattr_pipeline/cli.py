@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory-limit", default="3GB",
                        help="DuckDB memory_limit of every phase (default 3GB: with Python and Dagster, under 4 GiB)")
     bench.add_argument("--threads", type=int, default=2, help="DuckDB threads of every phase (default 2)")
+    bench.add_argument("--fixed-scale", type=float, default=0.01,
+                       help="also measure every phase at this tiny scale: the fixed cost, and the marginal ratio "
+                            "between the two scales (default 0.01; 0 for none)")
+    bench.add_argument("--instance", choices=["sqlite", "postgres", "both", "memory"], default="sqlite",
+                       help="the Dagster instance of costattr run: the embedded SQLite one (default), a local "
+                            "PostgreSQL server the bench starts and stops (dagster-postgres), both side by side, "
+                            "or Dagster's in-memory one")
     export = commands.add_parser("export", parents=[common], help="write a month of costattr's figures in an "
                                                                   "exchange format (docs/focus.md)")
     export.add_argument("format", choices=["focus"], help="focus: metering.focus_export as a FOCUS 1.2 dataset")
@@ -137,8 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.scale <= 0 or args.days < 1:
             print("error: --scale must be positive and --days at least 1", file=sys.stderr)
             return 2
+        if args.fixed_scale < 0 or (args.fixed_scale and args.fixed_scale >= args.scale):
+            print("error: --fixed-scale must be smaller than --scale (0 for none)", file=sys.stderr)
+            return 2
         results = run_bench(args.work_dir, scale=args.scale, days=args.days, memory_limit=args.memory_limit,
-                            threads=args.threads, docs=args.docs or None)
+                            threads=args.threads, docs=args.docs or None, fixed_scale=args.fixed_scale or None,
+                            instance=args.instance)
         return 0 if all(table["equal"] for table in results["comparison"]) else 1
     if args.command == "schema":
         from costattr_pipeline.lib.config_schema import write_schemas

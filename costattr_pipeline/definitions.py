@@ -22,11 +22,20 @@ from costattr_pipeline.target import Target
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
-def build_definitions(target: Target) -> dg.Definitions:
-    """The definitions for ``target``: its settings shape the partitions, its resources run the assets."""
+def build_definitions(target: Target, component_catalog: bool = True) -> dg.Definitions:
+    """The definitions for ``target``: its settings shape the partitions, its resources run the assets.
+
+    ``component_catalog``: also describe every component type installed (what ``load_from_defs_folder``
+    adds for the UI and ``dg``). Listing them imports every installed Dagster integration, dagster-snowflake
+    among them (2-3 s); ``costattr run`` executes the definitions and needs none of it.
+    """
     settings = load_settings(target.config_dir)
     with loading(Project(settings)):
-        concerns = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+        if component_catalog:
+            concerns = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+        else:  # the same defs folder, without the catalog of installed component types
+            concerns = dg.ComponentTree.for_project(path_within_project=Path(__file__).parent).build_defs(
+                Path(__file__).parent / "defs")
     return dg.Definitions.merge(concerns, dg.Definitions(resources=resources_for(target, settings)))
 
 

@@ -121,6 +121,32 @@ def _partition_start(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def add_partitions_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey,
+                            per_partition: Mapping[str, Mapping[str, Any]]) -> None:
+    """``context.add_asset_metadata(metadata, asset_key=key, partition_key=...)`` for every partition at once.
+
+    Dagster's call copies every partition's metadata gathered so far and lists the run's partition keys
+    again on each call: 365 calls cost about 2 s a yearly backfill (quadratic). Its accumulator is an
+    immutable record, so the run's partitions are validated once and merged in one new record, as the call
+    itself would leave it. Where Dagster's internals are not as expected, the public call is used.
+    """
+    from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
+
+    step = getattr(context.op_execution_context, "_step_execution_context", None)
+    accumulator = getattr(step, "_metadata_accumulator", None)
+    targeted = set(context.partition_keys)
+    if not isinstance(accumulator, OutputMetadataAccumulator) or key not in context.assets_def.keys or not (
+            set(per_partition) <= targeted):
+        for partition_key, metadata in per_partition.items():
+            context.add_asset_metadata(metadata, asset_key=key, partition_key=partition_key)
+        return
+    merged = dict(accumulator.per_output_metadata)
+    for partition_key, metadata in per_partition.items():
+        handle = AssetMetadataHandle(asset_key=key, partition_key=partition_key)
+        merged[handle] = {**merged.get(handle, {}), **metadata}
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=merged)  # noqa: SLF001
+
+
 def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSession, table: str, where: str,
                        params: Mapping[str, object], *, partition_column: str, tables_sql: str | None,
                        figures: Mapping[str, str] | None = None, order_by: str | None = None,
@@ -134,6 +160,7 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     computed over the whole run. ``relations`` are bound as in every statement (``table`` may name
     one). The returned metadata (table name, column schema from ``tables_sql``, or ``schema_table`` when
     ``table`` is a view of it; ``run_figures``) is for the ``MaterializeResult``: it is true of every partition.
+    The column schema goes with the run's latest partition only (see below).
     """
     key = asset_key or context.assets_def.key
     partitions_def = context.assets_def.partitions_def
@@ -156,6 +183,13 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     by_start = {_partition_start(row["partition_start"]): row for row in grouped if not row["run_total"]}
     run = next((row for row in grouped if row["run_total"]), None)
     keys = context.partition_keys
+    # The column schema is the same for every partition and the largest entry (4 KB serialized, most of a
+    # partition's event): the run's latest partition carries it, the materialization the UI's asset page
+    # reads its columns from, instead of serializing it 365 times a yearly backfill.
+    schema: dict[str, Any] = {}
+    if tables_sql is not None:
+        schema = {"dagster/column_schema": column_schema(tables_sql, schema_table or table)}
+    per_partition: dict[str, dict[str, Any]] = {}
     for partition_key in keys:
         start = partitions_def.time_window_for_partition_key(partition_key).start.date()
         row = by_start.get(start)
@@ -164,7 +198,10 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
             metadata.update(figure_metadata(name, row[name] if row else None))
         if preview:
             metadata["preview"] = dg.MetadataValue.md(markdown_table(previews.get(start, [])))
-        context.add_asset_metadata(metadata, asset_key=key, partition_key=partition_key)
+        if partition_key == keys[-1]:
+            metadata.update(schema)
+        per_partition[partition_key] = metadata
+    add_partitions_metadata(context, key, per_partition)
 
     run_figures: dict[str, Any] = {"partitions": f"{keys[0]}...{keys[-1]}" if len(keys) > 1 else keys[0],
                                    "partition_count": len(keys), "row_count": int(run["row_count"]) if run else 0}
@@ -176,7 +213,7 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
                      + ", ".join(f"{name}={value}" for name, value in run_figures.items()))
     metadata: dict[str, Any] = {RUN_FIGURES: dg.MetadataValue.json(run_figures)}
     if tables_sql is not None:  # the rows are a table the asset owns (or a view of it)
-        metadata.update(table_metadata(tables_sql, schema_table or table))
+        metadata["dagster/table_name"] = dg.MetadataValue.text(schema_table or table)
     return metadata
 
 

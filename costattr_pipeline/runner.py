@@ -23,6 +23,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from dagster._core.utils import make_new_run_id
 
 from costattr_pipeline.definitions import build_definitions
+from costattr_pipeline.instance import batched_events, ephemeral_instance
 from costattr_pipeline.metadata import PARTITION_ROW_COUNT, RUN_FIGURES
 from costattr_pipeline.target import Target
 
@@ -207,7 +208,7 @@ def _instance() -> dg.DagsterInstance:
     home = os.environ.get("DAGSTER_HOME")
     if home and (Path(home) / "dagster.yaml").exists():
         return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    return ephemeral_instance()
 
 
 class _RunWatcher:
@@ -315,7 +316,7 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
     """
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
-    defs = build_definitions(target)
+    defs = build_definitions(target, component_catalog=False)  # what a run executes, nothing for the UI
     job = defs.resolve_implicit_global_asset_job_def()
     assets_of_step = _assets_of_steps(defs)
     summary = RunSummary()
@@ -341,11 +342,15 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
             watcher._emit(RunStarted(number, len(planned), keys_range.start, keys_range.end, len(keys),
                                      tuple(key.to_user_string() for key in keys)))
             began = time.perf_counter()
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False, asset_selection=keys, run_id=run_id,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                tags={ASSET_PARTITION_RANGE_START_TAG: keys_range.start, ASSET_PARTITION_RANGE_END_TAG: keys_range.end},
-            )
+            # Dagster hands the storage each step's per-partition events (and the run's planned events)
+            # as batches: costattr's storages write a batch in one transaction (costattr_pipeline/instance.py).
+            with batched_events():
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, asset_selection=keys, run_id=run_id,
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    tags={ASSET_PARTITION_RANGE_START_TAG: keys_range.start,
+                          ASSET_PARTITION_RANGE_END_TAG: keys_range.end},
+                )
             record.seconds = round(time.perf_counter() - began, 3)
             watcher._emit(RunFinished(number, len(planned), record))
             if not result.success:

@@ -3,6 +3,7 @@
 import json
 
 import duckdb
+import pytest
 
 from costattr_pipeline.bench.generate import generate_bench_data
 from costattr_pipeline.cli import main
@@ -31,8 +32,17 @@ def test_generator_writes_every_source_in_the_contract_formats(tmp_path):
 
 def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
     docs = tmp_path / "benchmarks.md"
-    assert main(["bench", "--scale", "0.05", "--work-dir", str(tmp_path / "work"), "--docs", str(docs)]) == 0
+    assert main(["bench", "--scale", "0.05", "--work-dir", str(tmp_path / "work"), "--docs", str(docs),
+                 "--fixed-scale", "0.005"]) == 0
     results = json.loads((tmp_path / "work" / "bench-results.json").read_text())
+    # The fixed cost (the same year at scale 0.005) beside the main scale, and the marginal ratio between them.
+    assert [(row["instance"], row["scale"]) for row in results["cost"]] == [("sqlite", 0.05), ("sqlite", 0.005)]
+    main_row, fixed_row = results["cost"]
+    assert fixed_row["backfill"] == results["fixed"]["instances"]["sqlite"]["backfill"]["seconds"] > 0
+    assert main_row["marginal_ratio"] == round((main_row["backfill"] - fixed_row["backfill"])
+                                               / (main_row["baseline"] - fixed_row["baseline"]), 2)
+    assert all(table["equal"] for table in results["fixed"]["comparison"])
+    assert (tmp_path / "work" / "dagster-home-sqlite" / "history" / "runs" / "index.db").is_file()
     assert results["backfill"]["runs"] == 2  # one single-run backfill per partitions definition
     assert all(table["equal"] and table["rows_pipeline"] > 0 for table in results["comparison"])
     assets = {asset["asset"]: asset for asset in results["backfill"]["assets"]}
@@ -48,4 +58,31 @@ def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
     assert results["machine"]["cores"] >= 1
     text = docs.read_text()
     assert "## Latest measurement" in text and "Ratio (a)/(b)" in text and "| `metering/" in text
+    assert "| sqlite | 0.005 |" in text and "marginal ratio" in text
     assert "(c) daily increment" in capsys.readouterr().out
+
+
+def test_bench_measures_the_sqlite_and_postgres_instances_side_by_side(tmp_path):
+    from costattr_pipeline.bench.postgres_server import PostgresUnavailable, server_programs
+
+    try:
+        server_programs()
+    except PostgresUnavailable as reason:
+        pytest.skip(f"no local PostgreSQL server: {reason}")
+    # Three days: the monthly query-cost reports of the pipeline cover the whole month the days touch, the
+    # baseline's only the three days, so the command says the outputs differ (exit 1) on those two tables.
+    assert main(["bench", "--scale", "0.002", "--days", "3", "--fixed-scale", "0.001", "--instance", "both",
+                 "--work-dir", str(tmp_path / "work"), "--docs", ""]) == 1
+    results = json.loads((tmp_path / "work" / "bench-results.json").read_text())
+    for compared in (results["comparison"], results["fixed"]["comparison"]):
+        assert sorted(table["table"] for table in compared if not table["equal"]) == [
+            "metering.snowflake_hierarchical_query_cost", "metering.snowflake_recurring_query_cost"]
+    assert [(row["instance"], row["scale"]) for row in results["cost"]] == [
+        ("sqlite", 0.002), ("sqlite", 0.001), ("postgres", 0.002), ("postgres", 0.001)]
+    for kind in ("sqlite", "postgres"):
+        measured = results["all_instances"][kind]
+        assert measured["backfill"]["runs"] == 2 and measured["increment"]["runs"] == 2
+        # The same backfill on either instance: every asset, every partition.
+        assert {asset["asset"]: asset["rows_out"] for asset in measured["backfill"]["assets"]} == {
+            asset["asset"]: asset["rows_out"] for asset in results["all_instances"]["sqlite"]["backfill"]["assets"]}
+    assert "| postgres | 0.002 |" in (tmp_path / "work" / "bench-results.md").read_text()

@@ -79,3 +79,26 @@ def test_prod_target_loads_with_the_same_asset_keys(target: Target) -> None:
     assert type(resources["warehouse"]).__name__ == "SnowflakeWarehouse"
     assert type(resources["cost_explorer"]).__name__ == "CostExplorerApi"
     assert resources["eventbridge"].enabled and resources["slack"].enabled
+
+
+def test_a_run_loads_the_same_definitions_without_the_component_catalog(target: Target) -> None:
+    import subprocess
+    import sys
+
+    full, for_a_run = build_definitions(target), build_definitions(target, component_catalog=False)
+    graph, run_graph = full.resolve_asset_graph(), for_a_run.resolve_asset_graph()
+    assert run_graph.get_all_asset_keys() == graph.get_all_asset_keys()
+    assert run_graph.asset_check_keys == graph.asset_check_keys
+    for kind in ("schedules", "sensors", "jobs"):
+        assert sorted(item.name for item in getattr(for_a_run, kind)) == sorted(
+            item.name for item in getattr(full, kind))
+    assert "plugin_component_types_json" in (full.metadata or {})  # what the UI and dg read
+    assert "plugin_component_types_json" not in (for_a_run.metadata or {})
+    # Without the catalog, loading imports no installed integration the local target does not use.
+    loaded = subprocess.run([sys.executable, "-c", (
+        "import sys; from costattr_pipeline.definitions import build_definitions; "
+        "from costattr_pipeline.target import Target; "
+        f"build_definitions(Target.resolve('local', {str(target.source_dir)!r}, None, {str(target.warehouse)!r}), "
+        "component_catalog=False); print('dagster_snowflake' in sys.modules)")],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "False"

@@ -5,13 +5,17 @@ Phases, each in its own process (its own peak resident memory):
 (b) the bare DuckDB baseline (``baseline.sql``): the main output tables straight from the files;
 (c) one daily increment (the day after the year) on the warehouse (a) left.
 The outputs of (a) and (b) are compared table by table before (c) runs: a fast wrong answer
-does not count. Results go to ``<output dir>/bench-results.json`` and, when asked, a markdown
-report (``docs/benchmarks.md``).
+does not count. (a) and (c) run on the Dagster instance asked for (the embedded SQLite one, a local
+PostgreSQL server, or both side by side). The same phases at a tiny scale (``fixed_scale``) give the
+fixed cost (what does not depend on data) and, against the main scale, the marginal ratio: how much
+time the pipeline adds per second the engine adds, (a - a_fixed) / (b - b_fixed). Results go to
+``<output dir>/bench-results.json`` and, when asked, a markdown report (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import platform
@@ -28,7 +32,11 @@ from costattr_pipeline.bench.generate import BenchData, generate_bench_data
 GIB = 1024 ** 3
 TARGET_RATIO = 1.5
 TARGET_PEAK_RSS = 4 * GIB
-TARGET_INCREMENT_SECONDS = 10.0
+TARGET_INCREMENT_SECONDS = 4.0
+TARGET_FIXED_BACKFILL_SECONDS = 10.0   # a yearly backfill at scale 0.01
+TARGET_FIXED_INCREMENT_SECONDS = 1.5   # a daily increment at scale 0.01
+TARGET_MARGINAL_RATIO = 1.1
+INSTANCES = {"sqlite": ["sqlite"], "postgres": ["postgres"], "both": ["sqlite", "postgres"], "memory": ["memory"]}
 
 # Compared columns per table (contract section 5), keyed by (a)'s table; (b) holds the same names.
 COMPARED_TABLES = {
@@ -79,11 +87,14 @@ def machine() -> dict[str, object]:
 
 
 def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Path, memory_limit: str,
-           threads: int, log=print) -> dict[str, object]:
+           threads: int, log=print, instance: tuple[str, Path, str | None] | None = None) -> dict[str, object]:
     command = [sys.executable, "-m", "costattr_pipeline.bench.phases", phase, "--source-dir", data.source_dir,
                "--warehouse", str(warehouse), "--start", str(start), "--end", str(end),
                "--source-rows", json.dumps(data.rows), "--memory-limit", memory_limit, "--threads", str(threads),
                "--result", str(result)]
+    if instance is not None:  # (kind, DAGSTER_HOME, PostgreSQL URL)
+        kind, home, url = instance
+        command += ["--instance", kind, "--dagster-home", str(home)] + (["--postgres-url", url] if url else [])
     began = time.perf_counter()
     # The phase's target comes from its flags only: no COSTATTR_* setting of the caller leaks in.
     environment = {name: value for name, value in os.environ.items() if not name.startswith("COSTATTR_")}
@@ -143,6 +154,22 @@ def asset_table(assets: list[dict[str, object]]) -> list[str]:
     return lines
 
 
+def cost_table(results: dict[str, object]) -> list[str]:
+    """Fixed and marginal cost, per instance: the same phases at the tiny scale and at the main one."""
+    lines = ["Fixed and marginal cost, per Dagster instance (fixed: the same year at the tiny scale; marginal "
+             "ratio: (a - a_fixed) / (b - b_fixed), the seconds the pipeline adds per second the engine adds; "
+             "seconds of wall clock, in brackets the CPU seconds of the phase's process, every thread):",
+             "", "| instance | scale | (a) backfill | (b) baseline | (c) increment | (a)/(b) | marginal ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for row in results["cost"]:
+        cpu = row.get("cpu", {})
+        lines.append(f"| {row['instance']} | {row['scale']} | {row['backfill']} ({cpu.get('backfill')}) | "
+                     f"{row['baseline']} ({cpu.get('baseline')}) | {row['increment']} ({cpu.get('increment')}) | "
+                     f"{row['ratio']} | "
+                     f"{row['marginal_ratio'] if row['marginal_ratio'] is not None else '-'} |")
+    return lines + [""]
+
+
 def report_markdown(results: dict[str, object]) -> str:
     """The measured numbers as markdown: summary, targets, per-asset table, comparison."""
     host = results["machine"]
@@ -165,8 +192,9 @@ def report_markdown(results: dict[str, object]) -> str:
         f"| (b) bare DuckDB baseline | {b['seconds']} | {_gib(b['peak_rss_bytes'])} | - |",
         f"| (c) one daily increment after the year | {c['seconds']} | {_gib(c['peak_rss_bytes'])} | {c['runs']} |",
         "",
-        f"Ratio (a)/(b): **{results['ratio']}**.",
+        f"Ratio (a)/(b): **{results['ratio']}** ({results['instance']} instance).",
         "",
+        *cost_table(results),
         "| target | wanted | measured | met |", "|---|---|---|---|",
         *[f"| {t['target']} | {t['wanted']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
           for t in results["targets"]],
@@ -191,31 +219,108 @@ def report_markdown(results: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextlib.contextmanager
+def _servers(kinds: list[str], log=print):
+    """The PostgreSQL URL of a throwaway local server when an instance needs one (None otherwise)."""
+    if "postgres" not in kinds:
+        yield None
+        return
+    from costattr_pipeline.bench.postgres_server import local_postgres
+
+    with local_postgres() as url:
+        log(f"PostgreSQL server for the instance: {url}")
+        yield url
+
+
+def _database(url: str | None, name: str) -> str | None:
+    """A fresh database on the server for one measurement (each phase pair starts from an empty instance)."""
+    if url is None:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _measure_scale(work_dir: Path, data: BenchData, kinds: list[str], url: str | None, memory_limit: str,
+                   threads: int, log=print) -> dict[str, object]:
+    """(a) and (c) on every instance, (b) once, and the comparison of (a) with (b), for one generated scale."""
+    baseline = work_dir / "baseline.duckdb"
+    instances: dict[str, dict[str, object]] = {}
+    comparison: list[TableComparison] = []
+    for kind in kinds:
+        pipeline = work_dir / f"pipeline-{kind}.duckdb"
+        home = work_dir / f"dagster-home-{kind}"
+        for path in (pipeline, Path(f"{pipeline}.wal")):
+            path.unlink(missing_ok=True)
+        if home.exists():
+            import shutil
+
+            shutil.rmtree(home)
+        instance = (kind, home, _database(url, f"bench_{work_dir.name}_{kind}".replace("-", "_").lower())
+                    if kind == "postgres" else None)
+        log(f"(a) costattr run [{data.start}, {data.end}), {kind} instance")
+        backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / f"backfill-{kind}.json",
+                          memory_limit, threads, log, instance)
+        if not comparison:
+            for path in (baseline, Path(f"{baseline}.wal")):
+                path.unlink(missing_ok=True)
+            log(f"(b) bare DuckDB baseline [{data.start}, {data.end})")
+            base = _phase("baseline", data, baseline, data.start, data.end, work_dir / "baseline.json", memory_limit,
+                          threads, log)
+            comparison = compare_outputs(pipeline, baseline)
+        log(f"(c) daily increment [{data.end}, {data.increment_end}), {kind} instance")
+        increment = _phase("run", data, pipeline, data.end, data.increment_end, work_dir / f"increment-{kind}.json",
+                           memory_limit, threads, log, instance)
+        instances[kind] = {"backfill": backfill, "increment": increment}
+    return {"data": data.to_json(), "instances": instances, "baseline": base, "comparison": comparison}
+
+
+def _marginal(main: dict[str, object], fixed: dict[str, object] | None, kind: str) -> float | None:
+    """Seconds the pipeline adds per second the engine adds, from the tiny scale to the main one."""
+    if fixed is None:
+        return None
+    a = main["instances"][kind]["backfill"]["seconds"] - fixed["instances"][kind]["backfill"]["seconds"]
+    b = main["baseline"]["seconds"] - fixed["baseline"]["seconds"]
+    return round(a / b, 2) if b > 0 else None
+
+
 def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit: str = "3GB", threads: int = 2,
-              docs: Path | None = None, log=print) -> dict[str, object]:
-    """Generate the data under ``work_dir``, measure (a), (b), (c), compare, write the results."""
+              docs: Path | None = None, log=print, fixed_scale: float | None = 0.01,
+              instance: str = "sqlite") -> dict[str, object]:
+    """Generate the data under ``work_dir``, measure (a), (b), (c) on each instance, compare, write the results;
+    with ``fixed_scale``, the same at that tiny scale under ``work_dir/fixed``."""
     work_dir = Path(work_dir).absolute()
     work_dir.mkdir(parents=True, exist_ok=True)
+    kinds = INSTANCES[instance]
     began = time.perf_counter()
     log(f"Generating scale {scale} ({days} days + 1) into {work_dir / 'source'}")
     data = generate_bench_data(work_dir / "source", scale=scale, days=days, memory_limit=memory_limit,
                                threads=threads)
     generate_seconds = round(time.perf_counter() - began, 3)
-    pipeline, baseline = work_dir / "pipeline.duckdb", work_dir / "baseline.duckdb"
-    for path in (pipeline, baseline, Path(f"{pipeline}.wal"), Path(f"{baseline}.wal")):
-        path.unlink(missing_ok=True)
-    log(f"(a) costattr run [{data.start}, {data.end})")
-    backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / "backfill.json", memory_limit, threads,
-                      log)
-    log(f"(b) bare DuckDB baseline [{data.start}, {data.end})")
-    base = _phase("baseline", data, baseline, data.start, data.end, work_dir / "baseline.json", memory_limit,
-                  threads, log)
-    comparison = compare_outputs(pipeline, baseline)
-    log(f"(c) daily increment [{data.end}, {data.increment_end})")
-    increment = _phase("run", data, pipeline, data.end, data.increment_end, work_dir / "increment.json",
-                       memory_limit, threads, log)
+    fixed_data = None
+    if fixed_scale:
+        fixed_dir = work_dir / "fixed"
+        log(f"Generating the fixed-cost scale {fixed_scale} into {fixed_dir / 'source'}")
+        fixed_data = generate_bench_data(fixed_dir / "source", scale=fixed_scale, days=days,
+                                         memory_limit=memory_limit, threads=threads)
+    with _servers(kinds, log) as url:
+        main = _measure_scale(work_dir, data, kinds, url, memory_limit, threads, log)
+        fixed = None
+        if fixed_data is not None:
+            log(f"Fixed cost: the same phases at scale {fixed_scale}")
+            fixed = _measure_scale(work_dir / "fixed", fixed_data, kinds, url, memory_limit, threads, log)
+    first = kinds[0]
+    backfill, increment = main["instances"][first]["backfill"], main["instances"][first]["increment"]
+    base, comparison = main["baseline"], main["comparison"]
     ratio = round(backfill["seconds"] / base["seconds"], 2) if base["seconds"] else None
-    peak = max(backfill["peak_rss_bytes"], base["peak_rss_bytes"], increment["peak_rss_bytes"])
+    peak = max([base["peak_rss_bytes"]] + [phase["peak_rss_bytes"] for measured in main["instances"].values()
+                                           for phase in measured.values()])
     targets = [
         {"target": "(a)/(b) time ratio", "wanted": f"<= {TARGET_RATIO}", "measured": str(ratio),
          "met": ratio is not None and ratio <= TARGET_RATIO},
@@ -229,13 +334,49 @@ def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit:
          "measured": f"{sum(t.equal for t in comparison)} of {len(comparison)} equal",
          "met": all(t.equal for t in comparison)},
     ]
+    if fixed is not None:
+        fixed_backfill = fixed["instances"][first]["backfill"]["seconds"]
+        fixed_increment = fixed["instances"][first]["increment"]["seconds"]
+        marginal = _marginal(main, fixed, first)
+        targets += [
+            {"target": f"fixed cost: yearly backfill at scale {fixed_scale}",
+             "wanted": f"<= {TARGET_FIXED_BACKFILL_SECONDS:g} s", "measured": f"{fixed_backfill} s",
+             "met": fixed_backfill <= TARGET_FIXED_BACKFILL_SECONDS},
+            {"target": f"fixed cost: daily increment at scale {fixed_scale}",
+             "wanted": f"<= {TARGET_FIXED_INCREMENT_SECONDS:g} s", "measured": f"{fixed_increment} s",
+             "met": fixed_increment <= TARGET_FIXED_INCREMENT_SECONDS},
+            {"target": f"marginal ratio (a - a_fixed) / (b - b_fixed), scale {fixed_scale} to {scale}",
+             "wanted": f"<= {TARGET_MARGINAL_RATIO}", "measured": str(marginal),
+             "met": marginal is not None and marginal <= TARGET_MARGINAL_RATIO},
+            {"target": "(a) equals (b) at the fixed-cost scale", "wanted": "every compared table equal",
+             "measured": f"{sum(t.equal for t in fixed['comparison'])} of {len(fixed['comparison'])} equal",
+             "met": all(t.equal for t in fixed["comparison"])},
+        ]
+    scales = [("main", main)] + ([("fixed", fixed)] if fixed is not None else [])
     results = {
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(), "memory_limit": memory_limit, "threads": threads,
+        "machine": machine(), "memory_limit": memory_limit, "threads": threads, "instance": first,
+        "instances": kinds, "fixed_scale": fixed_scale,
         "data": data.to_json(), "generate_seconds": generate_seconds,
         "backfill": backfill, "baseline": base, "increment": increment, "ratio": ratio,
         "comparison": [{**t.__dict__, "equal": t.equal} for t in comparison], "targets": targets,
+        "cost": [{"instance": kind, "scale": measured["data"]["scale"],
+                  "backfill": measured["instances"][kind]["backfill"]["seconds"],
+                  "baseline": measured["baseline"]["seconds"],
+                  "increment": measured["instances"][kind]["increment"]["seconds"],
+                  "cpu": {phase: measured[phase]["cpu_seconds"] if phase == "baseline"
+                          else measured["instances"][kind][phase]["cpu_seconds"]
+                          for phase in ("backfill", "baseline", "increment")},
+                  "ratio": round(measured["instances"][kind]["backfill"]["seconds"] / measured["baseline"]["seconds"],
+                                 2) if measured["baseline"]["seconds"] else None,
+                  "marginal_ratio": _marginal(main, fixed, kind) if name == "main" else None}
+                 for kind in kinds for name, measured in scales],
     }
+    if fixed is not None:
+        results["fixed"] = {"data": fixed["data"], "baseline": fixed["baseline"],
+                            "instances": fixed["instances"],
+                            "comparison": [{**t.__dict__, "equal": t.equal} for t in fixed["comparison"]]}
+    results["all_instances"] = main["instances"]
     (work_dir / "bench-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     markdown = report_markdown(results)
     (work_dir / "bench-results.md").write_text(markdown, encoding="utf-8")
@@ -267,6 +408,18 @@ Options: `--scale` (row counts and tenants, 1 = the default year), `--days` (365
 `--docs` (the markdown report, default `docs/benchmarks.md`; `--docs ''` writes none), and the DuckDB
 limits `--memory-limit` / `--threads` (default 3GB and 2, written into the generated `settings.yaml` as
 `warehouse: {memory_limit, threads}`).
+
+`--fixed-scale` (default 0.01, `0` for none) measures the same three phases on a year generated at
+that tiny scale, in the same invocation: the **fixed cost** (what a backfill costs when there is
+almost no data: Dagster's bookkeeping, checks, metadata, process start) and the **marginal ratio**
+`(a - a_fixed) / (b - b_fixed)`, the seconds the pipeline adds per second the bare engine adds
+between the two scales. `--instance` picks the Dagster instance (a) and (c) record in: `sqlite` (the
+default: the project's `dagster.yaml` storage in a fresh `DAGSTER_HOME`, what `costattr run` uses),
+`postgres` (the production storage of `docs/deploy/dagster.yaml`, dagster-postgres on a throwaway
+local PostgreSQL server the bench starts and stops: Debian's `postgresql`; as root the server runs as
+the `postgres` user), `both` (the two side by side) or `memory` (Dagster's in-memory instance).
+Every phase reports wall-clock seconds and, in brackets, the CPU seconds of its process: this
+machine's 2 cores are shared with other work, and CPU seconds do not grow while a phase waits for a core.
 
 """
 

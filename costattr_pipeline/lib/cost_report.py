@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import html
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -190,13 +191,34 @@ def charts(data: MonthData) -> dict[str, tuple[str, str, alt.TopLevelMixin]]:
     }
 
 
+def _bundle_cache() -> Path:
+    """Where built script bundles are kept between processes: ``$XDG_CACHE_HOME/costattr`` (``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr"
+
+
 @functools.cache
 def _vega_javascript() -> str:
-    """Vega, Vega-Lite and vega-embed in one script (built once per process by vl-convert, which takes seconds)."""
+    """Vega, Vega-Lite and vega-embed in one script. vl-convert builds it in seconds (2.5 s on 2 cores, every
+    ``costattr run`` paid it), and it depends only on the versions: it is kept in the user's cache folder
+    under its versions' name and built again only when they change or the folder cannot be written."""
     import altair as alt
     import vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
+    vl_version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    cached = _bundle_cache() / f"vega-bundle-vl{vl_version}-vlconvert{vl_convert.__version__}.js"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        partial.replace(cached)  # whole or absent: another process never reads half a bundle
+    except OSError:
+        pass
+    return bundle
 
 
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
@@ -213,10 +235,17 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True).replace("</", "<\\/")
 
 
+_SPECS_VALIDATED: list[bool] = []  # not empty once this process has checked a page's chart specs
+
+
 def render_report(data: MonthData, generated_at: dt.datetime) -> str:
     """The month's page: headline figures, the charts, the failed checks; opens without a network."""
     page_charts = charts(data)
-    specs = {chart_id: chart.to_dict() for chart_id, (_, _, chart) in page_charts.items()}
+    # Altair checks a spec against the Vega-Lite JSON Schema (20 ms a chart, 84 charts a yearly backfill);
+    # the charts are built by the same code every month, so the first page of a process is checked.
+    validate = not _SPECS_VALIDATED
+    specs = {chart_id: chart.to_dict(validate=validate) for chart_id, (_, _, chart) in page_charts.items()}
+    _SPECS_VALIDATED.append(True)
     sections = "".join(
         f'<section><h2>{html.escape(heading)}</h2><p>{html.escape(about)}</p>'
         f'<div class="chart" id="{chart_id}"></div></section>'

@@ -56,30 +56,47 @@ def _run_window(run: dg.DagsterRun, asset_graph: Any, asset_key: dg.AssetKey) ->
             partitions.time_window_for_partition_key(last).end.date())
 
 
-def failed_checks(context: dg.AssetExecutionContext, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per check, its latest evaluation by a run that covered days of ``[start, end)``, when it failed."""
+def check_history(context: dg.AssetExecutionContext) -> list[tuple[dg.AssetCheckKey, Any, tuple[dt.date, dt.date]]]:
+    """Every check's recent evaluations (newest first) with the days ``[start, end)`` of the run that made
+    each: read once per run, then filtered for each month (a yearly backfill has 12 months and 36 checks)."""
     instance = context.instance
     # The run's graph holds only the assets it selected; the graph it was cut from holds every check.
     asset_graph = context.job_def.asset_layer.asset_graph
     asset_graph = getattr(asset_graph, "source_asset_graph", asset_graph)
-    failed = []
+    windows: dict[tuple[str, dg.AssetKey], tuple[dt.date, dt.date] | None] = {}
+    history = []
     for check_key in sorted(asset_graph.asset_check_keys, key=lambda key: key.to_user_string()):
         for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=25,
                                                                                     status=EVALUATED):
             event = record.event.dagster_event if record.event else None
             evaluation = (event.asset_check_evaluation_data
                           if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None)
-            run = instance.get_run_by_id(record.run_id) if evaluation else None
-            window = _run_window(run, asset_graph, check_key.asset_key) if run else None
-            if window is None or window[1] <= start or window[0] >= end:
+            if evaluation is None:
                 continue
-            if not evaluation.passed:
-                failing = evaluation.metadata.get("failing_rows")
-                failed.append({"asset": check_key.asset_key.to_user_string(), "check": check_key.name,
-                               "severity": evaluation.severity.value, "description": evaluation.description,
-                               "failing_rows": failing.value if failing is not None else None,
-                               "partitions": f"{window[0]} to {window[1] - dt.timedelta(days=1)}"})
-            break
+            cached = (record.run_id, check_key.asset_key)
+            if cached not in windows:
+                run = instance.get_run_by_id(record.run_id)
+                windows[cached] = _run_window(run, asset_graph, check_key.asset_key) if run else None
+            if windows[cached] is not None:
+                history.append((check_key, evaluation, windows[cached]))
+    return history
+
+
+def failed_checks(history: list[tuple[dg.AssetCheckKey, Any, tuple[dt.date, dt.date]]], start: dt.date,
+                  end: dt.date) -> list[dict[str, Any]]:
+    """Per check, its latest evaluation by a run that covered days of ``[start, end)``, when it failed."""
+    failed = []
+    seen: set[dg.AssetCheckKey] = set()
+    for check_key, evaluation, window in history:
+        if check_key in seen or window[1] <= start or window[0] >= end:
+            continue
+        seen.add(check_key)  # its latest evaluation over these days decides
+        if not evaluation.passed:
+            failing = evaluation.metadata.get("failing_rows")
+            failed.append({"asset": check_key.asset_key.to_user_string(), "check": check_key.name,
+                           "severity": evaluation.severity.value, "description": evaluation.description,
+                           "failing_rows": failing.value if failing is not None else None,
+                           "partitions": f"{window[0]} to {window[1] - dt.timedelta(days=1)}"})
     return failed
 
 
@@ -106,11 +123,12 @@ def monthly_cost_report(context: dg.AssetExecutionContext, warehouse: Warehouse,
     generated_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     partitions_def = context.assets_def.partitions_def
     written = []
+    history = check_history(context)
     with warehouse.session() as session:
         for month_key in context.partition_keys:
             window = partitions_def.time_window_for_partition_key(month_key)
             month, end = window.start.date(), window.end.date()
-            data = month_data(session, month, end, failed_checks(context, month, end))
+            data = month_data(session, month, end, failed_checks(history, month, end))
             path = report_folder.write(month, render_report(data, generated_at))
             figures = month_figures(data)
             metadata: dict[str, Any] = {

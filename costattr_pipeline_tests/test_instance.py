@@ -1,0 +1,191 @@
+"""The batched event storage records what Dagster's own storage records: every partition's own
+materialization and figures, every check evaluation, failed partitions of a failed run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+from costattr_pipeline.instance import (
+    EVENT_BATCH_VARIABLE,
+    BatchedSqliteEventLogStorage,
+    batched_events,
+    ephemeral_instance,
+)
+from costattr_pipeline.runner import RunFailed, run_range
+from costattr_pipeline.target import Target
+from costattr_pipeline_tests.builders import group, page, write_fetch
+from costattr_pipeline_tests.conftest import latest_materializations
+
+REPOSITORY = Path(__file__).parents[1]
+D1, D2, D3 = "2026-03-01", "2026-03-02", "2026-03-03"
+START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 4)
+DAILY_ASSETS = ("metering/aws_cost_daily", "metering/unattributed_costs")
+
+BATCHES: list[int] = []
+
+
+class RecordingBatchedStorage(BatchedSqliteEventLogStorage):
+    """The project's storage, remembering the size of every batch Dagster handed it."""
+
+    def store_event_batch(self, events: Sequence[dg.EventLogEntry]) -> None:
+        BATCHES.append(len(events))
+        super().store_event_batch(events)
+
+
+def _fetch(target) -> None:
+    write_fetch(target.source_dir, "fetch-2026-03-03.json", [
+        page({D1: [group("acme", "EC2", "60"), group("globex", "S3", "39"), group(None, "VPC", "1")],
+              D2: [group("acme", "EC2", "14.7"), group(None, "VPC", "0.3")]}, next_token="p2"),
+        page({D3: [group("acme", "EC2", "90"), group(None, "VPC", "10")]}, estimated=True),
+    ])
+
+
+def _home(tmp_path: Path, name: str, dagster_yaml: str) -> Path:
+    home = tmp_path / name
+    home.mkdir()
+    (home / "dagster.yaml").write_text(dagster_yaml, encoding="utf-8")
+    return home
+
+
+def _comparable(value: object, target: Target) -> object:
+    """A metadata value with what differs between two folders and two moments (paths, load times) named."""
+    if isinstance(value, str | os.PathLike):
+        text = str(value).replace(str(target.source_dir.parent), "<folder>")
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?", "<time>", text)
+    return value
+
+
+def _recorded(instance: dg.DagsterInstance, run_ids: Sequence[str], target: Target) -> dict[str, object]:
+    """What the UI shows of the runs: each partition's own metadata, every check evaluation, and which
+    partitions are materialized, per asset."""
+    recorded: dict[str, object] = {}
+    for key in instance.get_asset_keys():
+        name = key.to_user_string()
+        recorded[f"{name} partitions"] = {
+            partition: {entry: _comparable(value, target) for entry, value in metadata.items()}
+            for partition, metadata in latest_materializations(instance, key).items()}
+        recorded[f"{name} materialized"] = sorted(instance.get_materialized_partitions(key))
+    checks = []
+    for run_id in run_ids:
+        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            evaluation = record.dagster_event.asset_check_evaluation_data
+            checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed,
+                           evaluation.severity.value,
+                           {k: _comparable(v.value, target) for k, v in evaluation.metadata.items()}))
+    recorded["checks"] = sorted(checks, key=repr)
+    planned = [record.dagster_event.partition for run_id in run_ids for record in
+               instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)]
+    recorded["planned"] = sorted(planned, key=str)
+    return recorded
+
+
+def test_the_project_instance_is_the_batched_storage(tmp_path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPOSITORY / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.get()
+    try:
+        assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
+        assert Path(instance.event_log_storage._base_dir) == home / "history" / "runs"  # Dagster's own place
+    finally:
+        instance.dispose()
+
+
+def test_batched_events_sets_the_batch_size_only_while_running_and_respects_the_users(monkeypatch) -> None:
+    monkeypatch.delenv(EVENT_BATCH_VARIABLE, raising=False)
+    with batched_events(7):
+        assert os.environ[EVENT_BATCH_VARIABLE] == "7"
+    assert EVENT_BATCH_VARIABLE not in os.environ
+    monkeypatch.setenv(EVENT_BATCH_VARIABLE, "0")  # the user's choice: one write per event
+    with batched_events():
+        assert os.environ[EVENT_BATCH_VARIABLE] == "0"
+
+
+def test_a_backfill_through_the_batched_storage_records_what_dagsters_own_storage_records(
+        target, tmp_path, monkeypatch) -> None:
+    _fetch(target)
+    # The same sources in a second folder with its own warehouse: each instance records a first backfill.
+    shutil.copytree(target.source_dir, tmp_path / "second" / "source")
+    second = Target.resolve("local", str(tmp_path / "second" / "source"), None,
+                            str(tmp_path / "second" / "warehouse.duckdb"))
+    # Dagster's own SQLite storage, one write per event (batching off).
+    monkeypatch.setenv(EVENT_BATCH_VARIABLE, "0")
+    plain_home = _home(tmp_path, "plain", "telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(plain_home))
+    plain = dg.DagsterInstance.get()
+    try:
+        assert type(plain.event_log_storage).__name__ == "SqliteEventLogStorage"
+        plain_runs = run_range(target, START, END, instance=plain).run_ids
+        expected = _recorded(plain, plain_runs, target)
+    finally:
+        plain.dispose()
+    # The project's storage with the batch size costattr run sets.
+    monkeypatch.delenv(EVENT_BATCH_VARIABLE)
+    batched_home = _home(tmp_path, "batched", "event_log_storage:\n  module: " + __name__
+                         + "\n  class: RecordingBatchedStorage\ntelemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(batched_home))
+    BATCHES.clear()
+    batched = dg.DagsterInstance.get()
+    try:
+        batched_runs = run_range(second, START, END, instance=batched).run_ids
+        got = _recorded(batched, batched_runs, second)
+    finally:
+        batched.dispose()
+    # Dagster handed whole steps' partitions (3 days) and whole runs' planned events as batches.
+    assert 3 in BATCHES and max(BATCHES) > 3
+    assert got == expected
+    for asset in DAILY_ASSETS:  # every partition its own materialization, with its own figures
+        assert got[f"{asset} materialized"] == [D1, D2, D3]
+        partitions = got[f"{asset} partitions"]
+        assert sorted(partitions) == [D1, D2, D3]
+    rows = {day: got["metering/aws_cost_daily partitions"][day]["dagster/partition_row_count"] for day in (D1, D2, D3)}
+    assert rows == {D1: 3, D2: 2, D3: 2}
+    assert got["checks"] and all(check[2] for check in got["checks"] if check[1] == "reconciles_with_landing")
+
+
+def test_failed_partitions_of_a_failed_run_show_as_failed_with_batching(target, tmp_path, monkeypatch) -> None:
+    _fetch(target)
+    (target.source_dir / "aws_cost_explorer" / "fetch-2026-03-06.json").write_text('[{"GroupDefinitions": [',
+                                                                                     encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(_home(tmp_path, "home", (REPOSITORY / "dagster.yaml").read_text())))
+    instance = dg.DagsterInstance.get()
+    try:
+        with pytest.raises(RunFailed, match="malformed JSON"):
+            run_range(target, START, END, instance=instance)
+        key = dg.AssetKey.from_user_string("metering/aws_cost_daily")
+        status = get_and_update_asset_status_cache_value(instance, key,
+                                                         _partitions_def(target, key))
+        assert status is not None
+        failed = status.deserialize_failed_partition_subsets(_partitions_def(target, key)).get_partition_keys()
+        assert sorted(failed) == [D1, D2, D3]
+        assert instance.get_materialized_partitions(key) == set()
+    finally:
+        instance.dispose()
+
+
+def test_the_ephemeral_instance_batches_too(target) -> None:
+    _fetch(target)
+    instance = ephemeral_instance()
+    try:
+        summary = run_range(target, START, END, instance=instance)
+        key = dg.AssetKey.from_user_string("metering/unattributed_costs")
+        assert sorted(instance.get_materialized_partitions(key)) == [D1, D2, D3]
+        assert summary.asset("metering/unattributed_costs").partitions == 3
+    finally:
+        instance.dispose()
+
+
+def _partitions_def(target, key: dg.AssetKey) -> dg.PartitionsDefinition:
+    from costattr_pipeline.definitions import build_definitions
+
+    return build_definitions(target).resolve_asset_graph().get(key).partitions_def
