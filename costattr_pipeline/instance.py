@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from dagster import DagsterInstance, Field, StringSource
+from dagster import DagsterInstance, DagsterInvariantViolationError, Field, StringSource
 from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance import InstanceType
@@ -134,8 +134,14 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):
-        base_dir = config_value.get("base_dir") or os.path.join(
-            os.path.expanduser(os.environ["DAGSTER_HOME"]), "history", "runs", "")
+        base_dir = config_value.get("base_dir")
+        if not base_dir:
+            home = os.environ.get("DAGSTER_HOME")
+            if not home:
+                raise DagsterInvariantViolationError(
+                    "BatchedSqliteEventLogStorage keeps its files under $DAGSTER_HOME/history/runs: set DAGSTER_HOME "
+                    "to the folder of this dagster.yaml, or give event_log_storage.config.base_dir")
+            base_dir = os.path.join(os.path.expanduser(home), "history", "runs", "")
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:

@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import pytest
@@ -138,7 +139,8 @@ def ui(demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Ta
     target, period = demo
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copy(REPOSITORY / "dagster.yaml", home / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    # The project's dagster.yaml keeps Dagster's event files under $DAGSTER_HOME, as `dagster dev` will.
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": str(home)}), dg.DagsterInstance.from_config(str(home)) as instance:
         run_range(target, period.start, period.end, instance=instance,
                   selection=["metering/aws_cost_daily", "metering/unattributed_costs"])
     port = _free_port()
