@@ -103,12 +103,16 @@ def _typed(source: SourceRelation, column: Column, raw: str, kind: str) -> str:
                                              "needs NUMBER(p, s) (or text)")
     if target.startswith("DECIMAL") and kind.startswith(_NUMBER_TYPES):
         return f"CAST({raw} AS {column.type})"
+    # A time with a zone (TIMESTAMP_LTZ, TIMESTAMP_TZ) is converted to its UTC time explicitly, whatever the
+    # session's TIMEZONE: a day is a UTC day everywhere in costattr.
+    zoned = kind.startswith("TIMESTAMP") and kind not in ("TIMESTAMP_NTZ", "TIMESTAMP")
+    utc_time = f"CAST({raw} AT TIME ZONE 'UTC' AS TIMESTAMP)" if zoned else f"CAST({raw} AS TIMESTAMP)"
     if target == "TIMESTAMP" and kind.startswith("TIMESTAMP"):
-        if kind in ("TIMESTAMP_NTZ", "TIMESTAMP", "DATETIME"):
-            return f"CAST({raw} AS TIMESTAMP)"
-        return f"CAST({raw} AT TIME ZONE 'UTC' AS TIMESTAMP)"  # a time with a zone: its UTC time
-    if target == "DATE" and (kind == "DATE" or kind.startswith("TIMESTAMP")):
+        return utc_time
+    if target == "DATE" and kind == "DATE":
         return f"CAST({raw} AS DATE)"
+    if target == "DATE" and kind.startswith("TIMESTAMP"):
+        return f"CAST({utc_time} AS DATE)"
     return f"TRY_CAST(CAST({raw} AS VARCHAR) AS {column.type})"  # text (or another kind): parsed, NULL if not
 
 

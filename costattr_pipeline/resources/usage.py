@@ -99,8 +99,6 @@ class UsageTables(UsageSource):
 
     usage_events_table: str = Field(description="[database.]schema.table of the product's usage events")
     external_api_costs_table: str = Field(description="[database.]schema.table of the external API costs")
-    session_statements: list[str] = Field(default=["ALTER SESSION SET TIMEZONE = 'UTC'"],
-                                          description="Statements run before reading the tables")
 
     def usage_events(self, session: WarehouseSession, start: dt.date, end: dt.date) -> UsageRows:
         return self._read(session, "usage_events", self.usage_events_table, USAGE_EVENT_COLUMNS,
@@ -121,8 +119,6 @@ class UsageTables(UsageSource):
             source = SourceRelation.parse(name)
         except ValueError as error:
             raise SourceError(f"settings.yaml usage_source.{setting}", None, str(error)) from None
-        for statement in self.session_statements:
-            session.execute(statement)
         current = str(session.scalar("SELECT CURRENT_DATABASE()"))
         if source.in_schema(current, COSTATTR_SCHEMA):
             raise SourceError(

@@ -41,14 +41,16 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     params = {"start_date": start, "end_date": end}
     settings = config_files.settings()
     with warehouse.session() as session:
+        # Tables first, outside the landing's transaction (in Snowflake a DDL statement commits the open one).
         session.execute(TABLES_SQL)
+        session.execute(fx_rates.TABLES_SQL)
         costs = usage_source.external_api_costs(session, start, end)  # validated: a bad row raises, nothing written
         computation = Computation.new(str([rate.model_dump(mode="json") for rate in settings.fx_to_usd]),
                                       [costs.name], context.run.run_id)
         blocking = replace_window(
             session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL,
             {**params, **computation.params()},
-            before=lambda: fx_rates.load_fx_rates(session, settings), relations=fx_rates.RELATIONS,
+            before=lambda: fx_rates.load_fx_rates(session, settings, create_tables=False), relations=fx_rates.RELATIONS,
             audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
                 session, "metering.v_external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
         metadata = partition_metadata(
