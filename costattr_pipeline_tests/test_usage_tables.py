@@ -163,3 +163,43 @@ def test_a_source_in_costattrs_own_schema_is_refused(target: Target, snowflake) 
     with pytest.raises(RunFailed, match=r"settings.yaml usage_source.usage_events: metering.usage_events is in "
                                         r"costattr's own schema COSTATTR.METERING"):
         run_range(_prod(target), START, END, selection=["metering/usage_events"])
+
+
+def _use_text_table(target: Target, snowflake, rows: list[tuple]) -> None:
+    """The product's usage events in a table of text columns (event_time with its zone), named in settings.yaml."""
+    cursor = snowflake.cursor()
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS PRODUCT.RAW")
+    cursor.execute("CREATE TABLE PRODUCT.RAW.EVENTS (event_id TEXT, tenant_id TEXT, module_id TEXT, metric TEXT, "
+                   "quantity TEXT, event_time TIMESTAMP_TZ, extra_column TEXT)")
+    values = ", ".join("(" + ", ".join(map(_literal, row)) + ", 'ignored')" for row in rows)
+    cursor.execute(f"INSERT INTO PRODUCT.RAW.EVENTS VALUES {values}")
+    cursor.execute("USE DATABASE COSTATTR")  # CREATE SCHEMA made PRODUCT.RAW current, as in Snowflake
+    settings = Path(target.config_dir) / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8")
+                        + "usage_source:\n  usage_events: product.raw.events\n", encoding="utf-8")
+
+
+def test_text_columns_and_zoned_times_are_parsed_like_a_files(target: Target, snowflake) -> None:
+    # The same events, their times written one hour east of UTC: they land at the same UTC times.
+    shifted = [(*row[:5], (dt.datetime.fromisoformat(row[5]) + dt.timedelta(hours=1)).isoformat(" ") + "+01:00")
+               for row in USAGE_EVENTS]
+    _use_text_table(target, snowflake, shifted)
+    run_range(_prod(target), START, END, selection=["metering/usage_events"])
+    from_table = _rows(snowflake, f"SELECT {USAGE_COLUMNS} FROM metering.usage_events ORDER BY event_id, event_time")
+
+    _write_files(target)
+    local = dataclasses.replace(target, name="local")
+    run_range(local, START, END, selection=["metering/usage_events"])
+    assert from_table == query(target, f"SELECT {USAGE_COLUMNS} FROM metering.usage_events "
+                                       "ORDER BY event_id, event_time")
+
+
+def test_a_text_value_that_does_not_parse_is_named_with_its_row(target: Target, snowflake) -> None:
+    rows = [(*row[:5], row[5] + "+00:00") for row in USAGE_EVENTS]
+    rows[1] = (*rows[1][:4], "12x", rows[1][5])
+    _use_text_table(target, snowflake, rows)
+
+    with pytest.raises(RunFailed, match=r"product.raw.events: event_id 'e2', event_time '2026-02-03 11:00:00': "
+                                        r"column 'quantity': '12x' is not a valid DECIMAL\(38, 12\)"):
+        run_range(_prod(target), START, END, selection=["metering/usage_events"])
+    assert _rows(snowflake, "SELECT COUNT(*) FROM metering.usage_events") == [(0,)]
