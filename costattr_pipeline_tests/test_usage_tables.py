@@ -203,3 +203,43 @@ def test_a_text_value_that_does_not_parse_is_named_with_its_row(target: Target, 
                                         r"column 'quantity': '12x' is not a valid DECIMAL\(38, 12\)"):
         run_range(_prod(target), START, END, selection=["metering/usage_events"])
     assert _rows(snowflake, "SELECT COUNT(*) FROM metering.usage_events") == [(0,)]
+
+
+def test_validate_refuses_a_source_in_costattrs_schema_and_ignores_usage_files(target: Target, monkeypatch,
+                                                                               capsys) -> None:
+    from costattr_pipeline.cli import main
+
+    for name, value in PROD_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    usage = Path(target.source_dir) / "usage"
+    usage.mkdir(parents=True)
+    (usage / "usage_events.csv").write_text("not,the,usage\n", encoding="utf-8")  # prod reads no usage file
+    settings = Path(target.config_dir) / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8")
+                        + "usage_source:\n  external_api_costs: Costattr.Metering.External_API_Costs\n", encoding="utf-8")
+
+    flags = ["--target", "prod", "--source-dir", str(target.source_dir), "--warehouse", str(target.warehouse)]
+    assert main(["validate", *flags]) != 0
+    err = capsys.readouterr().err
+    assert ("settings.yaml usage_source.external_api_costs: Costattr.Metering.External_API_Costs is in costattr's own "
+            "schema COSTATTR.METERING") in err
+    assert "usage_events.csv" not in err
+
+
+@pytest.mark.parametrize(("name", "database", "refused"), [
+    ("METERING.USAGE_EVENTS", "COSTATTR", True),             # two parts: the connection's database
+    ("costattr.metering.usage_events", "COSTATTR", True),    # unquoted names are case-insensitive
+    ("PRODUCT.METERING.USAGE_EVENTS", "COSTATTR", False),    # the product's own database
+    ("PRODUCT_METERING.USAGE_EVENTS", "COSTATTR", False),    # another schema of costattr's database
+    ("PRODUCT.METERING.USAGE_EVENTS", "product", True),      # costattr writing into the product's database
+])
+def test_which_source_tables_are_costattrs_own(name: str, database: str, refused: bool) -> None:
+    from costattr_pipeline.lib.errors import SourceError
+    from costattr_pipeline.lib.table_sources import reject_costattr_table
+
+    if refused:
+        with pytest.raises(SourceError, match=f"usage_source.usage_events: {name} is in costattr's own schema "
+                                              f"{database.upper()}.METERING"):
+            reject_costattr_table("usage_events", name, database)
+    else:
+        reject_costattr_table("usage_events", name, database)

@@ -61,6 +61,22 @@ class SourceRelation:
         return {"schema": self.schema, "table": self.table}
 
 
+# The schema costattr writes its own tables in: a source there would be one of costattr's tables.
+COSTATTR_SCHEMA = "METERING"
+
+
+def reject_costattr_table(setting: str, name: str, current_database: str) -> None:
+    """Refuse a source table in costattr's own schema of ``current_database`` (the database costattr writes to):
+    unquoted names are case-insensitive, so the product's ``METERING.USAGE_EVENTS`` there would be
+    costattr's landing table ``metering.usage_events`` itself."""
+    if SourceRelation.parse(name).in_schema(current_database, COSTATTR_SCHEMA):
+        raise SourceError(
+            f"settings.yaml usage_source.{setting}", None,
+            f"{name} is in costattr's own schema {current_database.upper()}.{COSTATTR_SCHEMA}, where the landing "
+            f"writes metering.{setting} (unquoted names are case-insensitive: it is the same table); name the "
+            "product's table in another database or schema")
+
+
 @dataclass(frozen=True)
 class TypedColumn:
     """One expected column as the source has it: its raw expression (None: optional and absent), the typed

@@ -20,15 +20,11 @@ from pydantic import Field
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.source_files import Column, Rule, source_folder
 from costattr_pipeline.lib.table_sources import (SourceRelation, checked_rows, first_problem_query, raise_for_row,
-                                                 typed_columns)
+                                                 reject_costattr_table, typed_columns)
 from costattr_pipeline.lib.usage_sources import (COST_CURRENCY, CURRENCY_CODE, EXTERNAL_API_COST_COLUMNS,
                                                  EXTERNAL_API_COST_KEY, NON_NEGATIVE_QUANTITY, USAGE_EVENT_COLUMNS,
                                                  USAGE_EVENT_KEY, read_external_api_costs, read_usage_events)
 from costattr_pipeline.resources.warehouse import WarehouseSession
-
-# The schema costattr writes its own tables in: a source there would be one of costattr's tables.
-COSTATTR_SCHEMA = "METERING"
-
 
 @dataclass(frozen=True)
 class UsageRows:
@@ -119,13 +115,7 @@ class UsageTables(UsageSource):
             source = SourceRelation.parse(name)
         except ValueError as error:
             raise SourceError(f"settings.yaml usage_source.{setting}", None, str(error)) from None
-        current = str(session.scalar("SELECT CURRENT_DATABASE()"))
-        if source.in_schema(current, COSTATTR_SCHEMA):
-            raise SourceError(
-                f"settings.yaml usage_source.{setting}", None,
-                f"{name} is in costattr's own schema {current.upper()}.{COSTATTR_SCHEMA}, where the landing writes "
-                f"metering.{setting} (unquoted names are case-insensitive: it is the same table); name the "
-                "product's table in another database or schema")
+        reject_costattr_table(setting, name, str(session.scalar("SELECT CURRENT_DATABASE()")))
         found = {str(row["name"]): str(row["type"])
                  for row in session.rows(source.columns_query(), source.columns_params())}
         if not found:

@@ -25,9 +25,10 @@ COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_files: CostattrConfig,
                        usage_source: UsageSource) -> dg.MaterializeResult:
-    """Third-party API costs, landed per cost_date (locally from `usage/external_api_costs`, in production read
-    in place from a Snowflake table: settings.yaml `usage_source`, default `PRODUCT.METERING.EXTERNAL_API_COSTS`), with their amount in USD
-    at the rate in force on the day (settings.yaml `fx_to_usd`; an empty currency is USD).
+    """Third-party API costs, landed per cost_date with their amount in USD at the rate in force on the day
+    (settings.yaml `fx_to_usd`; an empty currency is USD). Locally from `usage/external_api_costs`; in
+    production read in place from a Snowflake table (settings.yaml `usage_source`, default
+    `PRODUCT.METERING.EXTERNAL_API_COSTS`), validated there and copied inside Snowflake.
 
     They are part of each tenant's cost (daily tenant summary, resource type `external_api`) and are
     passed through to the tenant's bill with the rate card's markup. tenant_id NULL: no tenant caused
