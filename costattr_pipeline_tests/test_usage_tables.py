@@ -243,3 +243,28 @@ def test_which_source_tables_are_costattrs_own(name: str, database: str, refused
             reject_costattr_table("usage_events", name, database)
     else:
         reject_costattr_table("usage_events", name, database)
+
+
+def test_a_missing_product_table_lands_no_usage_and_warns(target: Target, snowflake) -> None:
+    prod = _prod(target)
+    run_range(prod, START, END, selection=SELECTION)
+    assert _rows(snowflake, "SELECT COUNT(*) FROM metering.usage_events") == [(5,)]
+    snowflake.cursor().execute("DROP TABLE PRODUCT.METERING.USAGE_EVENTS")
+    snowflake.cursor().execute("USE DATABASE COSTATTR")
+
+    summary = run_range(prod, START, END, selection=["metering/usage_events"])
+
+    assert _rows(snowflake, "SELECT COUNT(*) FROM metering.usage_events") == [(0,)]  # like a missing file
+    assert [(check.passed, check.severity) for check in summary.checks
+            if check.check == "usage_events_source_present"] == [(False, "WARN")]
+
+
+def test_a_binary_float_amount_is_refused(target: Target, snowflake) -> None:
+    cursor = snowflake.cursor()
+    cursor.execute("CREATE OR REPLACE TABLE PRODUCT.METERING.EXTERNAL_API_COSTS (COST_DATE DATE, TENANT_ID VARCHAR, "
+                   "MODULE_ID VARCHAR, PROVIDER VARCHAR, AMOUNT FLOAT, CURRENCY VARCHAR)")
+    cursor.execute("USE DATABASE COSTATTR")
+
+    with pytest.raises(RunFailed, match=r"PRODUCT.METERING.EXTERNAL_API_COSTS: column 'amount' is FLOAT, a binary "
+                                        r"float: an exact amount needs NUMBER\(p, s\) \(or text\)"):
+        run_range(_prod(target), START, END, selection=["metering/external_api_costs"])

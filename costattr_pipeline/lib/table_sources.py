@@ -132,8 +132,8 @@ def _typed(source: SourceRelation, column: Column, raw: str, kind: str) -> str:
     return f"TRY_CAST(CAST({raw} AS VARCHAR) AS {column.type})"  # text (or another kind): parsed, NULL if not
 
 
-def first_problem_query(source: SourceRelation, typed: Sequence[TypedColumn], rules: Sequence[Rule],
-                        window_column: str, key: Sequence[str]) -> tuple[str, list[Any]]:
+def first_problem_query(typed: Sequence[TypedColumn], rules: Sequence[Rule], window_column: str,
+                        key: Sequence[str]) -> tuple[str, list[Any]]:
     """One query over the window's rows (``:start_date``, ``:end_date``; rows whose window column does not parse
     are kept, so they are reported) returning the first row that breaks a rule, with ``problem`` (its index in the
     returned list of messages), the typed columns and the raw values; no row when every row passes."""

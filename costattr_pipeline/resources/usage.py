@@ -123,7 +123,7 @@ class UsageTables(UsageSource):
         typed = typed_columns(source, columns, found)
         relations = {"source_table": name}
         params = {"start_date": start, "end_date": end}
-        query, messages = first_problem_query(source, typed, rules, window_column, key)
+        query, messages = first_problem_query(typed, rules, window_column, key)
         bad = session.rows(query, params, relations)
         if bad:
             raise_for_row(source, bad[0], messages, key)
