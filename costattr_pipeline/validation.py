@@ -9,6 +9,7 @@ range, ``costattr validate`` reports every problem, each with the runs it blocks
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from costattr_pipeline.lib.cost_model import check_sources_present, load_cost_mo
 from costattr_pipeline.lib.cost_explorer import Fetch, parse_fetch, refuse_amounts_without_rate
 from costattr_pipeline.lib.errors import CostattrInputError
 from costattr_pipeline.lib.source_files import source_folder
+from costattr_pipeline.lib.table_sources import reject_costattr_table
 from costattr_pipeline.lib.unit_costs import load_unit_costs
 from costattr_pipeline.lib.usage_sources import read_external_api_costs, read_unit_drivers, read_usage_events
 from costattr_pipeline.target import Target
@@ -64,21 +66,26 @@ def find_problems(target: Target, window: Window = None) -> list[Problem]:
         lambda: load_unit_costs(target.config_dir),
         lambda: read_unit_drivers(source_dir, window),
         lambda: problems.extend(_billing_problems(target, window)),
-        lambda: read_usage_events(source_dir, window),
-        lambda: read_external_api_costs(source_dir, window),
         # FOCUS exports are files of the source folder in every target.
         lambda: focus.validate_exports(source_dir),
         # Kubernetes usage exports are files of the source folder in every target; the cost models price them.
         lambda: kubernetes.validate_exports(source_dir, window),
         lambda: _cost_model_problems(target.config_dir, source_dir),
     ]
-    if target.name == "local":
+    if target.name == "local":  # in prod, usage is read (and validated) in place from Snowflake tables
+        checks += [lambda: read_usage_events(source_dir, window),
+                   lambda: read_external_api_costs(source_dir, window)]
         checks += _cost_explorer_checks(target, settings, window)
         checks += [lambda: databricks.read_usage_export(source_dir, *(window or (None, None))),
                    lambda: databricks.read_list_prices_export(source_dir)]
         checks += [lambda view=view: snowflake_usage.check_usage_export(source_dir / snowflake_usage.SOURCE_FOLDER,
                                                                         view, window)
                    for view in snowflake_usage.USAGE_VIEWS]
+    if target.name == "prod" and (os.environ.get("SNOWFLAKE_DATABASE") or "").strip():
+        database = os.environ["SNOWFLAKE_DATABASE"].strip()
+        checks += [lambda: reject_costattr_table("usage_events", settings.usage_source.usage_events, database),
+                   lambda: reject_costattr_table("external_api_costs", settings.usage_source.external_api_costs,
+                                                 database)]
     for check in checks:
         try:
             check()

@@ -21,9 +21,13 @@ RELATIONS = {"fx_rates_to_usd": FX_RATES_SQL}
 CHECK_FX_RATE_FOUND = "fx_rate_found"
 
 
-def load_fx_rates(session: WarehouseSession, settings: Settings) -> None:
-    """Replace ``config.fx_to_usd`` with settings.yaml's rates (call inside the converting transaction)."""
-    session.execute(TABLES_SQL)
+def load_fx_rates(session: WarehouseSession, settings: Settings, create_tables: bool = True) -> None:
+    """Replace ``config.fx_to_usd`` with settings.yaml's rates (call inside the converting transaction).
+
+    ``create_tables=False``: the caller ran :data:`TABLES_SQL` before its transaction (in Snowflake a DDL
+    statement commits the open transaction, and fakesnow refuses one inside it)."""
+    if create_tables:
+        session.execute(TABLES_SQL)
     session.execute("DELETE FROM config.fx_to_usd")
     rates = settings.fx_to_usd
     session.insert_arrow("config.fx_to_usd", pa.table({

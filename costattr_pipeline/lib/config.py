@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, IsoDate, MicroDollars, Name,
                                                 Share, Table, Text,
                                                 bad_value, reject_overlaps, validate_file)
+from costattr_pipeline.lib.table_sources import RELATION_NAME
 from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
 from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
 
@@ -37,6 +38,17 @@ def _currency_code(value: Any) -> str:
 
 
 _MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*(%|[KMGTkmgt][iI]?[bB]?|[bB])\s*")
+
+
+def _table_name(value: Any) -> str:
+    """``schema.table`` or ``database.schema.table``, unquoted (a source table read in place in production)."""
+    if not isinstance(value, str) or not RELATION_NAME.fullmatch(value.strip()):
+        raise bad_value(f"must be schema.table or database.schema.table (unquoted names), got {value!r}")
+    return value.strip()
+
+
+TableName = Annotated[str, BeforeValidator(_table_name),
+                      WithJsonSchema({"type": "string", "pattern": RELATION_NAME.pattern})]
 
 
 def _memory_limit(value: Any) -> str | None:
@@ -194,6 +206,19 @@ class FocusSettings(ConfigModel):
             cost_column=own.cost_column or self.cost_column)
 
 
+class UsageSourceSettings(ConfigModel):
+    """Production (target prod): the Snowflake tables the product metering is read from, in place.
+
+    Never a table of costattr's own schema (METERING of the database costattr writes to): unquoted names are
+    case-insensitive, so the product's METERING.USAGE_EVENTS there would be costattr's landing table itself.
+    """
+
+    usage_events: TableName = Field("PRODUCT.METERING.USAGE_EVENTS",
+                                    description="The product's usage events table ([database.]schema.table).")
+    external_api_costs: TableName = Field("PRODUCT.METERING.EXTERNAL_API_COSTS",
+                                          description="The external API costs table ([database.]schema.table).")
+
+
 class WarehouseSettings(ConfigModel):
     """DuckDB resource limits, so a large backfill stays within the machine."""
 
@@ -217,6 +242,7 @@ class Settings(ConfigModel):
     databricks: DatabricksSettings = DatabricksSettings()
     unit_costs: UnitCostSettings = UnitCostSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
+    usage_source: UsageSourceSettings = UsageSourceSettings()
     focus: FocusSettings = FocusSettings()
     fx_to_usd: Entries[FxRate] = Field(
         (), description="Dated exchange rates to USD; a non-USD amount is converted with the rate in force on its "

@@ -36,6 +36,9 @@ EXTERNAL_API_COST_COLUMNS = (
     Column("amount", "DECIMAL(38, 12)", nullable=False),
     Column("currency", "VARCHAR"),           # empty: USD
 )
+# What names a row of a source table in an error (a table has no line numbers).
+USAGE_EVENT_KEY = ("event_id", "event_time")
+EXTERNAL_API_COST_KEY = ("cost_date", "provider", "tenant_id")
 UNIT_DRIVER_COLUMNS = (
     Column("date", "DATE", nullable=False),
     Column("unit_type", nullable=False),
@@ -47,8 +50,9 @@ UNIT_DRIVER_COLUMNS = (
 # Row rules beyond types, checked by the shared one-pass validation (file, line or row, and rule named).
 NON_NEGATIVE_DRIVER = Rule("driver_value < 0", "driver_value must not be negative")
 NON_NEGATIVE_QUANTITY = Rule("quantity < 0", "column 'quantity' must not be negative, got {quantity}")
-CURRENCY_CODE = Rule("NULLIF(trim(currency), '') IS NOT NULL AND NOT regexp_full_match(upper(trim(currency)), "
-                     "'[A-Z][A-Z][A-Z]')",
+# regexp_matches with anchors: the same test on DuckDB (files) and, as REGEXP_LIKE, in Snowflake (tables).
+CURRENCY_CODE = Rule("NULLIF(trim(currency), '') IS NOT NULL AND NOT regexp_matches(upper(trim(currency)), "
+                     "'^[A-Z][A-Z][A-Z]$')",
                      "column 'currency' must be a 3-letter ISO currency code (empty: USD), got {currency!r}")
 
 

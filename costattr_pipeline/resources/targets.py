@@ -16,7 +16,7 @@ from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.reports import ReportFolder
 from costattr_pipeline.resources.snowflake_usage import SnowflakeAccountUsage, SnowflakeUsageExports
-from costattr_pipeline.resources.usage import UsageExports
+from costattr_pipeline.resources.usage import UsageExports, UsageTables
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.target import Target
 
@@ -60,7 +60,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
             "slack": SlackChannel(enabled=False),
             "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
             "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
-            "usage_exports": UsageExports(source_dir=str(target.source_dir)),
+            "usage_source": UsageExports(source_dir=str(target.source_dir)),
             "report_folder": ReportFolder(folder=str(target.reports_dir)),
         }
     # Imported here: dagster-snowflake costs 2 s to import, which only the production target needs.
@@ -89,8 +89,9 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
                                                    http_path=dg.EnvVar("DATABRICKS_HTTP_PATH"),
                                                    access_token=dg.EnvVar("DATABRICKS_TOKEN")),
         "snowflake_usage": SnowflakeAccountUsage(),
-        # Product metering is exported by the platform itself into the source folder in every target.
-        "usage_exports": UsageExports(source_dir=str(target.source_dir)),
+        # Product metering is read in place from the product's tables (settings.yaml usage_source).
+        "usage_source": UsageTables(usage_events_table=settings.usage_source.usage_events,
+                                    external_api_costs_table=settings.usage_source.external_api_costs),
         "report_folder": ReportFolder(folder=str(target.reports_dir)),
     }
 

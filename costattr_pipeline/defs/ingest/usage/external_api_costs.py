@@ -11,7 +11,7 @@ from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
-from costattr_pipeline.resources.usage import UsageExports
+from costattr_pipeline.resources.usage import UsageSource
 from costattr_pipeline.resources.warehouse import Warehouse
 
 EXTERNAL_API_COSTS = dg.AssetKey(["metering", "external_api_costs"])
@@ -24,30 +24,34 @@ COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 
 
 def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_files: CostattrConfig,
-                       usage_exports: UsageExports) -> dg.MaterializeResult:
-    """Third-party API costs from `usage/external_api_costs`, landed per cost_date, with their amount in USD
-    at the rate in force on the day (settings.yaml `fx_to_usd`; an empty currency is USD).
+                       usage_source: UsageSource) -> dg.MaterializeResult:
+    """Third-party API costs, landed per cost_date with their amount in USD at the rate in force on the day
+    (settings.yaml `fx_to_usd`; an empty currency is USD). Locally from `usage/external_api_costs`; in
+    production read in place from a Snowflake table (settings.yaml `usage_source`, default
+    `PRODUCT.METERING.EXTERNAL_API_COSTS`), validated there and copied inside Snowflake.
 
     They are part of each tenant's cost (daily tenant summary, resource type `external_api`) and are
     passed through to the tenant's bill with the rate card's markup. tenant_id NULL: no tenant caused
     the cost.
 
     Append-only (audit): a day landed again with other rows is appended as a new version (computation id
-    = the run, computed_at, hash of the rates, the file read); `metering.v_external_api_costs` shows each
+    = the run, computed_at, hash of the rates, the file or table read); `metering.v_external_api_costs` shows each
     day's current version and `external_api_costs__as_of.sql` what was landed as of an earlier time.
     """
     start, end = window_dates(context)
-    costs, name = usage_exports.external_api_costs(start, end)
     params = {"start_date": start, "end_date": end}
     settings = config_files.settings()
-    computation = Computation.new(str([rate.model_dump(mode="json") for rate in settings.fx_to_usd]), [name],
-                                  context.run.run_id)
     with warehouse.session() as session:
+        # Tables first, outside the landing's transaction (in Snowflake a DDL statement commits the open one).
         session.execute(TABLES_SQL)
+        session.execute(fx_rates.TABLES_SQL)
+        costs = usage_source.external_api_costs(session, start, end)  # validated: a bad row raises, nothing written
+        computation = Computation.new(str([rate.model_dump(mode="json") for rate in settings.fx_to_usd]),
+                                      [costs.name], context.run.run_id)
         blocking = replace_window(
             session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL,
             {**params, **computation.params()},
-            before=lambda: fx_rates.load_fx_rates(session, settings), relations=fx_rates.RELATIONS,
+            before=lambda: fx_rates.load_fx_rates(session, settings, create_tables=False), relations=fx_rates.RELATIONS,
             audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
                 session, "metering.v_external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
         metadata = partition_metadata(
@@ -61,10 +65,10 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name=CHECK_EXTERNAL_SOURCE_PRESENT, passed=costs is not None,
+                check_name=CHECK_EXTERNAL_SOURCE_PRESENT, passed=costs.count is not None,
                 severity=dg.AssetCheckSeverity.WARN,
-                description=None if costs is not None else f"No {name}.csv/.parquet: pass-through is 0.",
-                metadata={"source_rows": dg.MetadataValue.int(costs.num_rows if costs is not None else 0)},
+                description=None if costs.count is not None else f"No {costs.name}: pass-through is 0.",
+                metadata={"source_rows": dg.MetadataValue.int(costs.count or 0)},
             ),
             *blocking,
         ],
@@ -73,7 +77,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
 
 CHECKS = [
     dg.AssetCheckSpec(CHECK_EXTERNAL_SOURCE_PRESENT, asset=EXTERNAL_API_COSTS,
-                      description="WARN when there is no external_api_costs file: pass-through is 0."),
+                      description="WARN when there is no external_api_costs file (or table): pass-through is 0."),
     fx_rates.fx_rate_check_spec(EXTERNAL_API_COSTS),
 ]
 

@@ -3,8 +3,6 @@
 import datetime as dt
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
@@ -12,7 +10,7 @@ from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import DayRange, Project, current_project, range_schedule, window_dates
-from costattr_pipeline.resources.usage import UsageExports
+from costattr_pipeline.resources.usage import UsageSource
 from costattr_pipeline.resources.warehouse import Warehouse
 
 USAGE_EVENTS = dg.AssetKey(["metering", "usage_events"])
@@ -32,20 +30,20 @@ def month_to_date(tick: dt.datetime, project: Project) -> DayRange:
 
 
 def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 usage_exports: UsageExports) -> dg.MaterializeResult:
-    """Product usage events from `usage/usage_events` (CSV or Parquet), landed per UTC day of event_time.
+                 usage_source: UsageSource) -> dg.MaterializeResult:
+    """Product usage events, landed per UTC day of event_time: locally from `usage/usage_events` (CSV or
+    Parquet), in production read in place from the product's Snowflake table (settings.yaml `usage_source`,
+    default `PRODUCT.METERING.USAGE_EVENTS`), validated there and copied inside Snowflake.
 
     Delivery is at-least-once, so an event_id may repeat: the view `metering.usage_events_unique`
     counts each event_id once (its earliest copy), across all landed days. Billing reads the view.
     """
     start, end = window_dates(context)
-    events, name = usage_exports.usage_events(start, end)
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        staged = (None if events is None
-                  else events.append_column("usage_date", pc.cast(events["event_time"], pa.date32())))
-        replace_window(session, "metering.usage_events_staging", staged, LAND_USAGE_SQL, params)
+        events = usage_source.usage_events(session, start, end)  # validated: a bad row raises, nothing written
+        replace_window(session, "metering.usage_events_staging", events, LAND_USAGE_SQL, params)
         conflicts = session.rows(CONFLICTS_SQL, params)
         metadata = partition_metadata(
             context, session, "metering.usage_events", USAGE_WINDOW, params, partition_column="usage_date",
@@ -58,10 +56,10 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name=CHECK_USAGE_SOURCE_PRESENT, passed=events is not None,
+                check_name=CHECK_USAGE_SOURCE_PRESENT, passed=events.count is not None,
                 severity=dg.AssetCheckSeverity.WARN,
-                description=None if events is not None else f"No {name}.csv/.parquet: no usage is billed.",
-                metadata={"source_rows": dg.MetadataValue.int(events.num_rows if events is not None else 0)},
+                description=None if events.count is not None else f"No {events.name}: no usage is billed.",
+                metadata={"source_rows": dg.MetadataValue.int(events.count or 0)},
             ),
             rows_check(CHECK_CONFLICTING_DUPLICATES, conflicts, "conflicting_event_ids",
                        severity=dg.AssetCheckSeverity.WARN),
@@ -71,7 +69,7 @@ def usage_events(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 CHECKS = [
     dg.AssetCheckSpec(CHECK_USAGE_SOURCE_PRESENT, asset=USAGE_EVENTS,
-                      description="WARN when there is no usage_events file: variable consumption is 0."),
+                      description="WARN when there is no usage_events file (or table): variable consumption is 0."),
     dg.AssetCheckSpec(CHECK_CONFLICTING_DUPLICATES, asset=USAGE_EVENTS,
                       description="WARN when one event_id was delivered with different content (tenant, module, "
                                   "metric or quantity): only the earliest copy counts."),
