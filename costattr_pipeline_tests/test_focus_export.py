@@ -48,7 +48,8 @@ def test_the_export_adds_up_to_the_summary_per_day_and_resource_type(demo) -> No
     summarized = query(demo, "SELECT cost_date, resource_type, SUM(cost_usd) FROM metering.daily_tenant_summary "
                              "GROUP BY 1, 2 ORDER BY 1, 2")
     assert exported == summarized
-    assert {row[1] for row in exported} == {"aws", "snowflake", "databricks", "external_api", "focus_microsoft"}
+    assert {row[1] for row in exported} == {"aws", "snowflake", "databricks", "external_api", "focus_microsoft",
+                                             "kubernetes"}
     # Split rows (a shared Snowflake warehouse's day) carry the allocation columns; whole charges do not.
     splits = query(demo, "SELECT x_AttributionRule, COUNT(*), COUNT(x_AllocatedMethodId), COUNT(x_AllocatedResourceId) "
                          "FROM metering.focus_export WHERE x_CostattrResourceType = 'snowflake' GROUP BY 1 ORDER BY 1")

@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS metering.daily_tenant_summary (
     cost_date     DATE NOT NULL,             -- UTC day of the cost
     tenant_id     VARCHAR,                   -- the tenant who caused it; NULL: unattributed
     module_id     VARCHAR,                   -- product module when the source says (AWS module tag, external API); else NULL
-    resource_type VARCHAR NOT NULL,          -- the source: aws, snowflake, databricks, external_api
+    resource_type VARCHAR NOT NULL,          -- the source: aws, snowflake, databricks, external_api, focus_<provider>, kubernetes
     cost_usd      DECIMAL(38, 18) NOT NULL   -- USD, exact decimal (not rounded to cents)
 );
 

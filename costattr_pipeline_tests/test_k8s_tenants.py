@@ -1,0 +1,100 @@
+"""Kubernetes cost per tenant (issue 18): namespaces attributed by pod label or tenants.yaml, in the summary and
+the FOCUS export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from costattr_pipeline_tests.test_k8s_cost_models import POD_HEADER, SIMPLE_ON_PREM
+
+SELECTION = ["metering/k8s_pod_usage", "metering/k8s_storage_usage", "metering/k8s_vm_usage",
+             "metering/k8s_project_daily_cost", "metering/daily_tenant_summary", "metering/focus_export"]
+DAY = dt.date(2026, 4, 15)
+
+
+def labels(**values: str) -> str:
+    inner = ", ".join(f'""{key}"": ""{value}""' for key, value in values.items())
+    return f'"{{{inner}}}"'
+
+
+def write_cluster(source_dir: Path) -> None:
+    folder = Path(source_dir) / "kubernetes"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("shop", "a", labels(tenant_id="acme", module_id="risk-engine"), 60, 300),
+        ("shop", "a2", labels(tenant_id="acme"), 10, 20),
+        ("blog", "b", labels(tenant_id="initech"), 40, 200),       # tenants.yaml maps blog: the map wins
+        ("misc", "c", "{}", 20, 100),                                # no label, not mapped: unattributed
+        ("shared", "d", labels(tenant_id="acme"), 5, 10),           # two tenants in one namespace: unattributed
+        ("shared", "e", labels(tenant_id="globex"), 5, 10),
+    ]
+    lines = [f"2026-04-15,c1,w1,worker,{ns},{pod},{pod_labels},{cpu},0,{memory},0,200,1000\n"
+             for ns, pod, pod_labels, cpu, memory in rows]
+    (folder / "pod_usage.csv").write_text(POD_HEADER + "".join(lines), encoding="utf-8")
+
+
+def test_namespaces_reach_their_tenants_in_the_summary_and_the_export(target) -> None:
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline_tests.conftest import query
+
+    write_cluster(target.source_dir)
+    (target.config_dir / "cost_model.yaml").write_text(SIMPLE_ON_PREM, encoding="utf-8")
+    (target.config_dir / "tenants.yaml").write_text("namespaces: {blog: globex}\n", encoding="utf-8")
+    summary = run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION)
+    failed = {check[1] for check in summary.checks if not check[2]}
+    # The summary's and the export's reconcile checks pass; misc and shared are more than 2 % of the cluster.
+    assert failed == {"k8s_storage_usage_source_present", "kubernetes_unattributed_share_within_threshold"}
+
+    namespace_cost = dict(query(target, "SELECT namespace, SUM(total_cost) FROM metering.k8s_project_daily_cost "
+                                        "GROUP BY namespace"))
+    assert namespace_cost["Worker unallocated"] == 0          # distributed to the user namespaces
+    tenants = {(tenant, module): cost for tenant, module, cost in query(
+        target, "SELECT tenant_id, module_id, SUM(cost_usd) FROM metering.daily_tenant_summary "
+                "WHERE resource_type = 'kubernetes' GROUP BY 1, 2")}
+    assert tenants == {
+        ("acme", "risk-engine"): namespace_cost["shop"],   # the one module value its pods carry
+        ("globex", None): namespace_cost["blog"],
+        (None, None): sum((cost for namespace, cost in namespace_cost.items() if namespace not in ("shop", "blog")),
+                          Decimal(0)),
+    }
+    assert sum(tenants.values(), Decimal(0)) == sum(namespace_cost.values(), Decimal(0))
+    assert namespace_cost["shop"] > 0 and namespace_cost["misc"] > 0 and namespace_cost["shared"] > 0
+
+    alerts = query(target, "SELECT subject_date, payload FROM metering.alerts WHERE check_name = "
+                           "'kubernetes_unattributed_share_within_threshold'")
+    assert [subject for subject, _ in alerts] == [DAY]
+    assert Decimal(json.loads(alerts[0][1])["unattributed_cost_usd"]) == tenants[(None, None)]
+
+    exported = {tenant: (cost, rule) for tenant, cost, rule in query(
+        target, "SELECT x_TenantId, SUM(x_CountedCost), MIN(x_AttributionRule) FROM metering.focus_export "
+                "WHERE x_CostattrResourceType = 'kubernetes' GROUP BY 1")}
+    assert exported == {"acme": (namespace_cost["shop"], "k8s_pod_label"),
+                        "globex": (namespace_cost["blog"], "k8s_namespace_map"),
+                        None: (tenants[(None, None)], "unattributed")}
+
+
+def test_the_tenant_and_module_labels_are_configurable(target) -> None:
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline_tests.conftest import query
+
+    folder = Path(target.source_dir) / "kubernetes"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pod_usage.csv").write_text(POD_HEADER + "".join(
+        f"2026-04-15,c1,w1,worker,{ns},p,{pod_labels},{cpu},0,0,0,100,100\n"
+        for ns, pod_labels, cpu in [("shop", labels(customer="acme", product="reporting"), 30),
+                                    ("blog", labels(tenant_id="acme"), 70)]), encoding="utf-8")
+    (target.config_dir / "cost_model.yaml").write_text(SIMPLE_ON_PREM, encoding="utf-8")
+    settings = target.config_dir / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8")
+                        + "kubernetes: {tenant_label: customer, module_label: product}\n", encoding="utf-8")
+    run_range(target, DAY, DAY + dt.timedelta(days=1), selection=SELECTION)
+    namespace_cost = dict(query(target, "SELECT namespace, SUM(total_cost) FROM metering.k8s_project_daily_cost "
+                                        "GROUP BY namespace"))
+    rows = query(target, "SELECT tenant_id, module_id, SUM(cost_usd) FROM metering.daily_tenant_summary "
+                         "WHERE resource_type = 'kubernetes' GROUP BY 1, 2 ORDER BY 1 NULLS LAST")
+    assert rows == [("acme", "reporting", namespace_cost["shop"]),
+                    (None, None, sum((cost for namespace, cost in namespace_cost.items() if namespace != "shop"),
+                                     Decimal(0)))]
