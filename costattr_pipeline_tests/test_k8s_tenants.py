@@ -98,3 +98,83 @@ def test_the_tenant_and_module_labels_are_configurable(target) -> None:
     assert rows == [("acme", "reporting", namespace_cost["shop"]),
                     (None, None, sum((cost for namespace, cost in namespace_cost.items() if namespace != "shop"),
                                      Decimal(0)))]
+
+
+def _ocp_on_aws_day(target, settings_extra: str, node_cost: str | None = None) -> dict:
+    """One day: Cost Explorer with the cluster's node cost under tenant tag eks-prod-1, and the cluster's usage."""
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline_tests.builders import group, page, write_fetch
+    from costattr_pipeline_tests.conftest import query
+
+    write_fetch(target.source_dir, "fetch-1.json", page({"2026-04-15": [
+        group("acme", "Amazon RDS", "12.3456789012"), group(None, "Amazon S3", "1.10"),
+        group("eks-prod-1", "Amazon EC2", "100.0000000001")]}))
+    write_cluster(target.source_dir)
+    if node_cost is not None:  # the cloud's cost of node w1, as kubernetes/node_infrastructure_cost says
+        (Path(target.source_dir) / "kubernetes" / "node_infrastructure_cost.csv").write_text(
+            f"usage_date,cluster_id,node,resource_id,cost_usd\n2026-04-15,c1,w1,i-0abc,{node_cost}\n", encoding="utf-8")
+    (target.config_dir / "cost_model.yaml").write_text(SIMPLE_ON_PREM, encoding="utf-8")
+    (target.config_dir / "tenants.yaml").write_text("namespaces: {blog: globex}\n", encoding="utf-8")
+    settings = target.config_dir / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + settings_extra, encoding="utf-8")
+    summary = run_range(target, DAY, DAY + dt.timedelta(days=1),
+                        selection=["metering/aws_cost_daily", "metering/k8s_node_infrastructure_cost", *SELECTION])
+    passed = {check[1]: check[2] for check in summary.checks}
+    assert passed["reconciles_with_sources"] and passed["sums_to_daily_tenant_summary"]  # nothing lost or doubled
+    return {
+        "aws": {tenant: cost for tenant, cost in query(
+            target, "SELECT tenant_id, SUM(cost_usd) FROM metering.daily_tenant_summary WHERE resource_type = 'aws' "
+                    "GROUP BY 1")},
+        "total": query(target, "SELECT SUM(cost_usd) FROM metering.daily_tenant_summary")[0][0],
+        "tenants": {tenant: cost for tenant, cost in query(
+            target, "SELECT tenant_id, SUM(cost_usd) FROM metering.daily_tenant_summary "
+                    "WHERE resource_type = 'kubernetes' GROUP BY 1")},
+    }
+
+
+def test_ocp_on_aws_moves_the_node_cost_from_the_tag_to_the_namespaces(target, tmp_path_factory) -> None:
+    from costattr_pipeline.target import Target
+
+    other = tmp_path_factory.mktemp("plain") / "source"
+    (other / "config").mkdir(parents=True)
+    (other / "config" / "settings.yaml").write_text((target.config_dir / "settings.yaml").read_text(encoding="utf-8"),
+                                                    encoding="utf-8")
+    plain = _ocp_on_aws_day(Target.resolve("local", str(other), None, str(other.parent / "w.duckdb")), "")
+    moved = _ocp_on_aws_day(target, "kubernetes: {clusters: {c1: {aws_tenant_tag_value: eks-prod-1}}}\n")
+
+    node_cost = Decimal("100.0000000001")
+    assert plain["aws"]["eks-prod-1"] == node_cost                     # without the setting: a tenant of its own
+    assert "eks-prod-1" not in moved["aws"]
+    assert moved["total"] == plain["total"]                            # the day's total is unchanged
+    assert moved["tenants"] == plain["tenants"]                        # Kubernetes cost itself is not touched
+    cluster = sum(moved["tenants"].values(), Decimal(0))
+    for tenant in ("globex", None):                                    # each tenant's share of the cluster
+        exact = node_cost * moved["tenants"][tenant] / cluster
+        received = moved["aws"][tenant] - plain["aws"].get(tenant, Decimal(0))
+        assert abs(received - exact) <= Decimal("1e-9")
+    exact_acme = node_cost * moved["tenants"]["acme"] / cluster
+    assert abs(moved["aws"]["acme"] - Decimal("12.3456789012") - exact_acme) <= Decimal("1e-9")
+    assert sum(moved["aws"].values(), Decimal(0)) == sum(plain["aws"].values(), Decimal(0))
+
+
+def test_ocp_on_aws_with_node_costs_counts_the_node_cost_once(target, tmp_path_factory) -> None:
+    """node_infrastructure_cost already puts 60.00 of the tagged 100.0000000001 into Kubernetes: only the rest
+    moves from the tag to the namespaces, and the day's total loses exactly the 60.00 counted twice before."""
+    from costattr_pipeline.target import Target
+
+    other = tmp_path_factory.mktemp("plain") / "source"
+    (other / "config").mkdir(parents=True)
+    (other / "config" / "settings.yaml").write_text((target.config_dir / "settings.yaml").read_text(encoding="utf-8"),
+                                                    encoding="utf-8")
+    plain = _ocp_on_aws_day(Target.resolve("local", str(other), None, str(other.parent / "w.duckdb")), "", "60.00")
+    moved = _ocp_on_aws_day(target, "kubernetes: {clusters: {c1: {aws_tenant_tag_value: eks-prod-1}}}\n", "60.00")
+
+    assert plain["aws"]["eks-prod-1"] == Decimal("100.0000000001")
+    assert "eks-prod-1" not in moved["aws"]
+    assert moved["tenants"] == plain["tenants"]             # Kubernetes keeps the node cost it priced
+    assert moved["total"] == plain["total"] - Decimal("60.00")
+    rest = Decimal("100.0000000001") - Decimal("60.00")
+    assert sum(moved["aws"].values(), Decimal(0)) == sum(plain["aws"].values(), Decimal(0)) - Decimal("60.00")
+    cluster = sum(moved["tenants"].values(), Decimal(0))
+    received = moved["aws"]["globex"] - plain["aws"].get("globex", Decimal(0))
+    assert abs(received - rest * moved["tenants"]["globex"] / cluster) <= Decimal("1e-9")

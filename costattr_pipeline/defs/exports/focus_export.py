@@ -34,7 +34,10 @@ EXPORT_SOURCES = (
     CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
     CostSource("kubernetes", "k8s_project_daily_cost", sql_file(__file__, "sources/kubernetes.sql")),
+    CostSource("aws", "k8s_project_daily_cost", sql_file(__file__, "sources/aws_on_kubernetes.sql"),
+               also_reads=("v_aws_cost_daily",)),
 )
+AWS_ON_KUBERNETES = EXPORT_SOURCES[-1]
 NO_EXPORT_ROWS = "SELECT * FROM metering.focus_export WHERE 1 = 0"
 
 
@@ -71,16 +74,18 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
     settings = config_files.settings()
     overlap_accounts = settings.focus.cost_explorer_overlap.billing_account_ids
     versions, version_params = _rate_card_versions(config_files, start, end)
-    attribution, k8s_params = kubernetes_attribution(settings,
-                                                     dict(load_billing_config(config_files.path).namespaces))
-    params = {**k8s_params, "start_date": start, "end_date": end, "snowflake_account": UNKNOWN_ACCOUNT,
+    namespaces = dict(load_billing_config(config_files.path).namespaces)
+    params = {"start_date": start, "end_date": end, "snowflake_account": UNKNOWN_ACCOUNT,
               "cost_explorer_account": overlap_accounts[0] if len(overlap_accounts) == 1 else UNKNOWN_ACCOUNT,
               **version_params}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         sources = present_sources(session, EXPORT_SOURCES)
+        attribution, k8s_params = kubernetes_attribution(settings, namespaces, on_aws=AWS_ON_KUBERNETES in sources)
+        params.update(k8s_params)
         relations = {"export_rows": union_all(source.sql for source in sources) if sources else NO_EXPORT_ROWS,
-                     "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions, **attribution}
+                     "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions,
+                     **attribution}
         with session.transaction():
             session.execute(EXPORT_SQL, params, relations)
             blocking = audit(FOCUS_EXPORT, rows_check(

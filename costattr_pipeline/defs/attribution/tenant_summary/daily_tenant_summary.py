@@ -17,6 +17,7 @@ from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_
 from costattr_pipeline.lib.billing_config import load_billing_config
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.lib.databricks import tag_path
+from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.sql import sql_file, union_all
 from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, window_dates
@@ -44,19 +45,27 @@ class CostSource:
     relation: str
     sql: str
     total_sql: str | None = None  # the source's own total per day, when its fragment joins (default: the fragment)
+    also_reads: tuple[str, ...] = ()  # other relations of ``metering`` the fragment reads
 
 
 COST_SOURCES = (
-    CostSource("aws", "v_aws_cost_daily", sql_file(__file__, "sources/aws.sql")),
+    CostSource("aws", "v_aws_cost_daily", sql_file(__file__, "sources/aws.sql"),
+               sql_file(__file__, "sources/aws_total.sql")),
     CostSource("snowflake", "v_snowflake_credit_daily", sql_file(__file__, "sources/snowflake.sql")),
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
     CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
     CostSource("kubernetes", "k8s_project_daily_cost", sql_file(__file__, "sources/kubernetes.sql"),
                sql_file(__file__, "sources/kubernetes_total.sql")),
+    # The node cost of clusters on AWS, moved from its tenant tag to the clusters' namespaces (counted in aws_total).
+    CostSource("aws", "k8s_project_daily_cost", sql_file(__file__, "sources/aws_on_kubernetes.sql"),
+               sql_file(__file__, "sources/aws_on_kubernetes_total.sql"), also_reads=("v_aws_cost_daily",)),
 )
+AWS_ON_KUBERNETES = COST_SOURCES[-1]
 K8S_NAMESPACE_LABELS_SQL = sql_file(__file__, "k8s_namespace_labels.sql")
 NO_NAMESPACE_MAP = "SELECT CAST(NULL AS VARCHAR) AS namespace, CAST(NULL AS VARCHAR) AS tenant_id WHERE 1 = 0"
+NO_AWS_CLUSTERS = "SELECT CAST(NULL AS VARCHAR) AS cluster_id, CAST(NULL AS VARCHAR) AS tag_value WHERE 1 = 0"
+MOVED_SPLIT_INPUTS = {"k8s_moved_nano_split": "nano_input", "k8s_moved_fine_split": "fine_input"}
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
 
 
@@ -73,7 +82,8 @@ FIGURES = {
 def present_sources(session: WarehouseSession, sources: tuple[CostSource, ...] = COST_SOURCES) -> list[CostSource]:
     """The sources whose table or view exists: a concern that never ran contributes nothing."""
     existing = session.relations_in("metering")
-    return [source for source in sources if source.relation in existing]
+    return [source for source in sources
+            if source.relation in existing and all(other in existing for other in source.also_reads)]
 
 
 def replaced_days(sources: list[CostSource]) -> str:
@@ -83,10 +93,12 @@ def replaced_days(sources: list[CostSource]) -> str:
     return COST_EXPLORER_REPLACED_DAYS if focus else NO_REPLACED_DAYS
 
 
-def kubernetes_attribution(settings: Settings, namespaces: dict[str, str]
+def kubernetes_attribution(settings: Settings, namespaces: dict[str, str], on_aws: bool = True
                            ) -> tuple[dict[str, str], dict[str, object]]:
-    """The relations ``k8s_namespace_labels`` (each namespace's tenant and module from its pods' labels) and
-    ``k8s_namespace_map`` (tenants.yaml ``namespaces``) the Kubernetes fragments join, with their parameters."""
+    """The relations ``k8s_namespace_labels`` (each namespace's tenant and module from its pods' labels),
+    ``k8s_namespace_map`` (tenants.yaml ``namespaces``) the Kubernetes fragments join, and ``k8s_aws_clusters``
+    (cluster_id, tag_value: settings kubernetes.clusters' AWS tenant tag values; empty unless ``on_aws``, i.e.
+    unless the fragment moving that AWS cost to the clusters' namespaces runs), with their parameters."""
     params: dict[str, object] = {"k8s_tenant_label_path": tag_path(settings.kubernetes.tenant_label),
                                  "k8s_module_label_path": tag_path(settings.kubernetes.module_label)}
     parts = []
@@ -94,8 +106,21 @@ def kubernetes_attribution(settings: Settings, namespaces: dict[str, str]
         params[f"k8s_namespace_{index}"], params[f"k8s_namespace_tenant_{index}"] = namespace, tenant_id
         parts.append(f"SELECT CAST(:k8s_namespace_{index} AS VARCHAR) AS namespace, "
                      f"CAST(:k8s_namespace_tenant_{index} AS VARCHAR) AS tenant_id")
+    clusters = []
+    for index, (cluster_id, cluster) in enumerate(sorted(settings.kubernetes.clusters.items())):
+        if on_aws and cluster.aws_tenant_tag_value is not None:
+            params[f"k8s_cluster_{index}"] = cluster_id
+            params[f"k8s_cluster_tag_{index}"] = cluster.aws_tenant_tag_value
+            clusters.append(f"SELECT CAST(:k8s_cluster_{index} AS VARCHAR) AS cluster_id, "
+                            f"CAST(:k8s_cluster_tag_{index} AS VARCHAR) AS tag_value")
     return ({"k8s_namespace_labels": K8S_NAMESPACE_LABELS_SQL,
-             "k8s_namespace_map": " UNION ALL ".join(parts) if parts else NO_NAMESPACE_MAP}, params)
+             "k8s_aws_tagged": sql_file(__file__, "k8s_aws_tagged.sql"),
+             "k8s_aws_moved": sql_file(__file__, "k8s_aws_moved.sql"),
+             "k8s_infrastructure_counted": sql_file(__file__, "k8s_infrastructure_counted.sql"),
+             "k8s_namespace_map": " UNION ALL ".join(parts) if parts else NO_NAMESPACE_MAP,
+             "k8s_aws_clusters": " UNION ALL ".join(clusters) if clusters else NO_AWS_CLUSTERS,
+             **{name: largest_remainder_relation(split_input) for name, split_input in MOVED_SPLIT_INPUTS.items()}},
+            params)
 
 
 def source_rows(sources: list[CostSource], attribution: dict[str, str] | None = None) -> dict[str, str]:
@@ -106,7 +131,8 @@ def source_rows(sources: list[CostSource], attribution: dict[str, str] | None = 
     return {"cost_source_rows": union_all(source.sql for source in sources) if sources else NO_SOURCE_ROWS,
             "cost_source_totals": (union_all(source.total_sql or source.sql for source in sources) if sources
                                    else NO_SOURCE_ROWS),
-            "cost_explorer_replaced_days": replaced_days(sources), **(attribution or {})}
+            "cost_explorer_replaced_days": replaced_days(sources), "k8s_aws_clusters": NO_AWS_CLUSTERS,
+            **(attribution or {})}
 
 
 def kubernetes_breaches(session: WarehouseSession, settings: Settings, params: dict) -> list[dict]:
@@ -144,17 +170,20 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
     `focus_microsoft`...; a day whose AWS cost FOCUS counts has no Cost Explorer rows) and Kubernetes
     (each namespace's total cost after distribution; its tenant from tenants.yaml `namespaces` or the pod
     label settings kubernetes.tenant_label, its module from kubernetes.module_label; unmapped namespaces are
-    unattributed). Per day and source the rows add up to the source's own total exactly; a source whose
-    table does not exist yet contributes nothing.
+    unattributed). A Kubernetes cluster on AWS (settings kubernetes.clusters' `aws_tenant_tag_value`) is
+    not a tenant: its tagged AWS cost, less the node cost Kubernetes already counts, goes to the tenants of
+    its namespaces. Per day and source the rows add up to the source's own total exactly (AWS: less that
+    node cost); a source whose table does not exist yet contributes nothing.
     """
     start, end = window_dates(context)
     settings = config_files.settings()
-    attribution, k8s_params = kubernetes_attribution(settings,
-                                                     dict(load_billing_config(config_files.path).namespaces))
-    params = {"start_date": start, "end_date": end, **k8s_params}
+    namespaces = dict(load_billing_config(config_files.path).namespaces)
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         sources = present_sources(session)
+        attribution, k8s_params = kubernetes_attribution(
+            settings, namespaces, on_aws=AWS_ON_KUBERNETES in sources)
+        params = {"start_date": start, "end_date": end, **k8s_params}
         relations = source_rows(sources, attribution)
         with session.transaction():
             session.execute(SUMMARY_SQL, params, relations)
