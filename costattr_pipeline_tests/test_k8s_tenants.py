@@ -178,3 +178,27 @@ def test_ocp_on_aws_with_node_costs_counts_the_node_cost_once(target, tmp_path_f
     cluster = sum(moved["tenants"].values(), Decimal(0))
     received = moved["aws"]["globex"] - plain["aws"].get("globex", Decimal(0))
     assert abs(received - rest * moved["tenants"]["globex"] / cluster) <= Decimal("1e-9")
+
+
+def test_cloud_markup_is_its_own_column_and_in_unit_economics(target) -> None:
+    """A cost model of source_type AWS marks up AWS cost by 10 %: cost_usd stays raw, markup_usd beside it,
+    and unit economics' attributed cost is cost + markup."""
+    from costattr_pipeline.runner import run_range
+    from costattr_pipeline_tests.builders import group, page, write_fetch
+    from costattr_pipeline_tests.conftest import query
+
+    write_fetch(target.source_dir, "fetch-1.json", page({"2026-04-15": [
+        group("acme", "Amazon RDS", "12.3456789012"), group(None, "Amazon S3", "1.10")]}))
+    (target.config_dir / "cost_model.yaml").write_text(
+        "cost_models:\n  - name: AWS markup\n    source_type: AWS\n    markup: {value: 10, unit: percent}\n",
+        encoding="utf-8")
+    run_range(target, DAY, DAY + dt.timedelta(days=1), selection=[
+        "metering/aws_cost_daily", "metering/daily_tenant_summary", "metering/usage_events",
+        "metering/external_api_costs", "metering/billing_period_summary",
+        "metering/unit_economics"])
+    rows = query(target, "SELECT tenant_id, cost_usd, markup_usd FROM metering.daily_tenant_summary "
+                         "ORDER BY tenant_id NULLS LAST")
+    assert rows == [("acme", Decimal("12.3456789012"), Decimal("12.3456789012") * Decimal("0.1")),
+                    (None, Decimal("1.10"), Decimal("0.11"))]
+    assert query(target, "SELECT tenant_id, attributed_cost FROM metering.unit_economics") == [
+        ("acme", Decimal("12.3456789012") * Decimal("1.1"))]

@@ -16,6 +16,7 @@ from costattr_pipeline.defs.ingest.databricks.databricks_priced_usage import DAT
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.lib.billing_config import load_billing_config
 from costattr_pipeline.lib.config import Settings
+from costattr_pipeline.lib.cost_model import CostModels, load_cost_models
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.sql import sql_file, union_all
@@ -65,6 +66,9 @@ AWS_ON_KUBERNETES = COST_SOURCES[-1]
 K8S_NAMESPACE_LABELS_SQL = sql_file(__file__, "k8s_namespace_labels.sql")
 NO_NAMESPACE_MAP = "SELECT CAST(NULL AS VARCHAR) AS namespace, CAST(NULL AS VARCHAR) AS tenant_id WHERE 1 = 0"
 NO_AWS_CLUSTERS = "SELECT CAST(NULL AS VARCHAR) AS cluster_id, CAST(NULL AS VARCHAR) AS tag_value WHERE 1 = 0"
+MARKUP_SOURCE_TYPES = {"AWS": "aws", "SNOWFLAKE": "snowflake", "DATABRICKS": "databricks"}
+NO_CLOUD_MARKUPS = ("SELECT CAST(NULL AS VARCHAR) AS resource_type, CAST(NULL AS DECIMAL(18, 6)) AS markup_fraction "
+                    "WHERE 1 = 0")
 MOVED_SPLIT_INPUTS = {"k8s_moved_nano_split": "nano_input", "k8s_moved_fine_split": "fine_input"}
 NO_REPLACED_DAYS = "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0"
 
@@ -75,6 +79,7 @@ FIGURES = {
     "unattributed_usd": "SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))",
     **{f"{source.resource_type}_usd": f"SUM(CAST(CASE WHEN resource_type = '{source.resource_type}' THEN cost_usd "
                                       "ELSE 0 END AS DECIMAL(38, 18)))" for source in COST_SOURCES},
+    "markup_usd": "SUM(CAST(markup_usd AS DECIMAL(38, 18)))",
     "tenants": "COUNT(DISTINCT tenant_id)",
 }
 
@@ -123,6 +128,19 @@ def kubernetes_attribution(settings: Settings, namespaces: dict[str, str], on_aw
             params)
 
 
+def cloud_markups(models: CostModels) -> tuple[str, dict[str, object]]:
+    """The relation ``cloud_markups`` (resource_type, markup_fraction): the markup of each cost model of
+    source_type AWS, SNOWFLAKE or DATABRICKS, for the summary rows of that resource type."""
+    params: dict[str, object] = {}
+    parts = []
+    for index, model in enumerate(model for model in models.models if model.source_type in MARKUP_SOURCE_TYPES):
+        params[f"markup_type_{index}"] = MARKUP_SOURCE_TYPES[model.source_type]
+        params[f"markup_fraction_{index}"] = model.markup.fraction
+        parts.append(f"SELECT CAST(:markup_type_{index} AS VARCHAR) AS resource_type, "
+                     f"CAST(:markup_fraction_{index} AS DECIMAL(18, 6)) AS markup_fraction")
+    return (" UNION ALL ".join(parts) if parts else NO_CLOUD_MARKUPS), params
+
+
 def source_rows(sources: list[CostSource], attribution: dict[str, str] | None = None) -> dict[str, str]:
     """The relation ``cost_source_rows`` the summary SQL reads: the UNION ALL of the sources' fragments;
     ``cost_source_totals`` the reconcile check reads (each source's own total); ``cost_explorer_replaced_days``
@@ -132,6 +150,7 @@ def source_rows(sources: list[CostSource], attribution: dict[str, str] | None = 
             "cost_source_totals": (union_all(source.total_sql or source.sql for source in sources) if sources
                                    else NO_SOURCE_ROWS),
             "cost_explorer_replaced_days": replaced_days(sources), "k8s_aws_clusters": NO_AWS_CLUSTERS,
+            "cloud_markups": NO_CLOUD_MARKUPS,
             **(attribution or {})}
 
 
@@ -173,7 +192,8 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
     unattributed). A Kubernetes cluster on AWS (settings kubernetes.clusters' `aws_tenant_tag_value`) is
     not a tenant: its tagged AWS cost, less the node cost Kubernetes already counts, goes to the tenants of
     its namespaces. Per day and source the rows add up to the source's own total exactly (AWS: less that
-    node cost); a source whose table does not exist yet contributes nothing.
+    node cost); a source whose table does not exist yet contributes nothing. `markup_usd`: the markup of the
+    cost model of source_type AWS, SNOWFLAKE or DATABRICKS on that source's cost (cost_usd stays raw).
     """
     start, end = window_dates(context)
     settings = config_files.settings()
@@ -183,8 +203,9 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
         sources = present_sources(session)
         attribution, k8s_params = kubernetes_attribution(
             settings, namespaces, on_aws=AWS_ON_KUBERNETES in sources)
-        params = {"start_date": start, "end_date": end, **k8s_params}
-        relations = source_rows(sources, attribution)
+        markups, markup_params = cloud_markups(load_cost_models(config_files.path))
+        params = {"start_date": start, "end_date": end, **k8s_params, **markup_params}
+        relations = {**source_rows(sources, attribution), "cloud_markups": markups}
         with session.transaction():
             session.execute(SUMMARY_SQL, params, relations)
             blocking = audit(DAILY_TENANT_SUMMARY, rows_check(
