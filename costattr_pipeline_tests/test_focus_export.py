@@ -16,6 +16,7 @@ import pytest
 
 from costattr_pipeline.cli import main
 from costattr_pipeline.defs.exports.focus_export import EXPORT_SQL, EXPORT_SOURCES, TABLES_SQL
+from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import NO_AWS_CLUSTERS
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import TABLES_SQL as ATTRIBUTION_TABLES_SQL
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import TABLES_SQL as AWS_TABLES_SQL
 from costattr_pipeline.defs.ingest.focus.focus_charges import TABLES_SQL as FOCUS_TABLES_SQL
@@ -48,7 +49,8 @@ def test_the_export_adds_up_to_the_summary_per_day_and_resource_type(demo) -> No
     summarized = query(demo, "SELECT cost_date, resource_type, SUM(cost_usd) FROM metering.daily_tenant_summary "
                              "GROUP BY 1, 2 ORDER BY 1, 2")
     assert exported == summarized
-    assert {row[1] for row in exported} == {"aws", "snowflake", "databricks", "external_api", "focus_microsoft"}
+    assert {row[1] for row in exported} == {"aws", "snowflake", "databricks", "external_api", "focus_microsoft",
+                                             "kubernetes"}
     # Split rows (a shared Snowflake warehouse's day) carry the allocation columns; whole charges do not.
     splits = query(demo, "SELECT x_AttributionRule, COUNT(*), COUNT(x_AllocatedMethodId), COUNT(x_AllocatedResourceId) "
                          "FROM metering.focus_export WHERE x_CostattrResourceType = 'snowflake' GROUP BY 1 ORDER BY 1")
@@ -148,11 +150,13 @@ def _export(session: WarehouseSession) -> list[tuple]:
         session.execute(tables)
     for rows in ROWS:
         session.execute(rows)
-    sources = [source for source in EXPORT_SOURCES if source.resource_type in ("aws", "external_api", "focus")]
+    sources = [source for source in EXPORT_SOURCES if source.resource_type in ("aws", "external_api", "focus")
+               and source.relation != "k8s_project_daily_cost"]  # no Kubernetes cluster on AWS here
     session.execute(EXPORT_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 4, 1),
                                  "snowflake_account": "unknown", "cost_explorer_account": "unknown"}, {
         "export_rows": union_all(source.sql for source in sources),
         "cost_explorer_replaced_days": "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0",
+        "k8s_aws_clusters": NO_AWS_CLUSTERS,
         "rate_card_versions": "SELECT CAST('2026-03-01' AS DATE) AS period_start, '2026.1' AS rate_card_version"})
     return [(row["x_costattrresourcetype"], row["servicecategory"], row["servicesubcategory"],
              Decimal(str(row["billedcost"])).normalize(), Decimal(str(row["x_countedcost"])).normalize(),

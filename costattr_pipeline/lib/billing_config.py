@@ -105,6 +105,7 @@ class BillingConfig:
     versions: tuple[RateCardVersion, ...] = ()
     tiers: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)  # tier -> metric -> included
     tenants: Mapping[str, TenantPlan] = field(default_factory=dict)
+    namespaces: Mapping[str, str] = field(default_factory=dict)  # Kubernetes namespace -> tenant id
     rate_card_source: str = RATE_CARD_FILE
     tenants_source: str = TENANTS_FILE
     content_hash: str = ""
@@ -376,6 +377,8 @@ class TenantsFile(ConfigModel):
     tiers: Table[Name, TierAllowances] = Field({}, description="Tiers by name (each priced by the rate card's "
                                                                "customer_levy).")
     tenants: Table[Name, TenantEntry] = Field({}, description="Tenants by id.")
+    namespaces: Table[Name, Name] = Field({}, description="Kubernetes namespaces mapped to their tenant directly "
+                                                          "(wins over the pod label settings kubernetes.tenant_label).")
 
     @model_validator(mode="after")
     def _tenants_on_known_tiers(self) -> TenantsFile:
@@ -428,7 +431,7 @@ def parse_billing_config(rate_card: Any, tenants: Any, rate_card_source: str = R
              for tenant_id, tenant in files.tenants.tenants.items()}
     config = BillingConfig(tuple(version.to_version(index) for index, version in enumerate(files.rate_card.versions)),
                            {name: tier.included for name, tier in files.tenants.tiers.items()}, plans,
-                           rate_card_source, tenants_source, content_hash)
+                           dict(files.tenants.namespaces), rate_card_source, tenants_source, content_hash)
     # Whether each period can be billed is checked for the periods a run computes (check_periods), or by
     # `costattr validate` for every known period: a tenant billable before the first version does not
     # block runs over later periods.

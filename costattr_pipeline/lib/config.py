@@ -219,6 +219,24 @@ class UsageSourceSettings(ConfigModel):
                                           description="The external API costs table ([database.]schema.table).")
 
 
+class KubernetesCluster(ConfigModel):
+    """A cluster running on a cloud: how its nodes' cloud cost is recognized in that cloud's data."""
+
+    aws_tenant_tag_value: Text | None = Field(
+        None, description="The value of the AWS tenant tag (aws.tenant_tag) its nodes carry in Cost Explorer: that "
+                          "AWS cost is the cluster's, moved to its namespaces instead of counted as a tenant.")
+
+
+class KubernetesSettings(ConfigModel):
+    """How Kubernetes namespaces are attributed to tenants and modules."""
+
+    tenant_label: Text = Field("tenant_id", description="Pod label naming a namespace's tenant (tenants.yaml "
+                                                        "`namespaces` wins over it).")
+    module_label: Text = Field("module_id", description="Pod label naming a namespace's module.")
+    clusters: Table[Name, KubernetesCluster] = Field(
+        {}, description="Clusters on a cloud, by cluster id: the tenant tag value their nodes carry.")
+
+
 class WarehouseSettings(ConfigModel):
     """DuckDB resource limits, so a large backfill stays within the machine."""
 
@@ -244,6 +262,7 @@ class Settings(ConfigModel):
     warehouse: WarehouseSettings = WarehouseSettings()
     usage_source: UsageSourceSettings = UsageSourceSettings()
     focus: FocusSettings = FocusSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
     fx_to_usd: Entries[FxRate] = Field(
         (), description="Dated exchange rates to USD; a non-USD amount is converted with the rate in force on its "
                         "day. Windows of the same currency must not overlap.")

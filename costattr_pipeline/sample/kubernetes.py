@@ -101,9 +101,13 @@ NODES = {
 }
 PLATFORM_NAMESPACES = ["openshift-etcd", "openshift-monitoring", "kube-system", "openshift-ingress"]
 USER_NAMESPACES = {
-    "onprem-1": [("payments-prod", {"env": "prod", "app": "payments"}), ("payments-dev", {"env": "dev", "app": "payments"}),
-                 ("risk-batch", {"env": "qa"}), ("analytics", {})],
-    "eks-prod-1": [("web-shop", {"env": "prod", "app": "shop"}), ("search", {"app": "search"}), ("ml-training", {})],
+    # tenant_id / module_id labels attribute a namespace (settings kubernetes.tenant_label); `search` is mapped in
+    # tenants.yaml `namespaces`.
+    "onprem-1": [("payments-prod", {"env": "prod", "app": "payments", "tenant_id": "acme", "module_id": "risk-engine"}),
+                 ("payments-dev", {"env": "dev", "app": "payments", "tenant_id": "acme", "module_id": "risk-engine"}),
+                 ("risk-batch", {"env": "qa", "tenant_id": "umbrella"}), ("analytics", {"tenant_id": "wayne"})],
+    "eks-prod-1": [("web-shop", {"env": "prod", "app": "shop", "tenant_id": "globex", "module_id": "reporting"}),
+                   ("search", {"app": "search"}), ("ml-training", {"tenant_id": "wayne"})],
 }
 STORAGE_CLASSES = ["gold", "silver", "bronze"]
 HOURS = 24

@@ -91,6 +91,8 @@ tenants:
       - {{module_id: reporting, effective_from: {m1}, effective_to: null}}
   wayne:
     tiers: [{{tier: standard, effective_from: {m1}, effective_to: null}}]
+namespaces:                   # Kubernetes namespaces attributed directly (else the pod label tenant_id)
+  search: initech
 """
 
 

@@ -35,7 +35,8 @@ UNIT_ECONOMICS_SCHEMA = pa.schema([
 
 def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per tenant and calendar month: revenue (the bill's total), attributed cost (the tenant's cost in the
-    daily tenant summary over the month, every resource type, exact), gross margin = revenue - cost and gross
+    daily tenant summary over the month, every resource type, exact, including the markup of the AWS,
+    SNOWFLAKE and DATABRICKS cost models: cost_usd + markup_usd), gross margin = revenue - cost and gross
     margin % = 100 x margin / revenue to 4 decimals (NULL when revenue is 0).
 
     Tenants with cost but no bill appear with revenue 0. Unattributed cost belongs to no tenant and is not
@@ -79,7 +80,7 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
 CHECKS = [
     dg.AssetCheckSpec(CHECK_UNIT_ECONOMICS_RECONCILES, asset=UNIT_ECONOMICS, blocking=True,
                       description="ERROR unless, per period, revenue adds up to the bills' totals, attributed cost "
-                                  "to the summary's tenant cost, and every margin is revenue - cost."),
+                                  "to the summary's tenant cost plus its markup, and every margin is revenue - cost."),
 ]
 
 

@@ -1,4 +1,5 @@
 -- Revenue and attributed cost per tenant and period (contract section 4, "Unit economics").
+-- Attributed cost = the summary's cost plus its markup (cost models of source_type AWS, SNOWFLAKE, DATABRICKS).
 -- Tenants with cost but no bill are kept (revenue 0): cost nobody pays for must show.
 -- The margin percentage is computed from these exact figures by the asset (Decimal division).
 WITH bills AS (
@@ -9,7 +10,7 @@ WITH bills AS (
 costs AS (
     SELECT tenant_id,
            CAST(DATE_TRUNC('month', cost_date) AS DATE) AS period_start,
-           SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS attributed_cost
+           SUM(CAST(cost_usd AS DECIMAL(38, 18)) + CAST(markup_usd AS DECIMAL(38, 18))) AS attributed_cost
     FROM metering.v_daily_tenant_summary
     WHERE cost_date >= :start_date AND cost_date < :end_date AND tenant_id IS NOT NULL
     GROUP BY tenant_id, CAST(DATE_TRUNC('month', cost_date) AS DATE)

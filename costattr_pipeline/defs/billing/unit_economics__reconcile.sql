@@ -1,12 +1,13 @@
 -- Periods of the window where unit economics does not match its sources: revenue vs the bills'
--- totals, attributed cost vs the summary's tenant cost. Empty when everything reconciles.
+-- totals, attributed cost vs the summary's tenant cost with its markup. Empty when everything reconciles.
 WITH expected AS (
     SELECT period_start, SUM(CAST(total AS DECIMAL(38, 18))) AS revenue, 0 AS attributed_cost
     FROM metering.v_billing_period_summary
     WHERE period_start >= :start_date AND period_start < :end_date
     GROUP BY period_start
     UNION ALL
-    SELECT CAST(DATE_TRUNC('month', cost_date) AS DATE), 0, SUM(CAST(cost_usd AS DECIMAL(38, 18)))
+    SELECT CAST(DATE_TRUNC('month', cost_date) AS DATE), 0,
+           SUM(CAST(cost_usd AS DECIMAL(38, 18)) + CAST(markup_usd AS DECIMAL(38, 18)))
     FROM metering.v_daily_tenant_summary
     WHERE cost_date >= :start_date AND cost_date < :end_date AND tenant_id IS NOT NULL
     GROUP BY CAST(DATE_TRUNC('month', cost_date) AS DATE)

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS metering.unit_economics (
     tenant_id        VARCHAR NOT NULL,        -- the tenant
     period_start     DATE NOT NULL,           -- first day of the month
     revenue          DECIMAL(18, 2) NOT NULL, -- USD, cents: the bill's total (0 when the tenant has no bill)
-    attributed_cost  DECIMAL(38, 18) NOT NULL, -- USD, exact: the tenant's cost in the daily tenant summary over the month
+    attributed_cost  DECIMAL(38, 18) NOT NULL, -- USD, exact: the tenant's cost + markup in the daily tenant summary over the month
     gross_margin     DECIMAL(38, 18) NOT NULL, -- USD, exact: revenue - attributed_cost
     gross_margin_pct DECIMAL(18, 4),          -- percent (100 x margin / revenue, 4 decimals); NULL when revenue is 0
     currency         VARCHAR NOT NULL,        -- USD

@@ -6,8 +6,8 @@ import dagster as dg
 
 from costattr_pipeline.audit import audit
 
-from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (DAILY_TENANT_SUMMARY, CostSource,
-                                                                                     present_sources, replaced_days)
+from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (
+    DAILY_TENANT_SUMMARY, CostSource, kubernetes_attribution, present_sources, replaced_days)
 from costattr_pipeline.defs.exports import OWNERS
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.sql import sql_file, union_all
@@ -33,7 +33,11 @@ EXPORT_SOURCES = (
     CostSource("databricks", "databricks_priced_usage", sql_file(__file__, "sources/databricks.sql")),
     CostSource("external_api", "v_external_api_costs", sql_file(__file__, "sources/external_api.sql")),
     CostSource("focus", "focus_cost_daily", sql_file(__file__, "sources/focus.sql")),
+    CostSource("kubernetes", "k8s_project_daily_cost", sql_file(__file__, "sources/kubernetes.sql")),
+    CostSource("aws", "k8s_project_daily_cost", sql_file(__file__, "sources/aws_on_kubernetes.sql"),
+               also_reads=("v_aws_cost_daily",)),
 )
+AWS_ON_KUBERNETES = EXPORT_SOURCES[-1]
 NO_EXPORT_ROWS = "SELECT * FROM metering.focus_export WHERE 1 = 0"
 
 
@@ -58,7 +62,8 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
     """costattr's attributed costs as a FOCUS 1.2 cost and usage dataset (`costattr export focus` writes a month).
 
     One row per source charge and tenant: each Cost Explorer group, Snowflake warehouse-day split, Databricks
-    usage record, external API cost line and counted FOCUS charge that daily_tenant_summary counts. The FOCUS
+    usage record, external API cost line, counted FOCUS charge and Kubernetes namespace cost that
+    daily_tenant_summary counts. The FOCUS
     columns are filled from what the source says (see docs/focus.md); costattr's own are `x_TenantId`,
     `x_ModuleId`, `x_AttributionRule`, `x_RateCardVersion` (external API costs, passed through under the
     rate card), `x_CostattrResourceType`, `x_CountedCost` (the amount costattr counts) and, for a charge split
@@ -69,14 +74,18 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
     settings = config_files.settings()
     overlap_accounts = settings.focus.cost_explorer_overlap.billing_account_ids
     versions, version_params = _rate_card_versions(config_files, start, end)
+    namespaces = dict(load_billing_config(config_files.path).namespaces)
     params = {"start_date": start, "end_date": end, "snowflake_account": UNKNOWN_ACCOUNT,
               "cost_explorer_account": overlap_accounts[0] if len(overlap_accounts) == 1 else UNKNOWN_ACCOUNT,
               **version_params}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
         sources = present_sources(session, EXPORT_SOURCES)
+        attribution, k8s_params = kubernetes_attribution(settings, namespaces, on_aws=AWS_ON_KUBERNETES in sources)
+        params.update(k8s_params)
         relations = {"export_rows": union_all(source.sql for source in sources) if sources else NO_EXPORT_ROWS,
-                     "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions}
+                     "cost_explorer_replaced_days": replaced_days(sources), "rate_card_versions": versions,
+                     **attribution}
         with session.transaction():
             session.execute(EXPORT_SQL, params, relations)
             blocking = audit(FOCUS_EXPORT, rows_check(

@@ -1,8 +1,9 @@
--- Days and sources of the window where the summary does not add up to the source's total:
--- missing on either side, or a different amount. Empty when everything reconciles.
+-- Days and sources of the window where the summary does not add up to the source's total (cost_source_totals:
+-- each source's own total, read without the joins that attribute it): missing on either side, or a different
+-- amount. Empty when everything reconciles.
 WITH source_totals AS (
     SELECT cost_date, resource_type, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS source_usd
-    FROM cost_source_rows
+    FROM cost_source_totals
     GROUP BY cost_date, resource_type
 ),
 summary_totals AS (

@@ -1,6 +1,7 @@
 -- Cost Explorer: one row per latest group of the day (tenant x service), exactly as the summary counts it, in
 -- USD (an amount without a USD rate is left out, as the summary leaves it out).
--- Cost Explorer gives no quantity: a row is one day of a service's cost for a tenant (1 Day).
+-- Cost Explorer gives no quantity: a row is one day of a service's cost for a tenant (1 Day). The cost tagged
+-- with a Kubernetes cluster's tag value (k8s_aws_clusters) is exported as the summary counts it: aws_on_kubernetes.sql.
 SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publisher_name,
        'AWS' AS invoice_issuer_name, CAST(:cost_explorer_account AS VARCHAR) AS billing_account_id,
        CAST(NULL AS VARCHAR) AS billing_account_name, CAST(NULL AS VARCHAR) AS sub_account_id,
@@ -42,6 +43,7 @@ SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publi
        CAST(NULL AS VARCHAR) AS allocated_method_id, CAST(NULL AS VARCHAR) AS allocated_method_details,
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
        'aws_cost_explorer/' || source_name AS source_record
-FROM metering.v_aws_cost_daily
+FROM metering.v_aws_cost_daily AS a
 WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
   AND cost_date NOT IN (SELECT cost_date FROM cost_explorer_replaced_days)
+  AND NOT EXISTS (SELECT 1 FROM k8s_aws_clusters AS k WHERE k.tag_value = a.tenant_id)
