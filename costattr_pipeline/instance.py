@@ -22,10 +22,12 @@ materialization, status and figures, failed partitions their failure events.
 from __future__ import annotations
 
 import os
+import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from dagster import DagsterInstance, DagsterInvariantViolationError, Field, StringSource
+from dagster import DagsterInstance, Field, StringSource
 from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance import InstanceType
@@ -137,11 +139,14 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
         base_dir = config_value.get("base_dir")
         if not base_dir:
             home = os.environ.get("DAGSTER_HOME")
-            if not home:
-                raise DagsterInvariantViolationError(
-                    "BatchedSqliteEventLogStorage keeps its files under $DAGSTER_HOME/history/runs: set DAGSTER_HOME "
-                    "to the folder of this dagster.yaml, or give event_log_storage.config.base_dir")
-            base_dir = os.path.join(os.path.expanduser(home), "history", "runs", "")
+            if home:
+                base_dir = os.path.join(os.path.expanduser(home), "history", "runs", "")
+            else:
+                # Read without DAGSTER_HOME (`dg check defs` from the checkout, an instance opened by path): the
+                # storage cannot know this file's folder, and nothing it records needs to outlive the process.
+                base_dir = tempfile.mkdtemp(prefix="costattr-dagster-events-")
+                warnings.warn("DAGSTER_HOME is not set: Dagster's events are kept in a temporary folder "
+                              f"({base_dir}); set DAGSTER_HOME to keep run history", stacklevel=2)
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from costattr_pipeline.definitions import build_definitions, defs
 from costattr_pipeline.target import Target
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def test_definitions_load_and_validate(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,3 +109,20 @@ def test_a_run_loads_the_same_definitions_without_the_component_catalog(target: 
         "component_catalog=False); print('dagster_snowflake' in sys.modules)")],
         capture_output=True, text=True, check=True)
     assert loaded.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_dg_checks_and_lists_the_definitions_from_the_checkout() -> None:
+    """What the README promises a newcomer: `dg check defs` and `dg list defs` from the checkout, with no
+    DAGSTER_HOME (dg then reads the project's dagster.yaml and its batched event storage by itself)."""
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "DAGSTER_HOME" and not name.startswith("COSTATTR_")}
+    dg_command = str(Path(sys.executable).with_name("dg"))
+    checked = subprocess.run([dg_command, "check", "defs"], cwd=REPOSITORY, env=environment, capture_output=True,
+                             text=True, timeout=600)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert "All definitions loaded successfully" in checked.stdout + checked.stderr
+    listed = subprocess.run([dg_command, "list", "defs", "--json"], cwd=REPOSITORY, env=environment,
+                            capture_output=True, text=True, timeout=600)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    keys = {asset["asset_key"] for asset in json.loads(listed.stdout)["assets"]}
+    assert {"metering/unattributed_costs", "metering/k8s_project_daily_cost", "reports/monthly_cost_report"} <= keys
