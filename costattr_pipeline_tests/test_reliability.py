@@ -186,7 +186,8 @@ def test_a_tenant_defined_twice_is_refused_with_both_lines(demo: Copy, capsys) -
     text = path.read_text(encoding="utf-8")
     first = next(line for line in text.splitlines() if line.startswith("  ") and line.strip().endswith(":")
                  and not line.startswith("   "))
-    path.write_text(text + first + "\n    name: Twice\n", encoding="utf-8")
+    # Again at the top of the tenants mapping (the file goes on with other sections, e.g. namespaces).
+    path.write_text(text.replace("tenants:\n", "tenants:\n" + first + "\n    name: Twice\n", 1), encoding="utf-8")
     demo.assert_refused(capsys, "tenants.yaml", "line", "twice")
 
 

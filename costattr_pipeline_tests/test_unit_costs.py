@@ -83,7 +83,8 @@ def _seed_summary(target, costs: dict[str, str]) -> None:
     for day, cost in costs.items():
         # Two rows per day whose cents round differently alone: the pool rounds the whole.
         half = Decimal(cost) / 2
-        connection.execute("INSERT INTO metering.daily_tenant_summary VALUES (?, 'acme', NULL, 'aws', ?), "
+        connection.execute("INSERT INTO metering.daily_tenant_summary (cost_date, tenant_id, module_id, "
+                           "resource_type, cost_usd) VALUES (?, 'acme', NULL, 'aws', ?), "
                            "(?, NULL, NULL, 'snowflake', ?)", [day, half, day, Decimal(cost) - half])
     connection.close()
 

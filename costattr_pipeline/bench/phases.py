@@ -154,12 +154,26 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         timings["k8s_project_daily_cost"] = time.perf_counter() - step
         step = time.perf_counter()
         engine.execute(BASELINE_SUMMARY_SQL)
+        kubernetes_summary_baseline(engine, settings, window)
         timings["daily_tenant_summary, cost_items"] = time.perf_counter() - step
         engine.execute("CHECKPOINT")
     finally:
         engine.close()
     return {"seconds": round(time.perf_counter() - began, 3), "cpu_seconds": round(cpu_seconds() - cpu, 3),
             "steps": {name: round(value, 3) for name, value in timings.items()}}
+
+
+def kubernetes_summary_baseline(engine: duckdb.DuckDBPyConnection, settings, window: dict[str, dt.date]) -> None:
+    """The summary's Kubernetes rows by the project's own fragment (each namespace's tenant from its pods' label;
+    the bench maps no namespace in tenants.yaml and runs no cluster on AWS), summed like the baseline's others."""
+    from costattr_pipeline.defs.attribution.tenant_summary import daily_tenant_summary as summary
+
+    relations, params = summary.kubernetes_attribution(settings, {}, on_aws=False)
+    rows = sql_file(summary.__file__, "sources/kubernetes.sql")
+    engine.execute(bind_script(
+        "INSERT INTO metering.daily_tenant_summary SELECT cost_date, tenant_id, module_id, resource_type, "
+        f"SUM(cost_usd) FROM ({rows}) AS kubernetes_rows GROUP BY cost_date, tenant_id, module_id, resource_type",
+        {**window, **params}, relations))
 
 
 def kubernetes_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, start: dt.date, end: dt.date) -> None:
