@@ -88,11 +88,12 @@ def day(text: str) -> dt.date:
 
 @pytest.fixture
 def fakesnow_connection() -> Iterator[object]:
-    """A Snowflake connection served by fakesnow (Snowflake SQL executed locally)."""
-    import fakesnow
+    """A Snowflake connection served by fakesnow (Snowflake SQL executed locally; see snowflake_stand_in)."""
     import snowflake.connector
 
-    with fakesnow.patch():
+    from costattr_pipeline_tests.snowflake_stand_in import fakesnow_account
+
+    with fakesnow_account():
         connection = snowflake.connector.connect(database="COSTATTR", schema="PUBLIC")
         connection.cursor().execute("CREATE DATABASE IF NOT EXISTS COSTATTR")
         yield connection

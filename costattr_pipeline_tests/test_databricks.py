@@ -32,6 +32,8 @@ from costattr_pipeline.resources.databricks import DatabricksSqlBilling
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
 from costattr_pipeline_tests.conftest import dump_tables, query
+from costattr_pipeline_tests.databricks_stand_in import (DuckDBAsDatabricksSql, run_databricks_sql,
+                                                         system_tables_connection)
 
 USAGE_HEADER = ["record_id", "account_id", "workspace_id", "sku_name", "cloud", "usage_start_time",
                 "usage_end_time", "usage_date", "usage_unit", "usage_quantity", "custom_tags", "usage_metadata",
@@ -351,31 +353,17 @@ INSERT INTO system.billing.list_prices VALUES
 """
 
 
-STAND_IN_CATALOG = "databricks_system"
-
-
 @pytest.fixture
 def system_tables() -> Iterator[duckdb.DuckDBPyConnection]:
-    """DuckDB standing in for Databricks: schema ``billing`` in a database for the ``system`` catalog.
-
-    ``system`` is a reserved database name in DuckDB, so the stand-in is ``databricks_system``
-    and :func:`run_databricks_sql` points the query's catalog at it.
-    """
-    connection = duckdb.connect()
-    connection.execute(f"ATTACH ':memory:' AS {STAND_IN_CATALOG}")
-    connection.execute(SYSTEM_TABLES.replace("system.billing", f"{STAND_IN_CATALOG}.billing"))
+    """DuckDB standing in for Databricks' ``system.billing`` tables (see databricks_stand_in)."""
+    connection = system_tables_connection(SYSTEM_TABLES)
     yield connection
     connection.close()
 
 
-def run_databricks_sql(connection: duckdb.DuckDBPyConnection, text: str, params: dict[str, object]) -> pa.Table:
-    """What the SQL warehouse does with the query: bind the named parameters, run it (here on DuckDB)."""
-    statement = sqlglot.parse_one(bind_script(text, params, read="databricks", dialect="databricks"),
-                                  read="databricks")
-    for table in statement.find_all(sqlglot.exp.Table):
-        if table.catalog == "system":
-            table.set("catalog", sqlglot.exp.to_identifier(STAND_IN_CATALOG))
-    return connection.sql(statement.sql(dialect="duckdb")).to_arrow_table()
+def _run_live(connection: duckdb.DuckDBPyConnection, text: str, params: dict[str, object]) -> pa.Table:
+    """The live query bound as the reader binds it, answered by the stand-in."""
+    return run_databricks_sql(connection, bind_script(text, params, read="databricks", dialect="databricks"))
 
 
 @pytest.mark.parametrize("text", [billing.LIVE_USAGE_SQL, billing.LIVE_LIST_PRICES_SQL])
@@ -387,7 +375,7 @@ def test_live_queries_parse_as_databricks_sql(text: str) -> None:
 
 
 def test_live_usage_query_returns_the_window_as_landing_rows(system_tables: duckdb.DuckDBPyConnection) -> None:
-    rows = run_databricks_sql(system_tables, billing.LIVE_USAGE_SQL,
+    rows = _run_live(system_tables, billing.LIVE_USAGE_SQL,
                               {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
     landed = billing.usage_landing_rows(rows, "system.billing.usage", "live").to_pylist()
     assert [(row["record_id"], row["usage_quantity"], row["record_type"]) for row in landed] == [
@@ -399,42 +387,18 @@ def test_live_usage_query_returns_the_window_as_landing_rows(system_tables: duck
 
 def test_live_list_prices_query_returns_prices_overlapping_the_window(
         system_tables: duckdb.DuckDBPyConnection) -> None:
-    rows = run_databricks_sql(system_tables, billing.LIVE_LIST_PRICES_SQL,
+    rows = _run_live(system_tables, billing.LIVE_LIST_PRICES_SQL,
                               {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 2)})
     landed = billing.list_price_landing_rows(rows, "system.billing.list_prices").to_pylist()
     assert [(row["price_start_time"], row["default_price"], row["effective_list_price"]) for row in landed] == [
         (dt.datetime(2026, 1, 1), Decimal("0.2"), Decimal("0.15"))]
 
 
-class _DuckDBAsDatabricksSql:
-    """The boundary only: a databricks-sql-connector connection answered by DuckDB's stand-in tables."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
-        self.connection = connection
-        self.result: pa.Table | None = None
-
-    def __enter__(self) -> _DuckDBAsDatabricksSql:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def cursor(self) -> _DuckDBAsDatabricksSql:
-        return self
-
-    def execute(self, text: str, parameters: dict[str, object] | None = None) -> None:
-        self.result = run_databricks_sql(self.connection, text, parameters or {})
-
-    def fetchall_arrow(self) -> pa.Table:
-        assert self.result is not None
-        return self.result
-
-
 def test_live_reader_fetches_validated_landing_rows(system_tables: duckdb.DuckDBPyConnection,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import databricks.sql
 
-    monkeypatch.setattr(databricks.sql, "connect", lambda **kwargs: _DuckDBAsDatabricksSql(system_tables))
+    monkeypatch.setattr(databricks.sql, "connect", lambda **kwargs: DuckDBAsDatabricksSql(system_tables))
     reader = DatabricksSqlBilling(server_hostname="dbc.example", http_path="/sql/1.0/warehouses/x",
                                   access_token="token")
     usage, list_prices, source = reader.fetch(dt.date(2026, 3, 1), dt.date(2026, 3, 3), log=_Log())

@@ -157,3 +157,16 @@ def test_grants_refuses_a_role_that_is_not_a_name_and_apply_on_the_local_target(
 def test_grants_apply_on_prod_names_every_missing_variable(target, bare_environment, capsys) -> None:
     assert main(["grants", "--role", "COSTATTR_RUNNER", "--apply", *_flags(target)]) == 2
     assert capsys.readouterr().err.startswith("error: ENV_MISSING: the prod target needs 13 environment variable(s)")
+
+
+def test_every_production_snowflake_session_is_utc(target, bare_environment, monkeypatch) -> None:
+    """The ACCOUNT_USAGE views hold TIMESTAMP_LTZ: the connection opens each session in UTC (no ALTER SESSION)."""
+    import dataclasses
+
+    from costattr_pipeline.lib.config import load_settings
+    from costattr_pipeline.resources.targets import resources_for
+
+    monkeypatch.setenv("SNOWFLAKE_HOST", "costattr.privatelink.snowflakecomputing.com")
+    warehouse = resources_for(dataclasses.replace(target, name="prod"), load_settings(target.config_dir))["warehouse"]
+    assert warehouse.snowflake.additional_snowflake_connection_args == {
+        "host": "costattr.privatelink.snowflakecomputing.com", "session_parameters": {"TIMEZONE": "UTC"}}

@@ -294,8 +294,7 @@ def test_prod_reads_account_usage_in_place_on_fakesnow(fakesnow_connection) -> N
                  queries=[Query("q1", "WH_SHARED", "6", query_tag="TENANT_ID=globex"),
                           Query("q2", "WH_SHARED", "2", user_name="SVC_INITECH")],
                  tags=[Tag("SVC_INITECH", "initech", domain="USER")])
-    # fakesnow does not implement ALTER SESSION SET TIMEZONE; the fake's timestamps are UTC already.
-    relations = SnowflakeAccountUsage(session_statements=[]).relations(session)
+    relations = SnowflakeAccountUsage().relations(session)
     assert relations.query_attribution_history == "SNOWFLAKE.ACCOUNT_USAGE.QUERY_ATTRIBUTION_HISTORY"
     session.execute(TABLES_SQL)
     attribute_credits(session, relations, snowflake_settings(), DAY, DAY + dt.timedelta(days=1))
@@ -304,7 +303,8 @@ def test_prod_reads_account_usage_in_place_on_fakesnow(fakesnow_connection) -> N
                     {"tenant_id": "initech", "credits": Decimal("4.250000000000"), "cost_usd": Decimal("12.750000")}]
     assert untagged_users(session, relations, snowflake_settings(), DAY, DAY + dt.timedelta(days=1))[0]["user_name"] \
         == "ANALYST"
-    assert SnowflakeAccountUsage().session_statements == ["ALTER SESSION SET TIMEZONE = 'UTC'"]
+    # The session is UTC from the connection's session parameters (no ALTER SESSION, which fakesnow lacks).
+    assert SnowflakeAccountUsage().session_statements == []
 
 
 # --- End to end through the Definitions ---------------------------------------------------------------------

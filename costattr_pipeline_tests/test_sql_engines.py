@@ -10,7 +10,8 @@ import pytest
 
 from costattr_pipeline.defs.attribution.unattributed.unattributed_costs import TABLES_SQL, UNATTRIBUTED_SQL
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import TABLES_SQL as LANDING_TABLES_SQL
-from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
+from costattr_pipeline.resources.warehouse import (DdlInTransaction, DuckDBSession, SnowflakeSession, WarehouseSession,
+                                                  leading_keyword)
 
 THRESHOLD_ROWS = "INSERT INTO config.unattributed_threshold VALUES (CAST('2026-01-01' AS DATE), NULL, 0.02)"
 # Decimal-sensitive: 0.1 + 0.2 of 15 is exactly 2 % in decimals, a hair above in binary floats.
@@ -112,3 +113,28 @@ def test_amounts_are_converted_to_usd_on_duckdb() -> None:
 
 def test_amounts_are_converted_to_usd_on_snowflake_dialect(fakesnow_connection) -> None:
     assert _converted(SnowflakeSession(fakesnow_connection)) == CONVERTED
+
+
+def test_snowflake_refuses_ddl_inside_a_transaction(fakesnow_connection) -> None:
+    """In Snowflake a DDL statement commits the open transaction: a failed run would keep what it wrote before."""
+    session = SnowflakeSession(fakesnow_connection)
+    session.execute("CREATE SCHEMA IF NOT EXISTS metering")
+    session.execute("CREATE TABLE IF NOT EXISTS metering.kept (a INT)")
+    with pytest.raises(DdlInTransaction, match=r"^CREATE inside a transaction \(run it before BEGIN\): "
+                                               r"/\* a comment first \*/ CREATE TABLE IF NOT EXISTS metering\.later"):
+        with session.transaction():
+            session.execute("INSERT INTO metering.kept VALUES (1)")
+            session.execute("/* a comment first */ CREATE TABLE IF NOT EXISTS metering.later (a INT)")
+    assert not session.in_transaction
+    assert session.rows("SELECT COUNT(*) AS n FROM metering.kept") == [{"n": 0}]  # rolled back, nothing kept
+    with session.transaction():  # DML inside, DDL before: as every asset does
+        session.execute("INSERT INTO metering.kept VALUES (2)")
+    assert session.rows("SELECT a FROM metering.kept") == [{"a": 2}]
+
+
+@pytest.mark.parametrize(("statement", "keyword"), [
+    ("CREATE TABLE t (a INT)", "CREATE"), ("  drop view v", "DROP"), ("-- why\nALTER TABLE t ADD b INT", "ALTER"),
+    ("/* x */ /* y */ truncate table t", "TRUNCATE"), ("INSERT INTO t SELECT 'CREATE'", "INSERT"),
+    ("WITH c AS (SELECT 1) SELECT * FROM c", "WITH"), ("/* unterminated", ""), ("", "")])
+def test_the_leading_keyword_skips_comments(statement: str, keyword: str) -> None:
+    assert leading_keyword(statement) == keyword

@@ -21,13 +21,12 @@ RELATIONS = {"fx_rates_to_usd": FX_RATES_SQL}
 CHECK_FX_RATE_FOUND = "fx_rate_found"
 
 
-def load_fx_rates(session: WarehouseSession, settings: Settings, create_tables: bool = True) -> None:
+def load_fx_rates(session: WarehouseSession, settings: Settings) -> None:
     """Replace ``config.fx_to_usd`` with settings.yaml's rates (call inside the converting transaction).
 
-    ``create_tables=False``: the caller ran :data:`TABLES_SQL` before its transaction (in Snowflake a DDL
-    statement commits the open transaction, and fakesnow refuses one inside it)."""
-    if create_tables:
-        session.execute(TABLES_SQL)
+    The caller runs :data:`TABLES_SQL` before its transaction, never inside it: in Snowflake a DDL
+    statement commits the open transaction (and fakesnow refuses one there), so a failed run would
+    keep what it wrote before the DDL."""
     session.execute("DELETE FROM config.fx_to_usd")
     rates = settings.fx_to_usd
     session.insert_arrow("config.fx_to_usd", pa.table({

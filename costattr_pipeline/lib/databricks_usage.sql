@@ -1,5 +1,5 @@
 -- Live reader, Databricks SQL: one window of system.billing.usage, read incrementally by usage_date.
--- :start_date / :end_date are bound as native named parameters by databricks-sql-connector.
+-- :start_date / :end_date are bound by costattr (lib/sql.py) as typed literals before the statement is sent.
 -- Maps and structs are returned as JSON text, the shape of the exports (contract 2.3).
 SELECT record_id,
        account_id,

@@ -115,14 +115,15 @@ class SnowflakeUsageExports(SnowflakeUsageSource):
 class SnowflakeAccountUsage(SnowflakeUsageSource):
     """Production: the ACCOUNT_USAGE views read in place by the SQL that runs in Snowflake.
 
-    The views' timestamps are TIMESTAMP_LTZ; the session time zone is set to UTC first so that
-    a day is a UTC day, as everywhere else in costattr.
+    The views' timestamps are TIMESTAMP_LTZ: the production connection opens every session in UTC
+    (``session_parameters``, :mod:`costattr_pipeline.resources.targets`) so that a day is a UTC day, as
+    everywhere else in costattr.
     """
 
     account_usage_schema: str = Field(default="SNOWFLAKE.ACCOUNT_USAGE",
                                       description="Database.schema of the ACCOUNT_USAGE views (or a copy of them)")
-    session_statements: list[str] = Field(default=["ALTER SESSION SET TIMEZONE = 'UTC'"],
-                                          description="Statements run before reading the views")
+    session_statements: list[str] = Field(default=[], description="Statements run before reading the views "
+                                                                  "(the session is UTC already)")
 
     def stage_exports(self, engine: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
                       ) -> list[StagedExport] | None:

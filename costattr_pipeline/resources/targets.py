@@ -75,7 +75,7 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
         role=dg.EnvVar("SNOWFLAKE_ROLE"),
         warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
         database=dg.EnvVar("SNOWFLAKE_DATABASE"),
-        additional_snowflake_connection_args=_snowflake_endpoint_from_environment(),
+        additional_snowflake_connection_args=_snowflake_connection_args(),
     )
     return {
         "config_files": config,
@@ -96,13 +96,19 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _snowflake_endpoint_from_environment() -> dict[str, Any] | None:
-    """Where the account is reached when it is not ``<account>.snowflakecomputing.com``: a PrivateLink host
-    (SNOWFLAKE_HOST), with SNOWFLAKE_PORT and SNOWFLAKE_PROTOCOL when they differ from 443 and https."""
-    endpoint = {name: os.environ[variable] for name, variable in
-                (("host", "SNOWFLAKE_HOST"), ("port", "SNOWFLAKE_PORT"), ("protocol", "SNOWFLAKE_PROTOCOL"))
-                if os.environ.get(variable)}
-    return endpoint or None
+# Every session costattr opens is a UTC session: the ACCOUNT_USAGE views hold TIMESTAMP_LTZ values and a
+# cost day is a UTC day. Set when connecting (not by ALTER SESSION), so no statement can run before it.
+SNOWFLAKE_SESSION_PARAMETERS = {"TIMEZONE": "UTC"}
+
+
+def _snowflake_connection_args() -> dict[str, Any]:
+    """The connection's session parameters, and where the account is reached when it is not
+    ``<account>.snowflakecomputing.com``: a PrivateLink host (SNOWFLAKE_HOST), with SNOWFLAKE_PORT and
+    SNOWFLAKE_PROTOCOL when they differ from 443 and https."""
+    endpoint: dict[str, Any] = {name: os.environ[variable] for name, variable in
+                                (("host", "SNOWFLAKE_HOST"), ("port", "SNOWFLAKE_PORT"),
+                                 ("protocol", "SNOWFLAKE_PROTOCOL")) if os.environ.get(variable)}
+    return {**endpoint, "session_parameters": dict(SNOWFLAKE_SESSION_PARAMETERS)}
 
 
 def _slack_from_environment() -> SlackChannel:

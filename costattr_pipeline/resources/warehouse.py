@@ -41,6 +41,30 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse (DuckDB allows one writer): try again later."""
 
 
+class DdlInTransaction(RuntimeError):
+    """A CREATE, DROP, ALTER or TRUNCATE ran inside a transaction on Snowflake: a programming error of costattr.
+
+    In Snowflake every DDL statement commits the open transaction first, so what the run wrote before it
+    would stay after a failure. Tables are created before a transaction begins. (DuckDB's DDL is
+    transactional: the local landing of exports swaps a table for a view inside one transaction.)
+    """
+
+
+DDL_KEYWORDS = frozenset({"CREATE", "DROP", "ALTER", "TRUNCATE"})
+
+
+def leading_keyword(statement: str) -> str:
+    """The first keyword of a statement, after any leading comments, upper-cased ("" when there is none)."""
+    text = statement.lstrip()
+    while text.startswith(("/*", "--")):
+        end = text.find("*/") + 2 if text.startswith("/*") else text.find("\n") + 1
+        if end <= 1:
+            return ""
+        text = text[end:].lstrip()
+    word = text.split(None, 1)[0] if text else ""
+    return word.rstrip(";(").upper()
+
+
 class WarehouseFull(RuntimeError):
     """The disk of the warehouse is full: the transaction rolled back, nothing was published."""
 
@@ -130,6 +154,8 @@ class WarehouseSession:
     dialect: str = sqltext.SOURCE_DIALECT
     #: Whether the warehouse can read files of this machine (a view over a Parquet export).
     reads_local_files: bool = False
+    #: Whether a transaction of :meth:`transaction` is open.
+    in_transaction: bool = False
 
     def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         raise NotImplementedError
@@ -156,11 +182,14 @@ class WarehouseSession:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self.execute("BEGIN TRANSACTION")
+        self.in_transaction = True
         try:
             yield
         except BaseException:
+            self.in_transaction = False
             self.execute("ROLLBACK")
             raise
+        self.in_transaction = False
         self.execute("COMMIT")
 
     def execute_privileges(self, statements: list[str]) -> None:
@@ -232,9 +261,20 @@ class SnowflakeSession(WarehouseSession):
 
     def _run(self, text: str, params: Params, relations: Relations) -> Any:
         cursor = self.connection.cursor()
-        for statement in sqltext.bind(text, params, relations, dialect=self.dialect):
+        statements = sqltext.bind(text, params, relations, dialect=self.dialect)
+        self._refuse_ddl_in_transaction(statements)
+        for statement in statements:
             cursor.execute(statement)
         return cursor
+
+    def _refuse_ddl_in_transaction(self, statements: list[str]) -> None:
+        if not self.in_transaction:
+            return
+        for statement in statements:
+            keyword = leading_keyword(statement)
+            if keyword in DDL_KEYWORDS:
+                raise DdlInTransaction(f"{keyword} inside a transaction (run it before BEGIN): "
+                                       f"{' '.join(statement.split())[:160]}")
 
     def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         self._run(text, params, relations)

@@ -33,9 +33,8 @@ def record_alerts(session: WarehouseSession, check_name: str, breaches: Sequence
 
     ``breaches`` carry ``subject_date`` and the payload fields. The ``log`` channel is
     delivered here (written and logged); other channels start ``pending`` for the
-    delivery sensor.
+    delivery sensor. The caller creates the table (:data:`TABLES_SQL`) before its transaction.
     """
-    session.execute(TABLES_SQL)
     if not breaches:
         return []
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)

@@ -9,6 +9,7 @@ import pyarrow as pa
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
+from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
 from costattr_pipeline.lib.config import FocusSettings, Settings
@@ -24,7 +25,8 @@ CHECK_RECONCILES = "reconciles_with_landing"
 CHECK_UNATTRIBUTED = "focus_unattributed_share_within_threshold"
 CHECK_NOT_COUNTED_TWICE = "not_counted_twice_with_cost_explorer"
 
-TABLES_SQL = sql_file(__file__, "focus_cost_daily__tables.sql")
+# With config.fx_to_usd, which the asset loads inside its transaction (the DDL runs before it).
+TABLES_SQL = fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "focus_cost_daily__tables.sql")
 ATTRIBUTION_SQL = sql_file(__file__, "focus_cost_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "focus_cost_daily__reconcile.sql")
 DOUBLE_COUNT_SQL = sql_file(__file__, "focus_cost_daily__double_count.sql")
@@ -105,6 +107,7 @@ def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
+        session.execute(ALERT_TABLES_SQL)
         relations = session.relations_in("metering")
         providers = ([row["provider"] for row in session.rows(
             f"SELECT DISTINCT provider FROM metering.focus_charges_latest WHERE {WINDOW} ORDER BY provider", params)]

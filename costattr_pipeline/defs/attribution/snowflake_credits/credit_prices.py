@@ -3,19 +3,16 @@
 import pyarrow as pa
 
 from costattr_pipeline.lib.config import SnowflakeSettings
-from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.resources.warehouse import WarehouseSession
-
-TABLES_SQL = sql_file(__file__, "snowflake_credit_price__tables.sql")
 
 
 def load_credit_prices(session: WarehouseSession, snowflake: SnowflakeSettings) -> None:
-    """Replace ``config.snowflake_credit_price`` with settings.yaml's dated prices (call inside a transaction).
+    """Replace ``config.snowflake_credit_price`` with settings.yaml's dated prices (call inside a transaction,
+    after the asset's tables, which include the price table: ``credit_sql.CREDIT_PRICE_TABLES_SQL``).
 
     Prices are kept to the micro-dollar (settings.yaml refuses a price with more decimals).
     """
     entries = snowflake.credit_price_usd
-    session.execute(TABLES_SQL)
     session.execute("DELETE FROM config.snowflake_credit_price")
     session.insert_arrow("config.snowflake_credit_price", pa.table({
         "effective_from": pa.array([entry.window.start for entry in entries], pa.date32()),

@@ -9,13 +9,16 @@ from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
 from costattr_pipeline.lib.sql import sql_file
 
-TABLES_SQL = sql_file(__file__, "snowflake_credit_daily__tables.sql")
+# config.snowflake_credit_price is created with the tables of each asset that loads it: before the asset's
+# transaction (in Snowflake a DDL statement commits the open transaction).
+CREDIT_PRICE_TABLES_SQL = sql_file(__file__, "snowflake_credit_price__tables.sql")
+TABLES_SQL = CREDIT_PRICE_TABLES_SQL + "\n" + sql_file(__file__, "snowflake_credit_daily__tables.sql")
 CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
 APPEND_SQL = sql_file(__file__, "snowflake_credit_daily__append.sql")
 AS_OF_SQL = sql_file(__file__, "snowflake_credit_daily__as_of.sql")
 UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
-REPORT_TABLES_SQL = sql_file(__file__, "query_cost_reports__tables.sql")
+REPORT_TABLES_SQL = CREDIT_PRICE_TABLES_SQL + "\n" + sql_file(__file__, "query_cost_reports__tables.sql")
 RECURRING_QUERY_COST_SQL = sql_file(__file__, "snowflake_recurring_query_cost.sql")
 HIERARCHICAL_QUERY_COST_SQL = sql_file(__file__, "snowflake_hierarchical_query_cost.sql")
 # Shared pieces, each bound as a relation of the statements that read it.

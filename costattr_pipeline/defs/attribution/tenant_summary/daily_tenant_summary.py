@@ -6,6 +6,7 @@ from decimal import Decimal
 import dagster as dg
 
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
+from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
 from costattr_pipeline.audit import audit
@@ -200,6 +201,7 @@ def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse
     namespaces = dict(load_billing_config(config_files.path).namespaces)
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
+        session.execute(ALERT_TABLES_SQL)
         sources = present_sources(session)
         attribution, k8s_params = kubernetes_attribution(
             settings, namespaces, on_aws=AWS_ON_KUBERNETES in sources)

@@ -7,6 +7,7 @@ import pyarrow as pa
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
+from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
 from costattr_pipeline.lib.sql import sql_file
@@ -19,7 +20,8 @@ UNATTRIBUTED_COSTS = dg.AssetKey(["metering", "unattributed_costs"])
 CHECK_THRESHOLD = "unattributed_share_within_threshold"
 CHECK_RECONCILES = "reconciles_with_landing"
 
-TABLES_SQL = sql_file(__file__, "unattributed_costs__tables.sql")
+# With config.fx_to_usd, which the asset loads inside its transaction (the DDL runs before it).
+TABLES_SQL = fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "unattributed_costs__tables.sql")
 UNATTRIBUTED_SQL = sql_file(__file__, "unattributed_costs.sql")
 RECONCILE_SQL = sql_file(__file__, "unattributed_costs__reconcile.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
@@ -58,6 +60,7 @@ def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,
     params = {"start_date": start, "end_date": end}
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
+        session.execute(ALERT_TABLES_SQL)
         with session.transaction():
             _load_thresholds(session, config_files)
             # metering.aws_cost_day_rows converts with these: this run's settings, even when it runs alone.

@@ -39,7 +39,7 @@ def cost_items(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
 
     One row per (product, month, currency) with entity_type `data_product`, cost_center `INFRASTRUCTURE`,
     title `Databricks Infra Cost`, start_month = end_month = the first of the month and amount_cents = the
-    exact monthly total x 100 rounded half away from zero. Upserted (MERGE) on (entity_type, entity_id,
+    exact monthly total x 100 rounded half away from zero. Upserted (updated in place, else inserted) on (entity_type, entity_id,
     cost_center, title, start_month, currency): re-runs update in place and never duplicate; the month's
     items of products with no cost left are removed. Untagged cost has no item (see the priced usage
     check). Refuses to sync a month that still has unpriced usage.

@@ -1,5 +1,5 @@
--- Monthly Databricks cost per data product into app.cost_items (contract section 4), as a
--- MERGE keyed on (entity_type, entity_id, cost_center, title, start_month, currency):
+-- Monthly Databricks cost per data product into app.cost_items (contract section 4), as an
+-- upsert keyed on (entity_type, entity_id, cost_center, title, start_month, currency):
 -- re-runs update in place and never duplicate. Items of the window's months that no longer
 -- have cost (the product's tag was removed, or its cost was retracted) are deleted.
 -- amount_cents = the exact monthly total x 100, rounded half away from zero (written out,
@@ -24,18 +24,33 @@ SELECT CAST(:entity_type AS VARCHAR), product_id, :cost_center, :title, start_mo
 FROM month_totals
 WHERE amount <> 0;
 
-MERGE INTO app.cost_items AS item
-USING app.cost_items_staging AS staged
-   ON item.entity_type = staged.entity_type
-  AND item.entity_id = staged.entity_id
-  AND item.cost_center = staged.cost_center
-  AND item.title = staged.title
-  AND item.start_month = staged.start_month
-  AND item.currency = staged.currency
-WHEN MATCHED THEN UPDATE SET end_month = staged.end_month, amount_cents = staged.amount_cents
-WHEN NOT MATCHED THEN INSERT (entity_type, entity_id, cost_center, title, start_month, end_month, amount_cents, currency)
-    VALUES (staged.entity_type, staged.entity_id, staged.cost_center, staged.title, staged.start_month,
-            staged.end_month, staged.amount_cents, staged.currency);
+-- The upsert, as UPDATE then INSERT: an item of a key already present is updated in place, a new key
+-- is inserted. (Not one MERGE: the same statements then run on DuckDB, Snowflake and fakesnow, which
+-- cannot MERGE inside a transaction.)
+UPDATE app.cost_items
+SET end_month = staged.end_month, amount_cents = staged.amount_cents
+FROM app.cost_items_staging AS staged
+WHERE cost_items.entity_type = staged.entity_type
+  AND cost_items.entity_id = staged.entity_id
+  AND cost_items.cost_center = staged.cost_center
+  AND cost_items.title = staged.title
+  AND cost_items.start_month = staged.start_month
+  AND cost_items.currency = staged.currency;
+
+INSERT INTO app.cost_items (entity_type, entity_id, cost_center, title, start_month, end_month, amount_cents, currency)
+SELECT staged.entity_type, staged.entity_id, staged.cost_center, staged.title, staged.start_month,
+       staged.end_month, staged.amount_cents, staged.currency
+FROM app.cost_items_staging AS staged
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM app.cost_items AS item
+    WHERE item.entity_type = staged.entity_type
+      AND item.entity_id = staged.entity_id
+      AND item.cost_center = staged.cost_center
+      AND item.title = staged.title
+      AND item.start_month = staged.start_month
+      AND item.currency = staged.currency
+);
 
 DELETE FROM app.cost_items
 WHERE entity_type = :entity_type

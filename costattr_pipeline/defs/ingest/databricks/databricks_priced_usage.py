@@ -19,7 +19,8 @@ CHECK_USAGE_PRICED = "every_usage_row_priced"
 CHECK_RECONCILES = "reconciles_with_landing"
 CHECK_PRODUCT_TAG_COVERAGE = "untagged_cost_share_within_threshold"
 
-TABLES_SQL = sql_file(__file__, "databricks_priced_usage__tables.sql")
+# With config.fx_to_usd, which the asset loads inside its transaction (the DDL runs before it).
+TABLES_SQL = fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "databricks_priced_usage__tables.sql")
 AMBIGUOUS_PRICES_SQL = sql_file(__file__, "databricks_priced_usage__ambiguous_prices.sql")
 PRICED_USAGE_SQL = sql_file(__file__, "databricks_priced_usage.sql")
 RECONCILE_SQL = sql_file(__file__, "databricks_priced_usage__reconcile.sql")

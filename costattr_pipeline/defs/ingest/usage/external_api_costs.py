@@ -51,7 +51,7 @@ def external_api_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
         blocking = replace_window(
             session, "metering.external_api_costs_staging", costs, LAND_EXTERNAL_SQL,
             {**params, **computation.params()},
-            before=lambda: fx_rates.load_fx_rates(session, settings, create_tables=False), relations=fx_rates.RELATIONS,
+            before=lambda: fx_rates.load_fx_rates(session, settings), relations=fx_rates.RELATIONS,
             audit=lambda: audit(EXTERNAL_API_COSTS, fx_rates.fx_rate_check(
                 session, "metering.v_external_api_costs", "cost_date", "amount", COST_WINDOW, params)))
         metadata = partition_metadata(
