@@ -23,6 +23,7 @@ from costattr_pipeline.lib.errors import ConfigError, SourceError
 from costattr_pipeline.lib.money import round_cents
 from costattr_pipeline.lib.yaml_loading import parse_yaml
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
+from costattr_pipeline.sample.kubernetes import pod_usage_row, storage_usage_row
 
 NANO = Decimal("0.000000001")
 APRIL = dt.date(2026, 4, 15)   # a 30-day month
@@ -37,19 +38,15 @@ def pod(day: dt.date, namespace: str, pod_name: str, cpu: str, cpu_request: str 
         memory_request: str = "0", *, node: str = "worker-1", role: str = "worker", cluster: str = "c1",
         labels: dict[str, str] | None = None, cpu_capacity: str = "100", memory_capacity: str = "400"
         ) -> dict[str, Any]:
-    return {"usage_date": day, "cluster_id": cluster, "node": node, "node_role": role, "namespace": namespace,
-            "pod": pod_name, "pod_labels": json.dumps(labels or {}), "cpu_core_usage_hours": Decimal(cpu),
-            "cpu_core_request_hours": Decimal(cpu_request), "memory_gb_usage_hours": Decimal(memory),
-            "memory_gb_request_hours": Decimal(memory_request),
-            "node_capacity_cpu_core_hours": Decimal(cpu_capacity),
-            "node_capacity_memory_gb_hours": Decimal(memory_capacity)}
+    return pod_usage_row(day, cluster, node, role, namespace, pod_name, labels or {}, Decimal(cpu),
+                         Decimal(cpu_request), Decimal(memory), Decimal(memory_request), Decimal(cpu_capacity),
+                         Decimal(memory_capacity))
 
 
 def claim(day: dt.date, namespace: str | None, pvc: str | None, storage_class: str, usage: str = "0",
           request: str = "0", *, cluster: str = "c1", labels: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"usage_date": day, "cluster_id": cluster, "namespace": namespace, "pvc": pvc,
-            "storage_class": storage_class, "volume_labels": json.dumps(labels or {}),
-            "storage_gb_usage_months": Decimal(usage), "storage_gb_request_months": Decimal(request)}
+    return storage_usage_row(day, cluster, namespace, pvc, storage_class, labels or {}, Decimal(usage),
+                             Decimal(request))
 
 
 def _literal(value: Any) -> str:

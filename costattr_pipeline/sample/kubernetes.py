@@ -21,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from costattr_pipeline.lib import kubernetes
+
 if TYPE_CHECKING:
     from costattr_pipeline.sample.generate import DemoPeriod
 
@@ -113,6 +115,27 @@ STORAGE_CLASSES = ["gold", "silver", "bronze"]
 HOURS = 24
 
 
+def pod_usage_row(day: dt.date, cluster: str, node: str, role: str, namespace: str, pod: str,
+                  labels: dict[str, str], cpu_usage: object, cpu_request: object, memory_usage: object,
+                  memory_request: object, cpu_capacity: object, memory_capacity: object) -> dict[str, object]:
+    """One row of ``kubernetes/pod_usage`` (contract 2.7) by column name, its labels as their JSON object; the
+    hours as given (text for a CSV file, Decimal for a warehouse row)."""
+    return {"usage_date": day, "cluster_id": cluster, "node": node, "node_role": role, "namespace": namespace,
+            "pod": pod, "pod_labels": json.dumps(labels), "cpu_core_usage_hours": cpu_usage,
+            "cpu_core_request_hours": cpu_request, "memory_gb_usage_hours": memory_usage,
+            "memory_gb_request_hours": memory_request, "node_capacity_cpu_core_hours": cpu_capacity,
+            "node_capacity_memory_gb_hours": memory_capacity}
+
+
+def storage_usage_row(day: dt.date, cluster: str, namespace: str | None, pvc: str | None, storage_class: str,
+                      labels: dict[str, str] | None, usage: object, request: object) -> dict[str, object]:
+    """One row of ``kubernetes/storage_usage`` (contract 2.7) by column name: a claim's volume, or storage no
+    claim holds (namespace and pvc empty); labels None: the row has none (an empty cell)."""
+    return {"usage_date": day, "cluster_id": cluster, "namespace": namespace, "pvc": pvc,
+            "storage_class": storage_class, "volume_labels": "" if labels is None else json.dumps(labels),
+            "storage_gb_usage_months": usage, "storage_gb_request_months": request}
+
+
 def write_config(config_dir: Path) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "cost_model.yaml").write_text(COST_MODEL_YAML, encoding="utf-8")
@@ -132,17 +155,16 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
             (folder / "vm_usage.csv").open("w", newline="", encoding="utf-8") as machines, \
             (folder / "network_usage.csv").open("w", newline="", encoding="utf-8") as traffic, \
             (folder / "node_infrastructure_cost.csv").open("w", newline="", encoding="utf-8") as cloud:
-        pod_rows, claim_rows, vm_rows = csv.writer(pods), csv.writer(storage), csv.writer(machines)
+        pod_rows = csv.DictWriter(pods, [column.name for column in kubernetes.POD_USAGE.columns])
+        claim_rows = csv.DictWriter(storage, [column.name for column in kubernetes.STORAGE_USAGE.columns])
+        vm_rows = csv.writer(machines)
         network_rows, cloud_rows = csv.writer(traffic), csv.writer(cloud)
         vm_rows.writerow(["usage_date", "cluster_id", "node", "namespace", "vm_name", "vm_labels"])
         network_rows.writerow(["usage_date", "cluster_id", "node", "namespace", "data_transfer_in_gb",
                                "data_transfer_out_gb"])
         cloud_rows.writerow(["usage_date", "cluster_id", "node", "resource_id", "cost_usd"])
-        pod_rows.writerow(["usage_date", "cluster_id", "node", "node_role", "namespace", "pod", "pod_labels",
-                           "cpu_core_usage_hours", "cpu_core_request_hours", "memory_gb_usage_hours",
-                           "memory_gb_request_hours", "node_capacity_cpu_core_hours", "node_capacity_memory_gb_hours"])
-        claim_rows.writerow(["usage_date", "cluster_id", "namespace", "pvc", "storage_class", "volume_labels",
-                             "storage_gb_usage_months", "storage_gb_request_months"])
+        pod_rows.writeheader()
+        claim_rows.writeheader()
         for day in period.days():
             days_in_month = ((day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - day.replace(day=1)).days
             for cluster, nodes in NODES.items():
@@ -157,17 +179,17 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
                     # Requests take up to a quarter of the node; usage runs between 40 % and 130 % of them.
                     cpu_request = cores * HOURS * rng.uniform(0.05, 0.25)
                     memory_request = memory * HOURS * rng.uniform(0.05, 0.25)
-                    pod_rows.writerow([day.isoformat(), cluster, node, role, namespace, f"{namespace}-{number}",
-                                       json.dumps(labels), _hours(cpu_request * rng.uniform(0.4, 1.3)),
-                                       _hours(cpu_request), _hours(memory_request * rng.uniform(0.4, 1.3)),
-                                       _hours(memory_request), cores * HOURS, memory * HOURS])
+                    pod_rows.writerow(pod_usage_row(
+                        day, cluster, node, role, namespace, f"{namespace}-{number}", labels,
+                        _hours(cpu_request * rng.uniform(0.4, 1.3)), _hours(cpu_request),
+                        _hours(memory_request * rng.uniform(0.4, 1.3)), _hours(memory_request), cores * HOURS,
+                        memory * HOURS))
                 for index, (namespace, _) in enumerate(USER_NAMESPACES[cluster]):
                     size = 20 * (index + 1)
                     storage_class = STORAGE_CLASSES[index % len(STORAGE_CLASSES)]
-                    claim_rows.writerow([day.isoformat(), cluster, namespace, f"{namespace}-data", storage_class,
-                                         json.dumps({"app": namespace}),
-                                         _hours(size * rng.uniform(0.3, 0.9) / days_in_month),
-                                         _hours(size / days_in_month)])
+                    claim_rows.writerow(storage_usage_row(
+                        day, cluster, namespace, f"{namespace}-data", storage_class, {"app": namespace},
+                        _hours(size * rng.uniform(0.3, 0.9) / days_in_month), _hours(size / days_in_month)))
                 if cluster == "onprem-1":  # two virtual machines (OpenShift Virtualization), one from the 10th
                     for vm_name, node in (("legacy-erp", "worker-3"), ("build-agent", "worker-2")):
                         if vm_name == "legacy-erp" or day.day >= 10:
@@ -183,5 +205,5 @@ def generate(source_dir: Path, period: DemoPeriod, rng: random.Random) -> None:
                     network_rows.writerow([day.isoformat(), cluster, workers[0][0], "", _hours(rng.uniform(1, 8)),
                                            _hours(rng.uniform(2, 20))])
                 # Storage no claim holds (released volumes): unattributed.
-                claim_rows.writerow([day.isoformat(), cluster, "", "", "bronze", "", _hours(15 / days_in_month),
-                                     _hours(15 / days_in_month)])
+                claim_rows.writerow(storage_usage_row(day, cluster, "", "", "bronze", None, _hours(15 / days_in_month),
+                                                      _hours(15 / days_in_month)))

@@ -98,58 +98,57 @@ network_parts AS (
 tag_keys AS (
     SELECT DISTINCT cost_model_hash, metric, cost_type, tag_key FROM rates WHERE tag_key IS NOT NULL
 ),
--- The tag rate of a pod row for a metric: its label value's rate, else the default when the key is there.
-pod_tag_rates AS (
-    SELECT p.usage_date, p.cluster_id, p.node, p.namespace, p.pod, k.metric, k.cost_type,
+-- Every tag value the window's rows carry for a key a tag rate reads (pods, volumes and machines alike).
+observed_tag_values AS (
+    SELECT tag_key, tag_value FROM pod_tag_values WHERE tag_value IS NOT NULL
+    UNION SELECT tag_key, tag_value FROM storage_tag_values WHERE tag_value IS NOT NULL
+    UNION SELECT tag_key, tag_value FROM vm_tag_values WHERE tag_value IS NOT NULL
+),
+-- The tag rate of an observed value for a model's metric: the value's own rate, else the key's default rate.
+tag_value_rates AS (
+    SELECT k.cost_model_hash, k.metric, k.cost_type, k.tag_key, o.tag_value,
            COALESCE(exact_value.rate, default_value.rate) AS rate
+    FROM tag_keys AS k
+    JOIN observed_tag_values AS o ON o.tag_key = k.tag_key
+    LEFT JOIN rates AS exact_value
+      ON exact_value.cost_model_hash = k.cost_model_hash AND exact_value.metric = k.metric
+     AND exact_value.cost_type = k.cost_type AND exact_value.tag_key = k.tag_key AND exact_value.tag_value = o.tag_value
+    LEFT JOIN rates AS default_value
+      ON default_value.cost_model_hash = k.cost_model_hash AND default_value.metric = k.metric
+     AND default_value.cost_type = k.cost_type AND default_value.tag_key = k.tag_key AND default_value.is_default
+    WHERE COALESCE(exact_value.rate, default_value.rate) IS NOT NULL
+),
+-- The tag rate of a pod, volume or machine row for a metric: the rate of the value its label has.
+pod_tag_rates AS (
+    SELECT p.usage_date, p.cluster_id, p.node, p.namespace, p.pod, t.metric, t.cost_type, t.rate
     FROM pods AS p
-    JOIN tag_keys AS k ON k.cost_model_hash = p.cost_model_hash
     JOIN pod_tag_values AS v
       ON v.usage_date = p.usage_date AND v.cluster_id = p.cluster_id AND v.node = p.node
-     AND v.namespace = p.namespace AND v.pod = p.pod AND v.tag_key = k.tag_key
-    LEFT JOIN rates AS exact_value
-      ON exact_value.cost_model_hash = k.cost_model_hash AND exact_value.metric = k.metric
-     AND exact_value.cost_type = k.cost_type AND exact_value.tag_key = k.tag_key AND exact_value.tag_value = v.tag_value
-    LEFT JOIN rates AS default_value
-      ON default_value.cost_model_hash = k.cost_model_hash AND default_value.metric = k.metric
-     AND default_value.cost_type = k.cost_type AND default_value.tag_key = k.tag_key AND default_value.is_default
-    WHERE k.metric NOT IN ('storage_gb_usage_per_month', 'storage_gb_request_per_month', 'pvc_cost_per_month',
+     AND v.namespace = p.namespace AND v.pod = p.pod
+    JOIN tag_value_rates AS t
+      ON t.cost_model_hash = p.cost_model_hash AND t.tag_key = v.tag_key AND t.tag_value = v.tag_value
+    WHERE t.metric NOT IN ('storage_gb_usage_per_month', 'storage_gb_request_per_month', 'pvc_cost_per_month',
                            'vm_cost_per_month')
-      AND v.tag_value IS NOT NULL AND COALESCE(exact_value.rate, default_value.rate) IS NOT NULL
 ),
 storage_tag_rates AS (
-    SELECT s.usage_date, s.cluster_id, s.namespace_key, s.pvc_key, s.storage_class_key, k.metric, k.cost_type,
-           COALESCE(exact_value.rate, default_value.rate) AS rate
+    SELECT s.usage_date, s.cluster_id, s.namespace_key, s.pvc_key, s.storage_class_key, t.metric, t.cost_type, t.rate
     FROM storage AS s
-    JOIN tag_keys AS k ON k.cost_model_hash = s.cost_model_hash
     JOIN storage_tag_values AS v
       ON v.usage_date = s.usage_date AND v.cluster_id = s.cluster_id AND v.namespace_key = s.namespace_key
-     AND v.pvc_key = s.pvc_key AND v.storage_class_key = s.storage_class_key AND v.tag_key = k.tag_key
-    LEFT JOIN rates AS exact_value
-      ON exact_value.cost_model_hash = k.cost_model_hash AND exact_value.metric = k.metric
-     AND exact_value.cost_type = k.cost_type AND exact_value.tag_key = k.tag_key AND exact_value.tag_value = v.tag_value
-    LEFT JOIN rates AS default_value
-      ON default_value.cost_model_hash = k.cost_model_hash AND default_value.metric = k.metric
-     AND default_value.cost_type = k.cost_type AND default_value.tag_key = k.tag_key AND default_value.is_default
-    WHERE k.metric IN ('storage_gb_usage_per_month', 'storage_gb_request_per_month', 'pvc_cost_per_month')
-      AND v.tag_value IS NOT NULL AND COALESCE(exact_value.rate, default_value.rate) IS NOT NULL
+     AND v.pvc_key = s.pvc_key AND v.storage_class_key = s.storage_class_key
+    JOIN tag_value_rates AS t
+      ON t.cost_model_hash = s.cost_model_hash AND t.tag_key = v.tag_key AND t.tag_value = v.tag_value
+    WHERE t.metric IN ('storage_gb_usage_per_month', 'storage_gb_request_per_month', 'pvc_cost_per_month')
 ),
 vm_tag_rates AS (
-    SELECT m.usage_date, m.cluster_id, m.namespace, m.vm_name, k.metric, k.cost_type,
-           COALESCE(exact_value.rate, default_value.rate) AS rate
+    SELECT m.usage_date, m.cluster_id, m.namespace, m.vm_name, t.metric, t.cost_type, t.rate
     FROM vms AS m
-    JOIN tag_keys AS k ON k.cost_model_hash = m.cost_model_hash
     JOIN vm_tag_values AS v
       ON v.usage_date = m.usage_date AND v.cluster_id = m.cluster_id AND v.namespace = m.namespace
-     AND v.vm_name = m.vm_name AND v.tag_key = k.tag_key
-    LEFT JOIN rates AS exact_value
-      ON exact_value.cost_model_hash = k.cost_model_hash AND exact_value.metric = k.metric
-     AND exact_value.cost_type = k.cost_type AND exact_value.tag_key = k.tag_key AND exact_value.tag_value = v.tag_value
-    LEFT JOIN rates AS default_value
-      ON default_value.cost_model_hash = k.cost_model_hash AND default_value.metric = k.metric
-     AND default_value.cost_type = k.cost_type AND default_value.tag_key = k.tag_key AND default_value.is_default
-    WHERE k.metric = 'vm_cost_per_month'
-      AND v.tag_value IS NOT NULL AND COALESCE(exact_value.rate, default_value.rate) IS NOT NULL
+     AND v.vm_name = m.vm_name
+    JOIN tag_value_rates AS t
+      ON t.cost_model_hash = m.cost_model_hash AND t.tag_key = v.tag_key AND t.tag_value = v.tag_value
+    WHERE t.metric = 'vm_cost_per_month'
 ),
 priced_metrics AS (
     SELECT DISTINCT cost_model_hash, metric, cost_type FROM rates

@@ -8,14 +8,20 @@ from costattr_pipeline.lib.config import SnowflakeSettings
 from costattr_pipeline.lib.money import largest_remainder_relation
 from costattr_pipeline.lib.snowflake_usage import json_tag_pattern, pair_tag_pattern
 from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.lib.versioned_tables import VersionedTable
 
 # config.snowflake_credit_price is created with the tables of each asset that loads it: before the asset's
 # transaction (in Snowflake a DDL statement commits the open transaction).
 CREDIT_PRICE_TABLES_SQL = sql_file(__file__, "snowflake_credit_price__tables.sql")
-TABLES_SQL = CREDIT_PRICE_TABLES_SQL + "\n" + sql_file(__file__, "snowflake_credit_daily__tables.sql")
+# Append-only (spec NFR-024): the rows staged by snowflake_credit_daily.sql are appended per changed day.
+CREDIT_DAILY_VERSIONS = VersionedTable(
+    table="metering.snowflake_credit_daily", staging="metering.snowflake_credit_daily_staged",
+    figures=("cost_date", "warehouse_name", "tenant_id", "attribution", "credits", "credit_price_usd", "cost_usd"))
+TABLES_SQL = (CREDIT_PRICE_TABLES_SQL + "\n" + sql_file(__file__, "snowflake_credit_daily__tables.sql") + "\n"
+              + CREDIT_DAILY_VERSIONS.tables_sql())
 CREDIT_DAILY_SQL = sql_file(__file__, "snowflake_credit_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "snowflake_credit_daily__reconcile.sql")
-APPEND_SQL = sql_file(__file__, "snowflake_credit_daily__append.sql")
+APPEND_SQL = CREDIT_DAILY_VERSIONS.append_sql()
 AS_OF_SQL = sql_file(__file__, "snowflake_credit_daily__as_of.sql")
 UNTAGGED_USERS_SQL = sql_file(__file__, "snowflake_credit_daily__untagged_users.sql")
 REPORT_TABLES_SQL = CREDIT_PRICE_TABLES_SQL + "\n" + sql_file(__file__, "query_cost_reports__tables.sql")

@@ -5,7 +5,8 @@ CREATE SCHEMA IF NOT EXISTS metering;
 -- to ROUND(metered credits x price, 6) exactly.
 -- Append-only (spec NFR-024): a recomputed day is appended as a new version, never updated or deleted;
 -- metering.v_snowflake_credit_daily shows the current version of each day, snowflake_credit_daily__as_of.sql
--- the version current at any earlier time.
+-- the version current at any earlier time. The register of computations and the view are those of every
+-- versioned table (lib/versioned_table__register.sql, written by credit_sql.CREDIT_DAILY_VERSIONS).
 CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily (
     cost_date        DATE NOT NULL,           -- UTC day of the metered hours
     warehouse_name   VARCHAR NOT NULL,        -- the Snowflake warehouse
@@ -25,17 +26,6 @@ ALTER TABLE metering.snowflake_credit_daily ADD COLUMN IF NOT EXISTS computed_at
 ALTER TABLE metering.snowflake_credit_daily ADD COLUMN IF NOT EXISTS config_hash VARCHAR;
 ALTER TABLE metering.snowflake_credit_daily ADD COLUMN IF NOT EXISTS source_load_ids VARCHAR;
 
--- The register of computations (append-only): one row per day a computation changed. A day whose latest
--- computation has no rows (row_count 0) is empty, whatever earlier versions held.
-CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily_computations (
-    cost_date       DATE NOT NULL,           -- the day whose version this computation is
-    computation_id  VARCHAR NOT NULL,        -- the computation (the Dagster run id); its rows in the table carry it
-    computed_at     TIMESTAMP NOT NULL,      -- UTC time of the computation: from then on this version is current
-    config_hash     VARCHAR NOT NULL,        -- hash of the settings the figures depend on
-    source_load_ids VARCHAR NOT NULL,        -- what it read (relations or file)
-    row_count       BIGINT NOT NULL          -- rows of the version; 0: the day has no rows from then on
-);
-
 -- A run's computed rows before they are compared with the current version (a work table, replaced by each run).
 CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily_staged (
     cost_date        DATE NOT NULL,           -- as metering.snowflake_credit_daily
@@ -46,21 +36,3 @@ CREATE TABLE IF NOT EXISTS metering.snowflake_credit_daily_staged (
     credit_price_usd DECIMAL(18, 6),          -- USD per credit in force that day; NULL: no price in force (fails the price check)
     cost_usd         DECIMAL(38, 6)           -- USD, 6 decimals: the warehouse-day's cost split by largest remainder; NULL: no price
 );
-
--- The published contract (spec ADR-046 §3): METERING.V_SNOWFLAKE_CREDIT_DAILY, the current version of each
--- day (its latest computation; rows from before versions until their day is recomputed). Every reader
--- outside this asset reads the view, never the table.
-CREATE OR REPLACE VIEW metering.v_snowflake_credit_daily AS
-WITH current_computations AS (
-    SELECT cost_date, computation_id
-    FROM metering.snowflake_credit_daily_computations
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY cost_date ORDER BY computed_at DESC, computation_id DESC) = 1
-)
-SELECT c.cost_date, c.warehouse_name, c.tenant_id, c.attribution, c.credits, c.credit_price_usd, c.cost_usd,
-       c.computation_id, c.computed_at
-FROM metering.snowflake_credit_daily AS c
-WHERE EXISTS (SELECT 1 FROM current_computations AS k
-              WHERE k.cost_date = c.cost_date AND k.computation_id = c.computation_id)
-   OR (c.computation_id IS NULL
-       AND NOT EXISTS (SELECT 1 FROM metering.snowflake_credit_daily_computations AS k
-                       WHERE k.cost_date = c.cost_date));

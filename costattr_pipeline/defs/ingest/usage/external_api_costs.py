@@ -8,6 +8,7 @@ from costattr_pipeline.defs.ingest import OWNERS
 from costattr_pipeline.defs.ingest.usage.window_landing import replace_window
 from costattr_pipeline.lib.computations import Computation
 from costattr_pipeline.lib.sql import sql_file
+from costattr_pipeline.lib.versioned_tables import VersionedTable
 from costattr_pipeline.metadata import asset_tags, partition_metadata, table_metadata
 from costattr_pipeline.project import current_project, window_dates
 from costattr_pipeline.resources.config import CostattrConfig
@@ -17,8 +18,14 @@ from costattr_pipeline.resources.warehouse import Warehouse
 EXTERNAL_API_COSTS = dg.AssetKey(["metering", "external_api_costs"])
 CHECK_EXTERNAL_SOURCE_PRESENT = "external_api_costs_source_present"
 
-TABLES_SQL = sql_file(__file__, "external_api_costs__tables.sql")
-LAND_EXTERNAL_SQL = sql_file(__file__, "external_api_costs.sql")
+# Append-only (spec NFR-024): the staged file's rows, converted to USD (external_api_costs.sql), are appended
+# per changed day.
+EXTERNAL_API_COSTS_VERSIONS = VersionedTable(
+    table="metering.external_api_costs", staging="metering.external_api_costs_staging",
+    figures=("cost_date", "tenant_id", "module_id", "provider", "amount", "currency", "fx_rate_to_usd", "amount_usd"),
+    staged_rows=sql_file(__file__, "external_api_costs.sql"))
+TABLES_SQL = sql_file(__file__, "external_api_costs__tables.sql") + "\n" + EXTERNAL_API_COSTS_VERSIONS.tables_sql()
+LAND_EXTERNAL_SQL = EXTERNAL_API_COSTS_VERSIONS.append_sql()
 AS_OF_SQL = sql_file(__file__, "external_api_costs__as_of.sql")
 COST_WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 

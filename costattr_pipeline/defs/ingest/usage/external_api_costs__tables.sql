@@ -3,7 +3,8 @@ CREATE SCHEMA IF NOT EXISTS metering;
 -- External API costs per day. tenant_id NULL: no tenant caused it. Append-only (spec NFR-024): a
 -- re-landed day that changed is appended as a new version, never updated or deleted;
 -- metering.v_external_api_costs shows each day's current version (what every reader uses),
--- external_api_costs__as_of.sql the version current at an earlier time.
+-- external_api_costs__as_of.sql the version current at an earlier time. The register of landings and the view
+-- are those of every versioned table (lib/versioned_table__register.sql, written by EXTERNAL_API_COSTS_VERSIONS).
 CREATE TABLE IF NOT EXISTS metering.external_api_costs (
     cost_date       DATE NOT NULL,             -- the day the cost was incurred
     tenant_id       VARCHAR,                   -- the tenant who caused it; NULL: none
@@ -25,32 +26,6 @@ ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS computation_id 
 ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS computed_at TIMESTAMP;
 ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS config_hash VARCHAR;
 ALTER TABLE metering.external_api_costs ADD COLUMN IF NOT EXISTS source_load_ids VARCHAR;
-
--- The register of landings (append-only): one row per day a landing changed (row_count 0: the day emptied).
-CREATE TABLE IF NOT EXISTS metering.external_api_costs_computations (
-    cost_date       DATE NOT NULL,           -- the day whose version this computation is
-    computation_id  VARCHAR NOT NULL,        -- the computation (the Dagster run id); its rows in the table carry it
-    computed_at     TIMESTAMP NOT NULL,      -- UTC time of the computation: from then on this version is current
-    config_hash     VARCHAR NOT NULL,        -- hash of the settings the figures depend on
-    source_load_ids VARCHAR NOT NULL,        -- what it read (relations or file)
-    row_count       BIGINT NOT NULL          -- rows of the version; 0: the day has no rows from then on
-);
-
--- Each day's current version (its latest landing; rows from before versions until their day is landed again).
-CREATE OR REPLACE VIEW metering.v_external_api_costs AS
-WITH current_computations AS (
-    SELECT cost_date, computation_id
-    FROM metering.external_api_costs_computations
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY cost_date ORDER BY computed_at DESC, computation_id DESC) = 1
-)
-SELECT c.cost_date, c.tenant_id, c.module_id, c.provider, c.amount, c.currency, c.fx_rate_to_usd, c.amount_usd,
-       c.computation_id, c.computed_at
-FROM metering.external_api_costs AS c
-WHERE EXISTS (SELECT 1 FROM current_computations AS k
-              WHERE k.cost_date = c.cost_date AND k.computation_id = c.computation_id)
-   OR (c.computation_id IS NULL
-       AND NOT EXISTS (SELECT 1 FROM metering.external_api_costs_computations AS k
-                       WHERE k.cost_date = c.cost_date));
 
 -- The validated file's rows, staged for the window's replacement.
 CREATE TABLE IF NOT EXISTS metering.external_api_costs_staging (
