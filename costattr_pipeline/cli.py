@@ -302,9 +302,10 @@ def _grants(target: Target, role: str, apply: bool) -> int:
         problems = environment_problems(target)
         if problems:
             raise ValueError(problems[0].message)
-        # EnvVar fields are resolved as Dagster resolves them for a run.
-        warehouse = resources_for(target, load_settings(target.config_dir))["warehouse"].process_config_and_initialize()
-        with warehouse.session() as session:
+        # EnvVar fields are resolved as Dagster resolves them for a run (the nested Snowflake resource has a
+        # teardown, hence the context manager).
+        resource = resources_for(target, load_settings(target.config_dir))["warehouse"]
+        with resource.process_config_and_initialize_cm() as warehouse, warehouse.session() as session:
             session.execute_privileges(statements)
     for statement in statements:
         print(f"{statement};")

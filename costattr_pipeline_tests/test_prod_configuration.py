@@ -170,3 +170,70 @@ def test_every_production_snowflake_session_is_utc(target, bare_environment, mon
     warehouse = resources_for(dataclasses.replace(target, name="prod"), load_settings(target.config_dir))["warehouse"]
     assert warehouse.snowflake.additional_snowflake_connection_args == {
         "host": "costattr.privatelink.snowflakecomputing.com", "session_parameters": {"TIMEZONE": "UTC"}}
+
+
+@contextmanager
+def accepting_snowflake() -> Iterator[tuple[int, list[str]]]:
+    """A local endpoint of Snowflake's REST API (what the connector speaks over HTTP): it accepts the login and
+    answers every statement "executed successfully", recording the SQL text it receives."""
+    statements: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            data: dict[str, Any] = {}
+            if self.path.startswith("/session/v1/login-request"):
+                data = {"token": "session-token", "masterToken": "master-token", "validityInSeconds": 3600,
+                        "masterValidityInSeconds": 14400, "sessionId": 1, "parameters": [],
+                        "sessionInfo": {"databaseName": "COSTATTR", "schemaName": "PUBLIC",
+                                        "warehouseName": "COSTATTR_WH", "roleName": "COSTATTR_ADMIN"}}
+            elif self.path.startswith("/queries/v1/query-request"):
+                statements.append(json.loads(body)["sqlText"])
+                data = {"parameters": [], "rowtype": [{"name": "status", "type": "text", "nullable": True,
+                                                       "byteLength": 16777216, "length": 16777216, "scale": None,
+                                                       "precision": None, "database": "", "schema": "", "table": ""}],
+                        "rowset": [["Statement executed successfully."]], "total": 1, "returned": 1,
+                        "queryId": f"01b2-{len(statements)}", "statementTypeId": 28672, "queryResultFormat": "json",
+                        "finalDatabaseName": "COSTATTR", "finalSchemaName": "PUBLIC"}
+            payload = json.dumps({"data": data, "code": None, "message": None, "success": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], statements
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_grants_apply_sends_every_revoke_to_snowflake(target, bare_environment, monkeypatch, capsys) -> None:
+    """`--apply` runs the printed statements in the account, through the connector, one by one."""
+    from costattr_pipeline.grants import revoke_statements
+
+    for name in (*SNOWFLAKE_VARIABLES, *DATABRICKS_VARIABLES, *EVENTBRIDGE_VARIABLES):
+        monkeypatch.setenv(name, "set")
+    monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "xy12345")
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    with accepting_snowflake() as (port, statements):
+        monkeypatch.setenv("SNOWFLAKE_HOST", "127.0.0.1")
+        monkeypatch.setenv("SNOWFLAKE_PORT", str(port))
+        monkeypatch.setenv("SNOWFLAKE_PROTOCOL", "http")
+        code = main(["grants", "--role", "COSTATTR_RUNNER", "--apply", *_flags(target)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    # dagster-snowflake commits when the connection closes.
+    assert statements == [*revoke_statements("COSTATTR_RUNNER"), "COMMIT"]
+    assert len(statements) == 11
+    assert captured.out.splitlines() == [f"{statement};" for statement in statements[:-1]]
+    assert captured.err.strip() == "Applied 10 statement(s) for role COSTATTR_RUNNER."
