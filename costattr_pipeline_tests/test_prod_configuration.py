@@ -63,9 +63,13 @@ def test_a_slack_webhook_replaces_the_bot_token_and_channel(target, bare_environ
 
 
 @contextmanager
-def refusing_snowflake() -> Iterator[list[dict[str, Any]]]:
-    """A local Snowflake login endpoint that refuses every credential as Snowflake does (code 390100)."""
+def snowflake_endpoint(accept: bool) -> Iterator[tuple[int, list[dict[str, Any]], list[str]]]:
+    """A local endpoint of Snowflake's REST API (what the connector speaks over HTTP), yielding its port, the
+    login requests and the SQL text of the statements it received. ``accept=False``: it refuses every
+    credential as Snowflake does (code 390100); otherwise it accepts the login and answers every statement
+    "executed successfully"."""
     logins: list[dict[str, Any]] = []
+    statements: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -75,10 +79,27 @@ def refusing_snowflake() -> Iterator[list[dict[str, Any]]]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
-            logins.append({"path": self.path, "body": body})
-            payload = json.dumps({"data": {"nextAction": "RETRY_LOGIN", "authnMethod": "USERNAME_PASSWORD"},
-                                  "code": "390100", "message": "Incorrect username or password was specified.",
-                                  "success": False, "headers": None}).encode()
+            answer: dict[str, Any] = {"data": {}, "code": None, "message": None, "success": True}
+            if self.path.startswith("/session/v1/login-request"):
+                logins.append({"path": self.path, "body": body})
+                answer["data"] = {"token": "session-token", "masterToken": "master-token", "validityInSeconds": 3600,
+                                  "masterValidityInSeconds": 14400, "sessionId": 1, "parameters": [],
+                                  "sessionInfo": {"databaseName": "COSTATTR", "schemaName": "PUBLIC",
+                                                  "warehouseName": "COSTATTR_WH", "roleName": "COSTATTR_ADMIN"}}
+                if not accept:
+                    answer = {"data": {"nextAction": "RETRY_LOGIN", "authnMethod": "USERNAME_PASSWORD"},
+                              "code": "390100", "message": "Incorrect username or password was specified.",
+                              "success": False, "headers": None}
+            elif self.path.startswith("/queries/v1/query-request"):
+                statements.append(json.loads(body)["sqlText"])
+                answer["data"] = {
+                    "parameters": [], "rowtype": [{"name": "status", "type": "text", "nullable": True,
+                                                   "byteLength": 16777216, "length": 16777216, "scale": None,
+                                                   "precision": None, "database": "", "schema": "", "table": ""}],
+                    "rowset": [["Statement executed successfully."]], "total": 1, "returned": 1,
+                    "queryId": f"01b2-{len(statements)}", "statementTypeId": 28672, "queryResultFormat": "json",
+                    "finalDatabaseName": "COSTATTR", "finalSchemaName": "PUBLIC"}
+            payload = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -89,7 +110,7 @@ def refusing_snowflake() -> Iterator[list[dict[str, Any]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1], logins
+        yield server.server_address[1], logins, statements
     finally:
         server.shutdown()
         server.server_close()
@@ -102,7 +123,7 @@ def test_snowflake_refusing_the_credentials_is_one_line_without_the_password(tar
     monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "xy12345")
     monkeypatch.setenv("SNOWFLAKE_PASSWORD", PASSWORD)
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
-    with refusing_snowflake() as (port, logins):
+    with snowflake_endpoint(accept=False) as (port, logins, _):
         monkeypatch.setenv("SNOWFLAKE_HOST", "127.0.0.1")
         monkeypatch.setenv("SNOWFLAKE_PORT", str(port))
         monkeypatch.setenv("SNOWFLAKE_PROTOCOL", "http")
@@ -172,51 +193,6 @@ def test_every_production_snowflake_session_is_utc(target, bare_environment, mon
         "host": "costattr.privatelink.snowflakecomputing.com", "session_parameters": {"TIMEZONE": "UTC"}}
 
 
-@contextmanager
-def accepting_snowflake() -> Iterator[tuple[int, list[str]]]:
-    """A local endpoint of Snowflake's REST API (what the connector speaks over HTTP): it accepts the login and
-    answers every statement "executed successfully", recording the SQL text it receives."""
-    statements: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            data: dict[str, Any] = {}
-            if self.path.startswith("/session/v1/login-request"):
-                data = {"token": "session-token", "masterToken": "master-token", "validityInSeconds": 3600,
-                        "masterValidityInSeconds": 14400, "sessionId": 1, "parameters": [],
-                        "sessionInfo": {"databaseName": "COSTATTR", "schemaName": "PUBLIC",
-                                        "warehouseName": "COSTATTR_WH", "roleName": "COSTATTR_ADMIN"}}
-            elif self.path.startswith("/queries/v1/query-request"):
-                statements.append(json.loads(body)["sqlText"])
-                data = {"parameters": [], "rowtype": [{"name": "status", "type": "text", "nullable": True,
-                                                       "byteLength": 16777216, "length": 16777216, "scale": None,
-                                                       "precision": None, "database": "", "schema": "", "table": ""}],
-                        "rowset": [["Statement executed successfully."]], "total": 1, "returned": 1,
-                        "queryId": f"01b2-{len(statements)}", "statementTypeId": 28672, "queryResultFormat": "json",
-                        "finalDatabaseName": "COSTATTR", "finalSchemaName": "PUBLIC"}
-            payload = json.dumps({"data": data, "code": None, "message": None, "success": True}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], statements
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_grants_apply_sends_every_revoke_to_snowflake(target, bare_environment, monkeypatch, capsys) -> None:
     """`--apply` runs the printed statements in the account, through the connector, one by one."""
     from costattr_pipeline.grants import revoke_statements
@@ -225,7 +201,7 @@ def test_grants_apply_sends_every_revoke_to_snowflake(target, bare_environment, 
         monkeypatch.setenv(name, "set")
     monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "xy12345")
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
-    with accepting_snowflake() as (port, statements):
+    with snowflake_endpoint(accept=True) as (port, _, statements):
         monkeypatch.setenv("SNOWFLAKE_HOST", "127.0.0.1")
         monkeypatch.setenv("SNOWFLAKE_PORT", str(port))
         monkeypatch.setenv("SNOWFLAKE_PROTOCOL", "http")
