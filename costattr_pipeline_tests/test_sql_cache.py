@@ -90,3 +90,26 @@ def test_the_cache_folder_follows_xdg_cache_home(tmp_path: Path, monkeypatch) ->
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert sql_cache_folder() == tmp_path / "costattr" / "sql"
+
+
+STRUCT_OR_LIST = """
+import json, sys
+from costattr_pipeline.lib.sql import bind
+text = "SELECT * FROM read_csv('x.csv', columns = :columns)"
+value = {"amount": "DECIMAL(38, 9)"} if sys.argv[1] == "struct" else [("amount", "DECIMAL(38, 9)")]
+print(json.dumps(bind(text, {"columns": value}, dialect="snowflake")))
+"""
+
+
+def test_a_struct_and_a_list_of_pairs_are_kept_apart(tmp_path: Path) -> None:
+    def bound(kind: str, cache: Path) -> list[str]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        done = subprocess.run([sys.executable, "-c", STRUCT_OR_LIST, kind], env=env, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    struct = bound("struct", tmp_path / "cache")
+    pairs = bound("list", tmp_path / "cache")  # same repr as the struct's tuple of pairs: must not be read back
+    assert struct != pairs and "OBJECT_CONSTRUCT" in struct[0] and "OBJECT_CONSTRUCT" not in pairs[0]
+    assert pairs == bound("list", tmp_path / "empty") and struct == bound("struct", tmp_path / "cache")

@@ -102,7 +102,8 @@ def _bind(text: str, params: tuple[tuple[str, object], ...], relations: tuple[tu
         template = _template(text, params, relations, read)
         if template is not None:
             return _fill(template, dict(params), read)
-    key = ("bound", text, params, relations, dialect, read)
+    # The values with their signatures: a dict's repr (a struct) would otherwise equal a list of pairs'.
+    key = ("bound", text, tuple((name, _signature(value), value) for name, value in params), relations, dialect, read)
     stored = _stored(key, "statements")
     if stored is not None and stored["statements"] is not None:
         return tuple(stored["statements"])
