@@ -54,3 +54,21 @@ def test_without_a_hold_every_session_has_its_own_connection(tmp_path: Path) -> 
     assert _another_process_opens(tmp_path / "warehouse.duckdb")
     with warehouse.session() as session:
         assert session.connection is not first
+
+
+def test_the_kept_connection_ends_with_the_run(tmp_path: Path) -> None:
+    """After a run (run_range closes it), a read-only connection of the same process opens the file, as the
+    validation of an interrupted run's files does while the warehouse is still held."""
+    import duckdb
+
+    from costattr_pipeline.resources.warehouse import close_kept_connections
+
+    path = tmp_path / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(path=str(path))
+    with exclusive_use(path, 0):
+        with warehouse.session() as session:
+            session.execute("CREATE TABLE t (a INTEGER)")
+        close_kept_connections()
+        reader = duckdb.connect(str(path), read_only=True)
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        reader.close()

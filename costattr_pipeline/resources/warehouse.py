@@ -120,6 +120,13 @@ def _close_kept(key: str) -> None:
         kept[1].close()
 
 
+def close_kept_connections() -> None:
+    """Close the connections kept for the sessions of a run (at its end: what runs next in the process, e.g.
+    validating an interrupted run's files with a read-only connection, opens the file as before)."""
+    for key in list(_KEPT):
+        _close_kept(key)
+
+
 def _left_as_new(connection: duckdb.DuckDBPyConnection) -> bool:
     """End what a session left on a kept connection: an open transaction (rolled back, as closing would) and
     its temporary tables and views (dropped, as closing would). False when that cannot be done."""
