@@ -40,7 +40,10 @@ from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, Sq
 from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 from dagster._core.storage.root import TemporaryLocalArtifactStorage
 from dagster._core.storage.runs import InMemoryRunStorage
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import serialize_value
+from sqlalchemy.pool import NullPool, QueuePool
 
 # Events per batch: a year of daily partitions of one asset is 365 events, a run's planned events
 # about 4,000; 1,000 keeps a batch's rows and their serialized metadata small in memory.
@@ -128,7 +131,65 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
 
     ``base_dir`` defaults to where Dagster's own default puts the event logs
     (``$DAGSTER_HOME/history/runs``), so an existing DAGSTER_HOME keeps its history.
+
+    Dagster's storage builds a new SQLAlchemy engine and opens a new SQLite connection for every write
+    and read, and closing a WAL database's last connection checkpoints it: a run's ~500 events that are
+    not asset events (step starts and ends, check evaluations, logs) paid an engine, a connection and a
+    checkpoint each. This storage keeps one engine with one open connection for the index and for each
+    of the few run files last written (``OPEN_SHARDS``), and gives them up before a file is deleted
+    (``wipe``) and when the instance is disposed. Every write is still its own committed transaction,
+    under the same lock, and SQLite checkpoints the WAL itself (every 1,000 pages).
     """
+
+    OPEN_SHARDS = 4
+
+    @property
+    def _engines(self) -> dict:
+        engines = self.__dict__.get("_open_engines")
+        if engines is None:
+            engines = self.__dict__["_open_engines"] = {}
+        return engines
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator:
+        with self._db_lock:
+            engines = self._engines
+            engine = engines.pop(shard, None)  # re-inserted below: the dict is ordered by last use
+            if engine is None:
+                conn_string = self.conn_string_for_shard(shard)
+                if shard not in self._initialized_dbs:  # as Dagster does it (its setup opens two connections)
+                    setup = create_engine(conn_string, poolclass=NullPool,
+                                          connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                    self._initdb(setup)
+                    setup.dispose()
+                    self._initialized_dbs.add(shard)
+                engine = create_engine(conn_string, poolclass=QueuePool, pool_size=1, max_overflow=0,
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                                                     "check_same_thread": False})
+            engines[shard] = engine
+            while len(engines) > self.OPEN_SHARDS + 1:  # the run files used longest ago (the index is used often)
+                engines.pop(next(iter(engines))).dispose()
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def _dispose_engines(self) -> None:
+        with self._db_lock:
+            engines = self._engines
+            while engines:
+                engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        self._dispose_engines()  # no connection may outlive the files wipe deletes
+        super().wipe()
+
+    def upgrade(self) -> None:
+        self._dispose_engines()
+        super().upgrade()
+
+    def dispose(self) -> None:
+        self._dispose_engines()
+        super().dispose()
 
     @classmethod
     def config_type(cls):

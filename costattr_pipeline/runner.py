@@ -25,6 +25,7 @@ from dagster._core.utils import make_new_run_id
 from costattr_pipeline.definitions import build_definitions
 from costattr_pipeline.instance import batched_events, ephemeral_instance
 from costattr_pipeline.metadata import PARTITION_ROW_COUNT, RUN_FIGURES
+from costattr_pipeline.resources.warehouse import close_kept_connections
 from costattr_pipeline.target import Target
 
 
@@ -356,6 +357,7 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
             if not result.success:
                 raise RunFailed(_first_error(result))
     finally:
+        close_kept_connections()  # the run's shared DuckDB connection (resources/warehouse.py)
         if owned_instance:
             instance.dispose()
     return summary

@@ -189,3 +189,33 @@ def _partitions_def(target, key: dg.AssetKey) -> dg.PartitionsDefinition:
     from costattr_pipeline.definitions import build_definitions
 
     return build_definitions(target).resolve_asset_graph().get(key).partitions_def
+
+
+def test_the_storage_keeps_its_connections_open_and_every_write_is_committed(target, tmp_path, monkeypatch) -> None:
+    """One open connection per file instead of one per event: another process's instance on the same
+    DAGSTER_HOME (the UI) reads every event as soon as it is written, and wiping gives the files up."""
+    _fetch(target)
+    home = _home(tmp_path, "home", (REPOSITORY / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.get()
+    reader = dg.DagsterInstance.from_config(str(home))  # what the webserver opens
+    key = dg.AssetKey.from_user_string("metering/aws_cost_daily")
+    try:
+        run_ids = run_range(target, START, END, instance=instance).run_ids
+        storage = instance.event_log_storage
+        assert isinstance(storage, BatchedSqliteEventLogStorage)
+        assert 0 < len(storage._engines) <= storage.OPEN_SHARDS + 1  # noqa: SLF001
+        for run_id in run_ids:  # the writer still open: the reader sees every event it recorded
+            written = [record.storage_id for record in instance.get_records_for_run(run_id, limit=100_000).records]
+            read = [record.storage_id for record in reader.get_records_for_run(run_id, limit=100_000).records]
+            assert read == written and len(written) > 10
+        assert reader.get_materialized_partitions(key) == {D1, D2, D3}
+        instance.wipe()
+        assert not storage._engines or set(storage._engines) == {"index"}  # noqa: SLF001
+        assert reader.get_materialized_partitions(key) == set()
+        assert not list((home / "history" / "runs").glob(f"{run_ids[0]}.db"))
+        run_range(target, START, dt.date(2026, 3, 2), instance=instance)  # the files are made anew
+        assert reader.get_materialized_partitions(key) == {D1}
+    finally:
+        reader.dispose()
+        instance.dispose()

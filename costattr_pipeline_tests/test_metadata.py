@@ -131,3 +131,36 @@ def test_every_column_of_the_output_tables_is_described(target) -> None:
     assert columns["total_aws_cost_usd"].type == "DECIMAL(38, 12)"
     assert columns["total_aws_cost_usd"].description.startswith("USD, exact")
     assert columns["cost_date"].constraints.nullable is False
+
+
+def test_a_range_run_records_for_each_day_what_a_run_of_that_day_alone_records(target) -> None:
+    """One grouped query per asset gives each partition of a multi-partition run exactly the figures, row
+    count and preview a single-partition run of that day records (only the run's own figures differ)."""
+    write_fetch(target.source_dir, "f.json", page({
+        "2026-03-01": [group("acme", "EC2", "90"), group(None, "VPC", "10")],
+        "2026-03-02": [group("acme", "EC2", "199.99"), group(None, "VPC", "0.01"), group("globex", "S3", "5")],
+        "2026-03-03": [group("globex", "S3", "0.30"), group("acme", "EC2", "0.70")],
+    }))
+    days = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+    def recorded(instance, key: dg.AssetKey) -> dict[str, dict]:
+        return {day: {name: value for name, value in metadata.items() if name != RUN_FIGURES}
+                for day, metadata in latest_materializations(instance, key).items()}
+
+    with dg.instance_for_test() as instance:
+        for day in days:
+            start = dt.date.fromisoformat(day)
+            run_range(target, start, start + dt.timedelta(days=1), instance=instance)
+        alone = {key: recorded(instance, key) for key in (UNATTRIBUTED, SUMMARY)}
+    with dg.instance_for_test() as instance:
+        run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4), instance=instance)
+        together = {key: recorded(instance, key) for key in (UNATTRIBUTED, SUMMARY)}
+    for key in (UNATTRIBUTED, SUMMARY):
+        assert sorted(together[key]) == days
+        for day in days:
+            # The column schema goes with a run's latest partition only: every day of single-day runs.
+            expected = {name: value for name, value in alone[key][day].items()
+                        if day == days[-1] or name != "dagster/column_schema"}
+            assert together[key][day] == expected, (key, day)
+    assert together[UNATTRIBUTED]["2026-03-02"]["total_aws_cost_usd_exact"] == "205"
+    assert together[SUMMARY]["2026-03-02"]["tenants"] == 2

@@ -85,12 +85,15 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     from costattr_pipeline.runner import run_range
     from costattr_pipeline.target import Target
 
+    from costattr_pipeline.resources.warehouse import exclusive_use
+
     target = Target.resolve("local", str(source_dir), str(source_dir / "config"), str(warehouse))
     instance = phase_instance(instance_kind, home, postgres_url)
     began, cpu = time.perf_counter(), cpu_seconds()
     try:
-        summary = run_range(target, start, end, instance=instance, log_level="ERROR",
-                            progress=print_progress)  # shown by costattr bench as it happens
+        with exclusive_use(target.warehouse, 0):  # held for the whole run, as `costattr run` holds it
+            summary = run_range(target, start, end, instance=instance, log_level="ERROR",
+                                progress=print_progress)  # shown by costattr bench as it happens
         seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     finally:
         instance.dispose()

@@ -16,12 +16,26 @@ The text is parsed by sqlglot into a syntax tree once, and the substitutions are
 tree, so a value can never change the statement's shape. The bound tree is then written for
 the engine's dialect (DuckDB as written, Snowflake transpiled), which smooths the few spelling
 differences between the two.
+
+Parsing and writing a statement costs milliseconds, and a run binds about 300 of them, the same
+ones every run: what binding writes is kept in the user's cache folder (``$XDG_CACHE_HOME/costattr/sql``,
+one file per statement, named by a hash of everything the result depends on, sqlglot's version among
+it), so a later process reads it instead (see :func:`_stored`). Only what is a function of its key is
+kept. For the engine's own dialect that is a *template*: the statement written with a marker where
+each placeholder's literal goes, filled in with the values of the day by writing each value as a
+literal; it is kept only when, filled with the values it was made with, it equals the statement bound
+the ordinary way (otherwise that statement is bound the ordinary way every time, and the result kept
+for exactly those values). A statement transpiled for another dialect is kept for exactly its values
+(a value can change how the statement is transpiled).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -84,6 +98,22 @@ def _parsed(text: str, read: str) -> tuple[exp.Expression, ...]:
 @functools.lru_cache(maxsize=2048)
 def _bind(text: str, params: tuple[tuple[str, object], ...], relations: tuple[tuple[str, str], ...],
           dialect: str, read: str) -> tuple[str, ...]:
+    if dialect == read:
+        template = _template(text, params, relations, read)
+        if template is not None:
+            return _fill(template, dict(params), read)
+    # The values with their signatures: a dict's repr (a struct) would otherwise equal a list of pairs'.
+    key = ("bound", text, tuple((name, _signature(value), value) for name, value in params), relations, dialect, read)
+    stored = _stored(key, "statements")
+    if stored is not None and stored["statements"] is not None:
+        return tuple(stored["statements"])
+    bound = _bind_now(text, params, relations, dialect, read)
+    _store(key, {"statements": list(bound)})
+    return bound
+
+
+def _bind_now(text: str, params: tuple[tuple[str, object], ...], relations: tuple[tuple[str, str], ...],
+              dialect: str, read: str) -> tuple[str, ...]:
     values = dict(params)
     replacements = {_normal(name): replacement for name, replacement in relations}
     bound = []
@@ -100,6 +130,142 @@ def _bind(text: str, params: tuple[tuple[str, object], ...], relations: tuple[tu
             # differently (a JSON path such as '$."tag"') is only recognized when parsed.
             bound.extend(sqlglot.transpile(text_in_source, read=read, write=dialect))
     return tuple(bound)
+
+
+# A template's markers: placeholders renamed so that no statement's own text can contain them.
+_MARKER = "__costattr_bind_{}__"
+_MARKER_PATTERN = r"__costattr_bind_(\d+)__"
+
+
+@dataclass(frozen=True)
+class _Template:
+    """Statements written with a marker for each placeholder, and the placeholder each marker stands for."""
+
+    statements: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _signature(value: object) -> object:
+    """What a value's literal depends on besides the value: its type (an element's for a list), a number's sign."""
+    if isinstance(value, _Struct):
+        return ("struct", tuple((str(key), _signature(item)) for key, item in value))
+    if isinstance(value, (list, tuple)):
+        return ("array", tuple(_signature(item) for item in value))
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return (type(value).__name__, value < 0)
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.tzinfo is not None)
+    return type(value).__name__
+
+
+def _template(text: str, params: tuple[tuple[str, object], ...], relations: tuple[tuple[str, str], ...],
+              read: str) -> _Template | None:
+    """The template of ``text`` for values of these types, or None when filling it would not equal binding."""
+    if "__costattr_bind_" in text or any("__costattr_bind_" in replacement for _, replacement in relations):
+        return None
+    key = ("template", text, tuple((name, _signature(value)) for name, value in params), relations, read)
+    stored = _stored(key, "template", "names")
+    if stored is not None:
+        if stored["template"] is None:
+            return None
+        template = _Template(tuple(stored["template"]), tuple(stored["names"] or ()))
+        markers = [int(index) for statement in template.statements
+                   for index in _marker_pattern(read).findall(statement)]
+        if sorted(markers) == list(range(len(template.names))):
+            return template
+        # a file that is not what _store wrote: made again below
+    bound = _bind_now(text, params, relations, read, read)  # raises for an unbound placeholder, as binding does
+    template = _make_template(text, relations, read)
+    if template is not None and _fill(template, dict(params), read) != bound:
+        template = None  # some literal is written differently in its place: bind this statement every time
+    _store(key, {"template": None, "names": None} if template is None else
+           {"template": list(template.statements), "names": list(template.names)})
+    return template
+
+
+def _make_template(text: str, relations: tuple[tuple[str, str], ...], read: str) -> _Template | None:
+    replacements = {_normal(name): replacement for name, replacement in relations}
+    names: list[str] = []
+
+    def mark(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Placeholder) or not node.name:
+            return node
+        names.append(node.name)
+        return exp.Placeholder(this=_MARKER.format(len(names) - 1))
+
+    statements = []
+    for statement in _parsed(text, read):
+        tree = statement.copy()
+        if replacements:
+            tree = tree.transform(_relation_replacer(replacements, read))
+        statements.append(tree.transform(mark).sql(dialect=read))
+    written = "".join(statements)
+    if any(written.count(_marker(index, read)) != 1 for index in range(len(names))):
+        return None
+    return _Template(tuple(statements), tuple(names))
+
+
+@functools.cache
+def _marker(index: int, read: str) -> str:
+    return exp.Placeholder(this=_MARKER.format(index)).sql(dialect=read)
+
+
+@functools.cache
+def _marker_pattern(read: str) -> re.Pattern[str]:
+    prefix = _marker(0, read)[: -len(_MARKER.format(0))]
+    return re.compile(re.escape(prefix) + _MARKER_PATTERN)
+
+
+def _fill(template: _Template, values: Mapping[str, object], read: str) -> tuple[str, ...]:
+    def value(match: re.Match[str]) -> str:
+        name = template.names[int(match.group(1))]
+        if name not in values:
+            raise KeyError(f"SQL parameter :{name} is not bound")
+        return literal(values[name]).sql(dialect=read)
+
+    pattern = _marker_pattern(read)
+    return tuple(pattern.sub(value, statement) for statement in template.statements)
+
+
+# Bump when what is stored changes shape or meaning: older files are then simply not found.
+_CACHE_FORMAT = 1
+
+
+def sql_cache_folder() -> Path:
+    """Where bound statements are kept between processes: ``$XDG_CACHE_HOME/costattr/sql`` (``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr" / "sql"
+
+
+def _cache_path(key: tuple[object, ...]) -> Path:
+    # repr is exact for every parameter type bind accepts (Decimal('1.0') is not Decimal('1.00')).
+    digest = hashlib.sha256(repr((_CACHE_FORMAT, sqlglot.__version__, key)).encode("utf-8")).hexdigest()
+    return sql_cache_folder() / digest[:2] / f"{digest}.json"
+
+
+def _stored(key: tuple[object, ...], *fields: str) -> dict[str, list[str] | None] | None:
+    """What a process stored under ``key``: each of ``fields`` a list of texts or null. None when absent,
+    unreadable or not of that shape (a file is then written anew)."""
+    try:
+        value = json.loads(_cache_path(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, unreadable, half a file, not JSON
+        return None
+    if not isinstance(value, dict) or set(value) != set(fields):
+        return None
+    if not all(item is None or (isinstance(item, list) and all(isinstance(text, str) for text in item))
+               for item in value.values()):
+        return None
+    return value
+
+
+def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
+    path = _cache_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(value), encoding="utf-8")
+        partial.replace(path)  # whole or absent: a process reading at the same time never sees half a file
+    except OSError:
+        pass  # a folder that cannot be written only means binding again next time
 
 
 def _normal(name: str) -> str:

@@ -124,9 +124,53 @@ def exclusive_use(path: Path | str, wait_seconds: float, on_wait: Callable[[str]
             yield
         finally:
             _HELD.pop(key, None)
+            _close_kept(key)  # before the lock goes: the next holder opens the file
             fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+# The DuckDB connection a held warehouse keeps between the sessions of its run (path -> (config, connection)).
+# Opening a DuckDB file costs 40-60 ms of CPU (the database instance, its catalog) and closing it a checkpoint:
+# a run opens a session per asset step, about 50 a run. While this process holds the warehouse (a whole run,
+# see exclusive_use), nobody else can open the file anyway, so the sessions of the run share one connection,
+# each left as a new connection would find it (see DuckDBWarehouse.session); it is closed when the hold ends.
+_KEPT: dict[str, tuple[tuple[tuple[str, Any], ...], duckdb.DuckDBPyConnection]] = {}
+
+
+def _close_kept(key: str) -> None:
+    kept = _KEPT.pop(key, None)
+    if kept is not None:
+        kept[1].close()
+
+
+def close_kept_connections() -> None:
+    """Close the connections kept for the sessions of a run (at its end: what runs next in the process, e.g.
+    validating an interrupted run's files with a read-only connection, opens the file as before)."""
+    for key in list(_KEPT):
+        _close_kept(key)
+
+
+def _left_as_new(connection: duckdb.DuckDBPyConnection) -> bool:
+    """End what a session left on a kept connection: an open transaction (rolled back, as closing would) and
+    its temporary tables and views (dropped, as closing would). False when that cannot be done."""
+    try:
+        connection.rollback()
+    except duckdb.TransactionException:
+        pass  # no transaction open: the session committed or rolled back its own
+    try:
+        for (name,) in connection.execute(
+                "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
+            connection.unregister(name)  # a Python object registered as a view lets go of it; else nothing
+        for kind, name in connection.execute(
+                "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
+                "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
+            connection.execute(f'DROP {kind} IF EXISTS temp.main."{name}"')
+        return not connection.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary) + "
+                                      "(SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal)"
+                                      ).fetchone()[0]
+    except duckdb.Error:
+        return False
 
 
 def _holder(handle) -> str:
@@ -347,14 +391,28 @@ class DuckDBWarehouse(Warehouse):
         if self.threads:
             config["threads"] = self.threads
         wait = self.lock_wait_seconds if wait_seconds is None else wait_seconds
+        key = str(Path(self.path).absolute())
+        held_by_run = bool(_HELD.get(key))  # a run holds the warehouse: its sessions share one connection
+        settings = tuple(sorted(config.items()))
         with exclusive_use(self.path, wait):
-            try:
-                connection = duckdb.connect(self.path, config=config)
-            except duckdb.IOException as error:  # locked by a process that is not costattr's
-                raise WarehouseBusy(f"{self.path}: {str(error).splitlines()[0]}") from None
+            kept = _KEPT.pop(key, None) if held_by_run else None
+            if kept is not None and kept[0] != settings:
+                kept[1].close()
+                kept = None
+            connection = kept[1] if kept is not None else None
+            if connection is None:
+                try:
+                    connection = duckdb.connect(self.path, config=config)
+                except duckdb.IOException as error:  # locked by a process that is not costattr's
+                    raise WarehouseBusy(f"{self.path}: {str(error).splitlines()[0]}") from None
+            keep = False
             try:
                 # A day is a UTC day everywhere (and views over exports cast timestamps in this zone).
                 connection.execute("SET TimeZone = 'UTC'")
                 yield DuckDBSession(connection, self.path)
+                keep = held_by_run
             finally:
-                connection.close()
+                if keep and _left_as_new(connection):
+                    _KEPT[key] = (settings, connection)
+                else:
+                    connection.close()
