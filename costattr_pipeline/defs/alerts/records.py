@@ -11,16 +11,37 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
+from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 ALERT_NAMESPACE = uuid.UUID("6f1c2b7e-6d1e-4c43-9d8e-2f6a7c0e9b11")
 LOG_CHANNEL = "log"
 TABLES_SQL = sql_file(__file__, "alerts__tables.sql")
+
+
+def share_breaches(day_totals: Sequence[Mapping[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """The rows (cost_date, resource_type, total_cost_usd, unattributed_cost_usd) whose unattributed share is
+    strictly over the threshold in force that day, as the breaches :func:`record_alerts` records.
+
+    Exact, no division: unattributed / total > threshold <=> unattributed > threshold x total (total > 0).
+    """
+    breaches = []
+    for day in day_totals:
+        total, unattributed = Decimal(day["total_cost_usd"]), Decimal(day["unattributed_cost_usd"])
+        threshold = settings.threshold_on(day["cost_date"])
+        if total > 0 and unattributed > threshold * total:
+            breaches.append({"subject_date": day["cost_date"], "cost_date": day["cost_date"],
+                             "resource_type": day["resource_type"], "total_cost_usd": total,
+                             "unattributed_cost_usd": unattributed,
+                             "unattributed_share": (unattributed / total).quantize(Decimal("0.000000000001")),
+                             "threshold": threshold})
+    return breaches
 
 
 def alert_id(check_name: str, subject_date: dt.date) -> str:

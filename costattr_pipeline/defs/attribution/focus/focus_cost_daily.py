@@ -1,14 +1,13 @@
 """``metering/focus_cost_daily``: every counted FOCUS charge attributed to a tenant, its checks, alerts and schedule."""
 
 import datetime as dt
-from decimal import Decimal
 
 import dagster as dg
 import pyarrow as pa
 
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
-from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
+from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts, share_breaches
 from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
@@ -66,26 +65,13 @@ def _load_overlap(session: WarehouseSession, focus: FocusSettings) -> None:
 
 
 def _breaches(session: WarehouseSession, settings: Settings, params: dict) -> list[dict]:
-    """Days and providers whose unattributed share of the counted cost is strictly over the threshold.
-
-    Exact, no division: unattributed / total > threshold <=> unattributed > threshold x total (total > 0).
-    """
+    """Days and providers whose unattributed share of the counted cost is strictly over the threshold."""
     day_totals = session.rows(f"""
         SELECT cost_date, resource_type, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS total_cost_usd,
                SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18))) AS unattributed_cost_usd
         FROM metering.focus_cost_daily WHERE {WINDOW} AND counted
         GROUP BY cost_date, resource_type ORDER BY cost_date, resource_type""", params)
-    breaches = []
-    for day in day_totals:
-        total, unattributed = Decimal(day["total_cost_usd"]), Decimal(day["unattributed_cost_usd"])
-        threshold = settings.threshold_on(day["cost_date"])
-        if total > 0 and unattributed > threshold * total:
-            breaches.append({"subject_date": day["cost_date"], "cost_date": day["cost_date"],
-                             "resource_type": day["resource_type"], "total_cost_usd": total,
-                             "unattributed_cost_usd": unattributed,
-                             "unattributed_share": (unattributed / total).quantize(Decimal("0.000000000001")),
-                             "threshold": threshold})
-    return breaches
+    return share_breaches(day_totals, settings)
 
 
 def focus_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse,

@@ -1,11 +1,10 @@
 """``metering/daily_tenant_summary``: all cost per day, tenant, module and resource type."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import dagster as dg
 
-from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
+from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts, share_breaches
 from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import COST_EXPLORER_REPLACED_DAYS, FOCUS_COST_DAILY
@@ -156,28 +155,15 @@ def source_rows(sources: list[CostSource], attribution: dict[str, str] | None = 
 
 
 def kubernetes_breaches(session: WarehouseSession, settings: Settings, params: dict) -> list[dict]:
-    """Days whose unattributed share of the Kubernetes cost is strictly over the threshold in force.
-
-    Exact, no division: unattributed / total > threshold <=> unattributed > threshold x total (total > 0).
-    """
+    """Days whose unattributed share of the Kubernetes cost is strictly over the threshold in force."""
     day_totals = session.rows("""
-        SELECT cost_date, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS total_cost_usd,
+        SELECT cost_date, 'kubernetes' AS resource_type, SUM(CAST(cost_usd AS DECIMAL(38, 18))) AS total_cost_usd,
                SUM(CAST(CASE WHEN tenant_id IS NULL THEN cost_usd ELSE 0 END AS DECIMAL(38, 18)))
                    AS unattributed_cost_usd
         FROM metering.daily_tenant_summary
         WHERE cost_date >= :start_date AND cost_date < :end_date AND resource_type = 'kubernetes'
         GROUP BY cost_date ORDER BY cost_date""", params)
-    breaches = []
-    for day in day_totals:
-        total, unattributed = Decimal(day["total_cost_usd"]), Decimal(day["unattributed_cost_usd"])
-        threshold = settings.threshold_on(day["cost_date"])
-        if total > 0 and unattributed > threshold * total:
-            breaches.append({"subject_date": day["cost_date"], "cost_date": day["cost_date"],
-                             "resource_type": "kubernetes", "total_cost_usd": total,
-                             "unattributed_cost_usd": unattributed,
-                             "unattributed_share": (unattributed / total).quantize(Decimal("0.000000000001")),
-                             "threshold": threshold})
-    return breaches
+    return share_breaches(day_totals, settings)
 
 
 def daily_tenant_summary(context: dg.AssetExecutionContext, warehouse: Warehouse,
