@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import io
 import json
 import pprint
 import shutil
@@ -94,23 +95,22 @@ class Runs:
 
 
 def _cost_explorer_answer(source_dir: Path) -> dict[str, Any]:
-    """The sample's Cost Explorer pages for the window as the one answer the API gives to the window's request."""
+    """The sample's Cost Explorer pages for the window as the one answer the API gives to the window's request:
+    per day, the groups of the latest fetch file that has the day (a day may span two pages of a file)."""
     days = {(START + dt.timedelta(days=offset)).isoformat() for offset in range((END - START).days)}
-    by_day: dict[str, dict[str, Any]] = {}
+    latest: dict[str, dict[str, Any]] = {}
     definitions: list[Any] = []
     for path in sorted((source_dir / "aws_cost_explorer").glob("*.json")):
+        in_file: dict[str, dict[str, Any]] = {}
         for page in json.loads(path.read_text(encoding="utf-8")):
             definitions = page["GroupDefinitions"]
             for result in page["ResultsByTime"]:
                 day = result["TimePeriod"]["Start"]
-                if day in days:  # a day of two pages is one result of the answer; a later fetch restates it
-                    merged = by_day.setdefault(day, {**result, "Groups": []})
-                    if path.name != merged.get("_file", path.name):
-                        merged.update({**result, "Groups": []})
-                    merged["_file"] = path.name
-                    merged["Groups"] = merged["Groups"] + result["Groups"]
-    results = [{key: value for key, value in result.items() if key != "_file"} for _, result in sorted(by_day.items())]
-    return {"GroupDefinitions": definitions, "ResultsByTime": results, "DimensionValueAttributes": []}
+                if day in days:
+                    in_file.setdefault(day, {**result, "Groups": []})["Groups"] += result["Groups"]
+        latest.update(in_file)  # a later fetch restates its days
+    return {"GroupDefinitions": definitions, "ResultsByTime": [latest[day] for day in sorted(latest)],
+            "DimensionValueAttributes": []}
 
 
 def _seed_snowflake(connection: Any, local_warehouse: Path, source_dir: Path) -> None:
@@ -194,13 +194,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     prod = dataclasses.replace(local, name="prod", warehouse=work / "prod" / "run.lock-anchor",
                                reports_dir=work / "prod" / "reports")
     with pytest.MonkeyPatch.context() as patch, contextlib.ExitStack() as stack:
-        capsys = stack.enter_context(_Capture())
         for name in ("COSTATTR_TARGET", "COSTATTR_SOURCE_DIR", "COSTATTR_CONFIG_DIR", "COSTATTR_WAREHOUSE",
                      "COSTATTR_REPORTS_DIR", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "DAGSTER_UI_URL"):
             patch.delenv(name, raising=False)
         patch.setenv("DAGSTER_HOME", str(home))
         window = ["--start", START.isoformat(), "--end", END.isoformat(), "--source-dir", str(source), "--json"]
-        code, out, err = capsys.run(window + ["--target", "local", "--warehouse", str(local.warehouse)])
+        code, out, err = _run(window + ["--target", "local", "--warehouse", str(local.warehouse)])
         assert code == 0, err
         local_json = json.loads(out)
 
@@ -220,7 +219,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         connection.cursor().execute("CREATE DATABASE IF NOT EXISTS COSTATTR")
         _seed_snowflake(connection, local.warehouse, source)
 
-        code, out, err = capsys.run(window + ["--target", "prod", "--warehouse", str(prod.warehouse),
+        code, out, err = _run(window + ["--target", "prod", "--warehouse", str(prod.warehouse),
                                               "--reports-dir", str(prod.reports_dir)])
         assert code == 0, err
         prod_json = json.loads(out)
@@ -243,22 +242,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         system_tables.close()
 
 
-class _Capture:
-    """stdout and stderr of in-process CLI calls (a module-scoped fixture cannot use capsys)."""
-
-    def __enter__(self) -> _Capture:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        import io
-
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(["run", *argv])
-        return code, out.getvalue(), err.getvalue()
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """``costattr run`` in process, with its stdout and stderr (a module-scoped fixture cannot use capsys)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["run", *argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def _local_tables(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -278,9 +267,8 @@ def _comparable(value: Any) -> Any:
     """One value as both engines' clients return it: numbers by value, JSON text by its content."""
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return Decimal(value).normalize()
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(
-            tzinfo=None)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(value, str) and value[:1] in "{[":
         with contextlib.suppress(ValueError):
             return json.dumps(_json_content(json.loads(value, parse_float=Decimal)), sort_keys=True, default=str)
