@@ -113,3 +113,80 @@ def test_a_struct_and_a_list_of_pairs_are_kept_apart(tmp_path: Path) -> None:
     pairs = bound("list", tmp_path / "cache")  # same repr as the struct's tuple of pairs: must not be read back
     assert struct != pairs and "OBJECT_CONSTRUCT" in struct[0] and "OBJECT_CONSTRUCT" not in pairs[0]
     assert pairs == bound("list", tmp_path / "empty") and struct == bound("struct", tmp_path / "cache")
+
+
+# Binds "SELECT <n> + :x" for each n given on the command line, for Snowflake (kept per exact values: one
+# cache file each), and prints, for each n, the bound text and whether binding had to parse it (a cache miss).
+NUMBERED = """
+import json, sys
+import sqlglot
+parsed = []
+parse = sqlglot.parse
+def counting_parse(text, *args, **kwargs):
+    parsed.append(text)
+    return parse(text, *args, **kwargs)
+sqlglot.parse = counting_parse
+from costattr_pipeline.lib.sql import bind
+result = {}
+for n in sys.argv[1:]:
+    before = len(parsed)
+    result[n] = {"bound": bind(f"SELECT {n} + :x", {"x": 7}, dialect="snowflake"), "parsed": len(parsed) > before}
+print(json.dumps(result))
+"""
+
+
+def _bind_numbered(cache: Path, numbers, limit: int | None = 10) -> dict[int, dict[str, object]]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env.pop("COSTATTR_SQL_CACHE_MAX_FILES", None)
+    if limit is not None:
+        env["COSTATTR_SQL_CACHE_MAX_FILES"] = str(limit)
+    done = subprocess.run([sys.executable, "-c", NUMBERED, *map(str, numbers)], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return {int(n): value for n, value in json.loads(done.stdout).items()}
+
+
+def _kept_numbers(cache: Path) -> dict[int, Path]:
+    """The statement each cache file holds ("SELECT <n> + 7" for Snowflake), by n."""
+    kept = {}
+    for path in _cache_files(cache):
+        (statement,) = json.loads(path.read_text(encoding="utf-8"))["statements"]
+        kept[int(statement.split()[1])] = path
+    return kept
+
+
+def test_the_cache_folder_keeps_the_most_recently_used_files_up_to_its_limit(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _bind_numbered(cache, range(10))  # 10 files: at the limit, not over it
+    assert all(value["parsed"] for value in first.values())
+    kept = _kept_numbers(cache)
+    assert sorted(kept) == list(range(10))
+    # Written long ago, statement 0 first: the oldest is 0, the newest 9.
+    for n, path in kept.items():
+        os.utime(path, (1_600_000_000 + 3600 * n, 1_600_000_000 + 3600 * n))
+    # A process reads the three oldest (all from the cache): they become the most recently used. A process
+    # that stores nothing prunes nothing.
+    assert not any(value["parsed"] for value in _bind_numbered(cache, [0, 1, 2]).values())
+    assert sorted(_kept_numbers(cache)) == list(range(10))
+    # A process stores two new statements: at its first store the folder holds 11 > 10 files, so the least
+    # recently used (3, 4, 5) go, down to 8 (80 %); its second store is not checked again (one look a process).
+    assert all(value["parsed"] for value in _bind_numbered(cache, [10, 11]).values())
+    assert sorted(_kept_numbers(cache)) == [0, 1, 2, 6, 7, 8, 9, 10, 11]
+    # Binding after pruning: the pruned statements are bound again, the kept ones read; every text is what a
+    # process with an empty cache folder binds.
+    again = _bind_numbered(cache, range(12))
+    assert {n for n, value in again.items() if value["parsed"]} == {3, 4, 5}
+    fresh = _bind_numbered(tmp_path / "empty", range(12))
+    assert {n: value["bound"] for n, value in again.items()} == {n: value["bound"] for n, value in fresh.items()}
+    assert {n: again[n]["bound"] for n in range(10)} == {n: value["bound"] for n, value in first.items()}
+    assert again[3]["bound"] == ["SELECT 3 + 7"]
+
+
+def test_a_folder_under_the_default_limit_is_not_pruned(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _bind_numbered(cache, range(12), limit=None)
+    _bind_numbered(cache, range(12, 24), limit=None)
+    assert sorted(_kept_numbers(cache)) == list(range(24))
+    # A limit that does not parse falls back to the default rather than stopping binding.
+    _bind_numbered(cache, [24], limit="many")  # type: ignore[arg-type]
+    assert len(_kept_numbers(cache)) == 25

@@ -27,6 +27,12 @@ literal; it is kept only when, filled with the values it was made with, it equal
 the ordinary way (otherwise that statement is bound the ordinary way every time, and the result kept
 for exactly those values). A statement transpiled for another dialect is kept for exactly its values
 (a value can change how the statement is transpiled).
+
+The folder is bounded, least recently used first: reading a file refreshes its modification time,
+and once per process, on its first store, a folder holding more than ``COSTATTR_SQL_CACHE_MAX_FILES``
+files (5,000 by default) loses its oldest until it holds 80 % of that (see :func:`_prune_once`).
+Statements that cannot be templated (every Snowflake statement) are kept per exact values, so a
+production folder would otherwise gain a few hundred files a day for ever.
 """
 
 from __future__ import annotations
@@ -227,8 +233,15 @@ def _fill(template: _Template, values: Mapping[str, object], read: str) -> tuple
     return tuple(pattern.sub(value, statement) for statement in template.statements)
 
 
-# Bump when what is stored changes shape or meaning: older files are then simply not found.
+# Bump when what is stored changes shape or meaning: older files are then simply not found
+# (and, no longer read, are the first pruned).
 _CACHE_FORMAT = 1
+
+# At most this many files in the cache folder (COSTATTR_SQL_CACHE_MAX_FILES overrides it); when over,
+# the least recently used are deleted down to _CACHE_KEPT_SHARE of it. A daily production run adds ~300.
+_CACHE_MAX_FILES = 5_000
+_CACHE_KEPT_SHARE = 0.8
+_cache_pruned = False  # whether this process has already looked (it looks at most once)
 
 
 def sql_cache_folder() -> Path:
@@ -245,10 +258,15 @@ def _cache_path(key: tuple[object, ...]) -> Path:
 def _stored(key: tuple[object, ...], *fields: str) -> dict[str, list[str] | None] | None:
     """What a process stored under ``key``: each of ``fields`` a list of texts or null. None when absent,
     unreadable or not of that shape (a file is then written anew)."""
+    path = _cache_path(key)
     try:
-        value = json.loads(_cache_path(key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # absent, unreadable, half a file, not JSON
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent (or just pruned by another process), unreadable, half a file, not JSON
         return None
+    try:
+        os.utime(path)  # used now: the last to be pruned
+    except OSError:
+        pass
     if not isinstance(value, dict) or set(value) != set(fields):
         return None
     if not all(item is None or (isinstance(item, list) and all(isinstance(text, str) for text in item))
@@ -265,7 +283,55 @@ def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
         partial.write_text(json.dumps(value), encoding="utf-8")
         partial.replace(path)  # whole or absent: a process reading at the same time never sees half a file
     except OSError:
-        pass  # a folder that cannot be written only means binding again next time
+        return  # a folder that cannot be written only means binding again next time
+    _prune_once(path.parent)
+
+
+def sql_cache_max_files() -> int:
+    """The most files the cache folder keeps: ``COSTATTR_SQL_CACHE_MAX_FILES``, else 5,000."""
+    try:
+        limit = int(os.environ.get("COSTATTR_SQL_CACHE_MAX_FILES") or _CACHE_MAX_FILES)
+    except ValueError:
+        return _CACHE_MAX_FILES  # a cache setting that does not parse must not stop a run
+    return limit if limit > 0 else _CACHE_MAX_FILES
+
+
+def _prune_once(written_folder: Path) -> None:
+    """Once per process, on a store: when the cache folder holds more than its limit, delete the least
+    recently used files (by modification time) until it holds 80 % of it.
+
+    Files spread evenly over the 256 two-hex-digit subfolders (they are named by a hash), so the one just
+    written to, times 256, estimates the total: the whole folder is only scanned when that estimate is over
+    the limit, so a process whose folder is well under it pays one small directory listing. Safe with other
+    processes: one reading a file deleted here finds it absent and binds again; one deleting the same files
+    at the same time is ignored.
+    """
+    global _cache_pruned
+    if _cache_pruned:
+        return
+    _cache_pruned = True
+    limit = sql_cache_max_files()
+    try:
+        if sum(1 for _ in os.scandir(written_folder)) * 256 <= limit:
+            return
+        files = []
+        for subfolder in os.scandir(written_folder.parent):
+            if subfolder.is_dir(follow_symlinks=False):
+                for entry in os.scandir(subfolder.path):
+                    try:
+                        files.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+                    except OSError:  # deleted meanwhile
+                        pass
+    except OSError:
+        return
+    if len(files) <= limit:
+        return
+    files.sort()
+    for _, path in files[:len(files) - int(limit * _CACHE_KEPT_SHARE)]:
+        try:
+            os.unlink(path)
+        except OSError:  # already deleted by another process, or not ours to delete
+            pass
 
 
 def _normal(name: str) -> str:
