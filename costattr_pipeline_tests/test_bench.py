@@ -1,6 +1,8 @@
 """``costattr bench --scale 0.05`` as a smoke test: a year end to end, structure and (a) == (b), never timings."""
 
 import json
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -86,3 +88,21 @@ def test_bench_measures_the_sqlite_and_postgres_instances_side_by_side(tmp_path)
         assert {asset["asset"]: asset["rows_out"] for asset in measured["backfill"]["assets"]} == {
             asset["asset"]: asset["rows_out"] for asset in results["all_instances"]["sqlite"]["backfill"]["assets"]}
     assert "| postgres | 0.002 |" in (tmp_path / "work" / "bench-results.md").read_text()
+
+
+def test_a_phase_reports_its_own_peak_memory_not_the_process_that_started_it(tmp_path):
+    """A parent holding 1 GiB starts a phase-like child: the child's peak is its own (getrusage's
+    ru_maxrss would carry the parent's 1 GiB over the exec)."""
+    parent = f"""
+import subprocess, sys
+held = bytearray(1024 ** 3)
+for offset in range(0, len(held), 4096):
+    held[offset] = 1
+child = ("import resource; from costattr_pipeline.bench.phases import peak_rss_bytes; "
+         "print(peak_rss_bytes(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout)
+"""
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True).stdout
+    own, inherited = (int(value) for value in out.split())
+    assert inherited >= 1024 ** 3  # what the kernel's ru_maxrss says: the parent's peak
+    assert own < 512 * 1024 ** 2   # the child itself: Python, DuckDB and the bench module

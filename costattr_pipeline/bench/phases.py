@@ -50,7 +50,20 @@ def cpu_seconds() -> float:
 
 
 def peak_rss_bytes() -> int:
-    """Peak resident set size of this process (Linux reports kilobytes)."""
+    """Peak resident set size of this process's own memory.
+
+    On Linux this is ``VmHWM`` of /proc/self/status, not ``getrusage``'s ``ru_maxrss``: the kernel carries
+    ``ru_maxrss`` over an exec from the process that forked it, so a phase started by ``costattr bench``
+    reported the bench's own peak (5.45 GiB after comparing the year's tables) instead of its own
+    (0.82 GiB for the daily increment).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
