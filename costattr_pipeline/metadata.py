@@ -172,13 +172,13 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
                           "COUNT(*) AS row_count", *(f"{sql} AS {name}" for name, sql in (figures or {}).items())])
     grouped = session.rows(f"SELECT {selected} FROM {table} WHERE {where} GROUP BY ROLLUP ({partition})", params,
                            relations)
-    ordered = order_by or partition_column
     previews: dict[dt.date, list[dict[str, Any]]] = {}
-    for row in session.rows(f"""
-            SELECT *, {partition} AS partition_start FROM {table} WHERE {where}
-            QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS}
-            ORDER BY {partition}, {ordered}""", params, relations) if preview else []:
-        previews.setdefault(_partition_start(row.pop("partition_start")), []).append(row)
+    if preview:
+        by_row_id = (session.row_ids and table not in (relations or {})
+                     and _is_base_table(session, table))
+        for row in session.rows(preview_sql(table, where, partition, order_by or partition_column, by_row_id),
+                                params, relations):
+            previews.setdefault(_partition_start(row.pop("partition_start")), []).append(row)
 
     by_start = {_partition_start(row["partition_start"]): row for row in grouped if not row["run_total"]}
     run = next((row for row in grouped if row["run_total"]), None)
@@ -215,6 +215,48 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     if tables_sql is not None:  # the rows are a table the asset owns (or a view of it)
         metadata["dagster/table_name"] = dg.MetadataValue.text(schema_table or table)
     return metadata
+
+
+def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id: bool) -> str:
+    """The first ``PREVIEW_ROWS`` rows of each partition of ``table`` (``WHERE where``) in ``ordered`` order.
+
+    The plain form ranks whole rows, and DuckDB's window carries every column of every row through
+    its sort: 38 M rows of the FOCUS export's 56 columns took minutes and spilled to disk for 3,650
+    rows shown. With ``by_row_id`` (a DuckDB base table) each partition keeps the row ids of its first
+    rows in one pass (``min_by`` over the order as a sortable key, no sort: 1.8 s for those 38 M rows,
+    12.5 s as a narrow window), and only those rows are read whole. The rows are the same; among rows
+    equal on every order column either form shows any.
+    """
+    key = order_key(ordered) if by_row_id else None
+    if key is None:
+        return (f"SELECT *, {partition} AS partition_start FROM {table} WHERE {where} "
+                f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
+                f"ORDER BY {partition}, {ordered}")
+    return (f"WITH previewed AS (SELECT UNNEST(MIN_BY(rowid, {key}, {PREVIEW_ROWS})) AS previewed_row "
+            f"FROM {table} WHERE {where} GROUP BY {partition}) "
+            f"SELECT *, {partition} AS partition_start FROM {table} "
+            f"WHERE rowid IN (SELECT previewed_row FROM previewed) ORDER BY {partition}, {ordered}")
+
+
+def order_key(ordered: str) -> str | None:
+    """An ascending ``ORDER BY`` list of columns as one row value that compares in the same order: each
+    column is preceded by whether it sorts among the NULLs' end (``x IS NULL`` for the default NULLS LAST,
+    ``x IS NOT NULL`` for NULLS FIRST), so no comparison of the key depends on how NULL compares.
+    None for any other order (DESC, an expression): the preview then ranks with a window."""
+    parts = []
+    for term in (term.strip() for term in ordered.split(",")):
+        words = term.split()
+        if (not words or not words[0].isidentifier()
+                or [word.upper() for word in words[1:]] not in ([], ["NULLS", "FIRST"], ["NULLS", "LAST"], ["ASC"])):
+            return None
+        nulls_first = [word.upper() for word in words[1:]] == ["NULLS", "FIRST"]
+        parts += [f"{words[0]} IS {'NOT ' if nulls_first else ''}NULL", words[0]]
+    return f"({', '.join(parts)})"
+
+
+def _is_base_table(session: WarehouseSession, table: str) -> bool:
+    schema, _, name = table.rpartition(".")
+    return bool(schema) and session.relations_in(schema).get(name.lower()) == "BASE TABLE"
 
 
 def rows_check(check_name: str, rows: Sequence[Mapping[str, Any]], label: str, *,

@@ -6,10 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 import dagster as dg
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costattr_pipeline.lib.sql import DeclaredColumn, declared_columns
-from costattr_pipeline.metadata import PARTITION_ROW_COUNT, RUN_FIGURES, figure_metadata
+from costattr_pipeline.metadata import (PARTITION_ROW_COUNT, PREVIEW_ROWS, RUN_FIGURES, figure_metadata, order_key,
+                                        preview_sql)
+from costattr_pipeline.resources.warehouse import DuckDBSession
 from costattr_pipeline.runner import run_range
 from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
 from costattr_pipeline_tests.conftest import latest_materializations, query
@@ -164,3 +169,30 @@ def test_a_range_run_records_for_each_day_what_a_run_of_that_day_alone_records(t
             assert together[key][day] == expected, (key, day)
     assert together[UNATTRIBUTED]["2026-03-02"]["total_aws_cost_usd_exact"] == "205"
     assert together[SUMMARY]["2026-03-02"]["tenants"] == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.sampled_from("abc")),
+                          st.one_of(st.none(), st.integers(-2, 2))), min_size=0, max_size=60, unique=True),
+       st.sampled_from(["day, tag NULLS FIRST, amount", "day, tag, amount NULLS FIRST", "day, amount NULLS LAST, tag",
+                        "day ASC, tag NULLS FIRST, amount NULLS FIRST"]))
+def test_the_row_id_preview_shows_the_rows_the_window_preview_shows(rows, ordered) -> None:
+    """Each partition's first rows, picked by row id in one pass, are those a window over whole rows ranks
+    first, NULLS FIRST and LAST included (the order columns are unique here, so there are no ties)."""
+    engine = duckdb.connect()
+    engine.execute("CREATE SCHEMA m; CREATE TABLE m.t (day INTEGER, tag VARCHAR, amount INTEGER, note VARCHAR)")
+    if rows:
+        engine.executemany("INSERT INTO m.t VALUES (?, ?, ?, 'wide')", rows)
+    session = DuckDBSession(engine)
+    by_row_id, by_window = (session.rows(preview_sql("m.t", "day >= :first", "day", ordered, row_id), {"first": 1})
+                            for row_id in (True, False))
+    assert "MIN_BY" in preview_sql("m.t", "day >= :first", "day", ordered, True)
+    assert by_row_id == by_window
+    assert len(by_window) == sum(min(PREVIEW_ROWS, sum(1 for row in rows if row[0] == day)) for day in range(1, 4))
+
+
+def test_an_order_the_row_id_preview_cannot_key_falls_back_to_the_window() -> None:
+    assert order_key("day, tag NULLS FIRST") == "(day IS NULL, day, tag IS NOT NULL, tag)"
+    for ordered in ("day DESC", "LOWER(tag)", "day, tag DESC NULLS LAST"):
+        assert order_key(ordered) is None
+        assert "ROW_NUMBER()" in preview_sql("m.t", "TRUE", "day", ordered, True)

@@ -200,6 +200,9 @@ class WarehouseSession:
     reads_local_files: bool = False
     #: Whether a transaction of :meth:`transaction` is open.
     in_transaction: bool = False
+    #: Whether a base table's rows have a ``rowid`` (DuckDB): a query may then rank narrow rows and
+    #: fetch the wide ones it keeps by it (see ``metadata.preview_sql``).
+    row_ids: bool = False
 
     def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
         raise NotImplementedError
@@ -256,6 +259,7 @@ class WarehouseSession:
 
 class DuckDBSession(WarehouseSession):
     reads_local_files = True
+    row_ids = True
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: str = ":memory:"):
         self.connection = connection
