@@ -396,7 +396,7 @@ DOCS_HEADER = """# Benchmarks
 inside DuckDB (nothing is held in Python memory), then measures in one invocation, each phase in its
 own process: (a) `costattr run` over the year as single-run backfills, (b) a bare DuckDB baseline
 computing the same main tables from the same files, (c) one daily increment after the year, and the
-peak resident memory of each. It compares the outputs of (a) and (b) table by table. The year includes
+peak resident memory of each (the phase process's own `VmHWM`). It compares the outputs of (a) and (b) table by table. The year includes
 a Kubernetes source: 20 clusters, 2,000 nodes and 5,000 namespaces (a pod per namespace and day, a claim
 for every other namespace) priced by two cost models into `metering.k8s_project_daily_cost`; the
 baseline runs the project's own cost SQL over views of the Parquet exports (no landing, validation or
