@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from costattr_pipeline.lib.cost_model import (CPU_USAGE_METRICS, MEMORY_USAGE_METRICS, CostModel, CostModels,
                                               reference_pod_costs)
-from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import TABLES_SQL, cost_mismatches, price_window
+from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import (TABLES_SQL, cost_mismatches, parts_work_table,
+                                                                        price_window)
 from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import TABLES_SQL as LANDING_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession
 from costattr_pipeline_tests.test_k8s_cost_models import NANO, by_namespace, land, pod
@@ -75,8 +76,10 @@ def _price_days(model: CostModel, rows: list[dict], capacity: dict[str, Decimal]
     land(session, "metering.k8s_pod_usage", _land(rows, capacity))
     models = CostModels((model,))
     start, end = DAYS[0], DAYS[-1] + dt.timedelta(days=1)
-    price_window(session, models, start, end, dt.datetime(2026, 5, 1))
-    assert cost_mismatches(session, models, start, end) == []
+    with parts_work_table(session, models) as parts:
+        price_window(session, models, start, end, dt.datetime(2026, 5, 1), parts)
+        assert cost_mismatches(session, models, start, end, parts) == []
+    assert session.scalar("SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = 'k8s_cost_parts_work'") == 0
     return [{name.lower(): value for name, value in row.items()}
             for row in session.rows("SELECT * FROM metering.k8s_project_daily_cost")]
 

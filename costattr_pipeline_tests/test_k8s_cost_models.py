@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import TABLES_SQL, cost_mismatches, price_window
+from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import (TABLES_SQL, cost_mismatches, parts_work_table,
+                                                                        price_window)
 from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import TABLES_SQL as LANDING_TABLES_SQL
 from costattr_pipeline.lib import kubernetes
 from costattr_pipeline.lib.cost_model import CostModels, load_cost_models, parse_cost_models
@@ -74,8 +75,14 @@ def price(session: WarehouseSession, cost_models: CostModels, pods: list[dict[st
     land(session, "metering.k8s_pod_usage", pods)
     land(session, "metering.k8s_storage_usage", list(claims))
     end = day + dt.timedelta(days=1)
-    price_window(session, cost_models, day, end, dt.datetime(2026, 5, 1))
-    assert cost_mismatches(session, cost_models, day, end) == []
+    with parts_work_table(session, cost_models) as parts:
+        price_window(session, cost_models, day, end, dt.datetime(2026, 5, 1), parts)
+        assert cost_mismatches(session, cost_models, day, end, parts) == []
+    if parts is not None:  # the same rows when each statement prices the parts itself
+        rows = session.rows("SELECT * FROM metering.k8s_project_daily_cost ORDER BY ALL")
+        price_window(session, cost_models, day, end, dt.datetime(2026, 5, 1))
+        assert cost_mismatches(session, cost_models, day, end) == []
+        assert session.rows("SELECT * FROM metering.k8s_project_daily_cost ORDER BY ALL") == rows
     return [{name.lower(): value for name, value in row.items()} for row in session.rows(
         "SELECT * FROM metering.k8s_project_daily_cost ORDER BY cluster_id, node, namespace, cost_type")]
 
