@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import hypothesis
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -286,3 +287,60 @@ snowflake:
 """)
     assert str(raised.value) == (f"{tmp_path / 'settings.yaml'}: snowflake.credit_price_usd[0]: "
                                  "'price' has more than 6 decimal places, got 3.0000001")
+
+
+# --- libyaml's parser (FastExactLoader) reads exactly what the pure-Python one does -------------------------
+
+def _loaded(loader_class: type, text: str) -> tuple[str, str]:
+    """("ok", repr of the data) or ("error", ""): repr, so Decimal('NaN') equals itself."""
+    import yaml
+
+    try:
+        loader = loader_class(text)
+        try:
+            return "ok", repr(loader.get_single_data())
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return "error", ""
+
+
+_YAML_TEXT = st.text(alphabet=st.sampled_from(list("ab01._-+:,#&*!|>'\"[]{}<?%@` \n\r\t\u00e9\ufeff\x85")),
+                     max_size=60)
+_YAML_SCALARS = st.sampled_from(["0.02", "1_000.5", ".inf", "-.NaN", "1e3", "1:30.5", "2026-02-30", "2026-02-28",
+                                 "2026-02-28T10:00:00Z", "yes", "No", "~", "null", "0x1F", "0o17", "017", "+1",
+                                 "'quoted'", '"a\\tb"', "acme", "a b", "-", "? x", "<<"])
+
+
+@hypothesis.settings(max_examples=600, deadline=None)
+@given(st.one_of(_YAML_TEXT,
+                 st.lists(st.tuples(st.sampled_from(["acme", "tiers", "price", "<<", "a b"]), _YAML_SCALARS,
+                                    st.sampled_from(["", "  "])), max_size=6)
+                 .map(lambda entries: "".join(f"{indent}{key}: {value}\n" for key, value, indent in entries))))
+def test_libyaml_reads_every_text_as_the_pure_python_loader_does(text: str) -> None:
+    """parse_yaml takes libyaml's result when it has one. Where both parsers read a text, the values are the
+    same, duplicate keys refused alike. The known differences (docs/configuration.md): libyaml reads a bare
+    non-specific tag `!` as '' (PyYAML: None), and reads some texts PyYAML's scanner refuses (a tab as
+    separation space, `|#`, a `?` inside a flow scalar) by the YAML spec's rules."""
+    from costattr_pipeline.lib.yaml_loading import ExactLoader, FastExactLoader, libyaml_may_read
+
+    if FastExactLoader is None:
+        pytest.skip("PyYAML built without libyaml")
+    hypothesis.assume(libyaml_may_read(text))  # the others are read by the pure-Python loader only
+    fast, pure = _loaded(FastExactLoader, text), _loaded(ExactLoader, text)
+    if fast[0] == pure[0] == "ok" and not re.search(r"(^|[\s\[{,:-])!(\s|$)", text):
+        assert fast == pure
+
+
+def test_the_sample_configs_load_the_same_with_both_loaders(tmp_path: Path) -> None:
+    from costattr_pipeline.lib.yaml_loading import ExactLoader, FastExactLoader
+    from costattr_pipeline.sample.generate import generate_sample
+
+    if FastExactLoader is None:
+        pytest.skip("PyYAML built without libyaml")
+    generate_sample(tmp_path)
+    files = sorted(tmp_path.rglob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert _loaded(FastExactLoader, text) == _loaded(ExactLoader, text) != ("error", ""), path

@@ -14,6 +14,7 @@ first applies to the next period.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -446,13 +447,19 @@ def load_billing_config(config_dir: Path) -> BillingConfig:
     """
     rate_card_path = Path(config_dir) / RATE_CARD_FILE
     tenants_path = Path(config_dir) / TENANTS_FILE
-    rate_card_bytes = read_config_file(rate_card_path)
-    tenants_bytes = read_config_file(tenants_path)
+    return _validated_files(read_config_file(rate_card_path), read_config_file(tenants_path), str(rate_card_path),
+                            str(tenants_path))
+
+
+@functools.lru_cache(maxsize=8)
+def _validated_files(rate_card_bytes: bytes | None, tenants_bytes: bytes | None, rate_card_source: str,
+                     tenants_source: str) -> BillingConfig:
+    """Once per process per content (as ``load_config_file``): each billing asset of a run loads both files."""
     digest = hashlib.sha256(b"rate_card\0" + (rate_card_bytes or b"") + b"\0tenants\0"
                             + (tenants_bytes or b"")).hexdigest()[:16]
-    return parse_billing_config(None if rate_card_bytes is None else parse_yaml(rate_card_bytes, str(rate_card_path)),
-                                None if tenants_bytes is None else parse_yaml(tenants_bytes, str(tenants_path)),
-                                str(rate_card_path), str(tenants_path), digest)
+    return parse_billing_config(None if rate_card_bytes is None else parse_yaml(rate_card_bytes, rate_card_source),
+                                None if tenants_bytes is None else parse_yaml(tenants_bytes, tenants_source),
+                                rate_card_source, tenants_source, digest)
 
 
 def tenant_usage(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, dt.date], dict[str, Decimal]]:

@@ -21,7 +21,7 @@ from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry,
                                                 bad_value, reject_overlaps, validate_file)
 from costattr_pipeline.lib.table_sources import RELATION_NAME
 from costattr_pipeline.lib.dated import Dated, fill_gaps, in_force
-from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
+from costattr_pipeline.lib.yaml_loading import load_config_file
 
 SETTINGS_FILE = "settings.yaml"
 DEFAULT_PARTITIONS_START = dt.date(2024, 1, 1)
@@ -302,8 +302,5 @@ def parse_settings(data: Any, source: str = SETTINGS_FILE) -> Settings:
 
 def load_settings(config_dir: Path) -> Settings:
     """Load ``settings.yaml`` from the config folder; a missing file means all defaults."""
-    path = Path(config_dir) / SETTINGS_FILE
-    content = read_config_file(path)
-    if content is None:
-        return Settings()
-    return parse_settings(parse_yaml(content, str(path)), str(path))
+    settings = load_config_file(Path(config_dir) / SETTINGS_FILE, parse_settings)
+    return Settings() if settings is None else settings

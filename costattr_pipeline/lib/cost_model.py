@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, RootModel, WithJson
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, Entries, Name, Text, bad_entry, bad_value,
                                                 validate_file)
 from costattr_pipeline.lib.errors import ConfigError
-from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
+from costattr_pipeline.lib.yaml_loading import load_config_file
 
 COST_MODEL_FILE = "cost_model.yaml"
 CURRENCY = "USD"
@@ -335,11 +335,8 @@ def parse_cost_models(data: Any, source: str = COST_MODEL_FILE) -> CostModels:
 
 def load_cost_models(config_dir: Path) -> CostModels:
     """The cost models of the config folder; none when cost_model.yaml is absent."""
-    path = Path(config_dir) / COST_MODEL_FILE
-    content = read_config_file(path)
-    if content is None:
-        return CostModels()
-    return parse_cost_models(parse_yaml(content, str(path)), str(path))
+    models = load_config_file(Path(config_dir) / COST_MODEL_FILE, parse_cost_models)
+    return CostModels() if models is None else models
 
 
 # The optional exports a metric reads: a model pricing a metric whose export is missing is a config error.

@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from costattr_pipeline.lib.config_model import (Amount, ConfigModel, DatedEntry, Entries, Name, Text, bad_entry,
                                                 reject_overlaps, validate_file)
-from costattr_pipeline.lib.yaml_loading import parse_yaml, read_config_file
+from costattr_pipeline.lib.yaml_loading import load_config_file
 
 UNIT_COSTS_FILE = "unit_costs.yaml"
 DRIVER_SOURCE = "unit_drivers"
@@ -79,11 +79,8 @@ def parse_unit_costs(data: Any, source: str = UNIT_COSTS_FILE) -> list[UnitType]
 
 def load_unit_costs(config_dir: Path) -> list[UnitType]:
     """The unit types of the config folder; none when the file is absent."""
-    path = Path(config_dir) / UNIT_COSTS_FILE
-    content = read_config_file(path)
-    if content is None:
-        return []
-    return parse_unit_costs(parse_yaml(content, str(path)), str(path))
+    unit_types = load_config_file(Path(config_dir) / UNIT_COSTS_FILE, parse_unit_costs)
+    return [] if unit_types is None else list(unit_types)  # a copy: the validated list is shared
 
 
 def in_force_on(unit_types: list[UnitType], day: dt.date) -> list[UnitType]:

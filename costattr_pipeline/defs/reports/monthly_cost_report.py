@@ -63,22 +63,25 @@ def check_history(context: dg.AssetExecutionContext) -> list[tuple[dg.AssetCheck
     # The run's graph holds only the assets it selected; the graph it was cut from holds every check.
     asset_graph = context.job_def.asset_layer.asset_graph
     asset_graph = getattr(asset_graph, "source_asset_graph", asset_graph)
-    windows: dict[tuple[str, dg.AssetKey], tuple[dt.date, dt.date] | None] = {}
-    history = []
+    evaluations = []
     for check_key in sorted(asset_graph.asset_check_keys, key=lambda key: key.to_user_string()):
         for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=25,
                                                                                     status=EVALUATED):
             event = record.event.dagster_event if record.event else None
-            evaluation = (event.asset_check_evaluation_data
-                          if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None)
-            if evaluation is None:
-                continue
-            cached = (record.run_id, check_key.asset_key)
-            if cached not in windows:
-                run = instance.get_run_by_id(record.run_id)
-                windows[cached] = _run_window(run, asset_graph, check_key.asset_key) if run else None
-            if windows[cached] is not None:
-                history.append((check_key, evaluation, windows[cached]))
+            if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluations.append((check_key, event.asset_check_evaluation_data, record.run_id))
+    # The runs that made them, in one query (a daily run's history names ~100 check and run pairs).
+    run_ids = sorted({run_id for _, _, run_id in evaluations})
+    runs = {run.run_id: run for run in instance.get_runs(dg.RunsFilter(run_ids=run_ids))} if run_ids else {}
+    windows: dict[tuple[str, dg.AssetKey], tuple[dt.date, dt.date] | None] = {}
+    history = []
+    for check_key, evaluation, run_id in evaluations:
+        cached = (run_id, check_key.asset_key)
+        if cached not in windows:
+            run = runs.get(run_id)
+            windows[cached] = _run_window(run, asset_graph, check_key.asset_key) if run else None
+        if windows[cached] is not None:
+            history.append((check_key, evaluation, windows[cached]))
     return history
 
 
