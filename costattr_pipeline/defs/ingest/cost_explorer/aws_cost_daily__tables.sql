@@ -43,16 +43,17 @@ FROM metering.aws_cost_loads
 QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date, grouped_by
                            ORDER BY source_name DESC, loaded_at DESC, load_id DESC) = 1;
 
--- The rows that count: for each cost_date and grouping, only the latest fetch's rows.
+-- The rows that count: for each cost_date and grouping, only the latest fetch's rows. An inner join on
+-- every column of a load (each load is one row of aws_cost_latest_loads, so no row is repeated): the
+-- engine carries a reader's filter on cost_date over the join to the loads, which a semi-join (EXISTS)
+-- did not. One day of the scale-1 benchmark's 18 M landed rows: 0.36 s with EXISTS, 0.01 s joined.
 CREATE OR REPLACE VIEW metering.aws_cost_latest AS
-SELECT *
+SELECT landed.*
 FROM metering.aws_cost_daily AS landed
-WHERE EXISTS (
-    SELECT 1 FROM metering.aws_cost_latest_loads AS latest
-    WHERE latest.cost_date = landed.cost_date AND latest.grouped_by = landed.grouped_by
-      AND latest.source_name = landed.source_name AND latest.loaded_at = landed.loaded_at
-      AND latest.load_id = landed.load_id
-);
+JOIN metering.aws_cost_latest_loads AS latest
+  ON latest.cost_date = landed.cost_date AND latest.grouped_by = landed.grouped_by
+ AND latest.source_name = landed.source_name AND latest.loaded_at = landed.loaded_at
+ AND latest.load_id = landed.load_id;
 
 -- The rows a day's figures are built from (every AWS figure reads this view): the latest rows of
 -- ONE grouping per day, tenant x service when the day has it, else tenant x module. Rows of
@@ -68,7 +69,8 @@ WITH counted AS (
         ORDER BY CASE WHEN grouped_by LIKE '%DIMENSION:SERVICE%' THEN 0 ELSE 1 END, grouped_by
     ) = 1
 )
--- Joined to the landed rows directly (not through aws_cost_latest): one semi-join per read, not two.
+-- Joined to the landed rows directly (not through aws_cost_latest): one join per read, not two; an inner
+-- join, as in aws_cost_latest, so that a reader's days filter the loads too.
 SELECT landed.cost_date, landed.grouped_by, landed.tenant_id, landed.module_id, landed.service,
        CASE WHEN landed.currency = 'USD' THEN landed.amount
             -- amount x rate, rounded to 12 places: DuckDB multiplies DECIMAL(38, 12) by DECIMAL(20, 10) in
@@ -81,16 +83,14 @@ SELECT landed.cost_date, landed.grouped_by, landed.tenant_id, landed.module_id, 
        landed.currency, landed.estimated, landed.load_id, landed.source_name, landed.loaded_at, landed.amount,
        fx.rate_to_usd AS fx_rate_to_usd
 FROM metering.aws_cost_daily AS landed
+JOIN counted
+  ON counted.cost_date = landed.cost_date AND counted.grouped_by = landed.grouped_by
+ AND counted.source_name = landed.source_name AND counted.loaded_at = landed.loaded_at
+ AND counted.load_id = landed.load_id
 LEFT JOIN fx_rates_to_usd AS fx
   ON fx.currency = landed.currency
  AND fx.effective_from <= landed.cost_date
- AND (fx.effective_to IS NULL OR landed.cost_date < fx.effective_to)
-WHERE EXISTS (
-    SELECT 1 FROM counted
-    WHERE counted.cost_date = landed.cost_date AND counted.grouped_by = landed.grouped_by
-      AND counted.source_name = landed.source_name AND counted.loaded_at = landed.loaded_at
-      AND counted.load_id = landed.load_id
-);
+ AND (fx.effective_to IS NULL OR landed.cost_date < fx.effective_to);
 
 -- The fetch register: each delivery of a fetch file and the states (size, modification time) it was
 -- seen in, so an unchanged file whose days are landed is neither hashed nor parsed again (a daily
