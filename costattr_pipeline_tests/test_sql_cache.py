@@ -190,3 +190,43 @@ def test_a_folder_under_the_default_limit_is_not_pruned(tmp_path: Path) -> None:
     # A limit that does not parse falls back to the default rather than stopping binding.
     _bind_numbered(cache, [24], limit="many")  # type: ignore[arg-type]
     assert len(_kept_numbers(cache)) == 25
+
+
+# The column schema of every table a script creates (what the UI shows per asset), read in a new process.
+DECLARED = """
+import dataclasses, json, sys
+import sqlglot
+if "--no-parser" in sys.argv:
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed although the columns were in the cache")
+    sqlglot.parse = refuse
+from costattr_pipeline.lib.sql import declared_columns
+text = open({path!r}, encoding="utf-8").read()
+print(json.dumps({{table: [dataclasses.asdict(column) for column in columns]
+                  for table, columns in declared_columns(text).items()}}))
+"""
+
+
+def _declared_in_process(cache: Path, *, no_parser: bool = False) -> dict[str, list[dict[str, object]]]:
+    from costattr_pipeline.defs.ingest.cost_explorer import aws_cost_daily
+
+    script = DECLARED.format(path=str(Path(aws_cost_daily.__file__).with_name("aws_cost_daily__tables.sql")))
+    done = subprocess.run([sys.executable, "-c", script, *(["--no-parser"] if no_parser else [])],
+                          env={**os.environ, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_declared_columns_are_read_back_from_the_cache_as_parsed(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    parsed = _declared_in_process(cache)
+    landing = {column["name"]: column for column in parsed["metering.aws_cost_daily"]}
+    assert landing["cost_date"] == {"name": "cost_date", "type": "DATE", "nullable": False,
+                                    "description": "the day of ResultsByTime[].TimePeriod.Start (UTC)"}
+    assert landing["tenant_id"]["nullable"] is True
+    assert _declared_in_process(cache, no_parser=True) == parsed
+    for path in _cache_files(cache):  # a file that is not what was stored: parsed again, and stored whole
+        path.write_text('{"json": ["[[\\"t\\", [[1]]]]"]}', encoding="utf-8")
+    assert _declared_in_process(cache) == parsed
+    assert _declared_in_process(cache, no_parser=True) == parsed

@@ -43,10 +43,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -287,6 +288,22 @@ def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
     _prune_once(path.parent)
 
 
+def cached_json(key: tuple[object, ...], build: Callable[[], Any], read: Callable[[Any], Any] = lambda value: value
+                ) -> Any:
+    """``read`` of the JSON value a process stored under ``key`` in the cache folder; else ``build()``'s value,
+    stored. For what is slow to make, depends only on ``key`` and is the same in every process: what a file
+    holds that ``read`` refuses (TypeError, ValueError, KeyError, IndexError) is made again."""
+    stored = _stored(key, "json")
+    if stored is not None and stored["json"]:
+        try:
+            return read(json.loads(stored["json"][0]))
+        except (TypeError, ValueError, KeyError, IndexError):
+            pass
+    value = build()
+    _store(key, {"json": [json.dumps(value)]})
+    return read(value)
+
+
 def sql_cache_max_files() -> int:
     """The most files the cache folder keeps: ``COSTATTR_SQL_CACHE_MAX_FILES``, else 5,000."""
     try:
@@ -422,6 +439,19 @@ _TYPE_NAMES = {"TEXT": "VARCHAR", "INT": "INTEGER"}
 
 @functools.lru_cache(maxsize=128)
 def _declared_columns(text: str) -> tuple[tuple[str, tuple[DeclaredColumn, ...]], ...]:
+    """Kept in the SQL cache folder: parsing the table scripts was 0.5 s of every process that loads the
+    definitions (each asset's column schema in the UI comes from its script)."""
+    def read(stored: Any) -> tuple[tuple[str, tuple[DeclaredColumn, ...]], ...]:
+        return tuple((table, tuple(DeclaredColumn(name, type_, bool(nullable), description)
+                                   for name, type_, nullable, description in columns))
+                     for table, columns in stored)
+
+    return cached_json(("declared_columns", text), lambda: [
+        [table, [[column.name, column.type, column.nullable, column.description] for column in columns]]
+        for table, columns in _parsed_declared_columns(text)], read)
+
+
+def _parsed_declared_columns(text: str) -> tuple[tuple[str, tuple[DeclaredColumn, ...]], ...]:
     tables = []
     for statement in _parsed(text, SOURCE_DIALECT):
         if not (isinstance(statement, exp.Create) and statement.kind == "TABLE"
