@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import html
+import importlib.metadata
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costattr_pipeline.lib.money import round_cents
+from costattr_pipeline.lib.sql import cached_json
 
 if TYPE_CHECKING:
     import altair as alt
@@ -136,11 +139,18 @@ def chart_datasets(data: MonthData) -> dict[str, list[dict[str, Any]]]:
 def chart_specs() -> dict[str, tuple[str, str, dict[str, Any]]]:
     """Every chart of the page: id -> (heading, what it shows, its Vega-Lite spec over named datasets).
 
-    The charts do not depend on the month, only their rows do: they are built and checked against the
-    Vega-Lite JSON Schema once per process, and each page gives them its rows as the spec's ``datasets``.
-    Building them was 12 % of a yearly backfill's fixed cost (Altair's ``encode`` parses every channel),
-    twelve times over for the months of a year.
+    The charts do not depend on the month, only their rows do: each page gives them its rows as the
+    spec's ``datasets``. Building them was 12 % of a yearly backfill's fixed cost (Altair's ``encode``
+    parses every channel), twelve times over for the months of a year; importing Altair and building them
+    once still cost 1.2 s per process. So they are built and checked against the Vega-Lite JSON Schema
+    once per Altair version and version of this file, and kept in the cache folder (lib/sql.py).
     """
+    key = ("chart_specs", importlib.metadata.version("altair"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
+    return cached_json(key, _built_chart_specs, lambda stored: {
+        chart_id: (str(heading), str(about), dict(spec)) for chart_id, (heading, about, spec) in stored.items()})
+
+
+def _built_chart_specs() -> dict[str, list[Any]]:
     import altair as alt  # here, not at import: loading the definitions should not pay for it
 
     source = alt.Color("resource_type:N", title="source")
@@ -202,7 +212,7 @@ def chart_specs() -> dict[str, tuple[str, str, dict[str, Any]]]:
         "top-products": ("Top Databricks data products", f"The {TOP} data products that cost most (USD).",
                          products),
     }
-    return {chart_id: (heading, about, chart.to_dict(validate=True))
+    return {chart_id: [heading, about, chart.to_dict(validate=True)]
             for chart_id, (heading, about, chart) in charts.items()}
 
 
@@ -221,15 +231,20 @@ def _bundle_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr"
 
 
+def _vega_lite_version(spec: Mapping[str, Any]) -> str:
+    """The Vega-Lite version a spec is written for (major.minor), from its ``$schema``
+    (``https://vega.github.io/schema/vega-lite/v6.4.1.json``: ``6.4``)."""
+    return spec["$schema"].rsplit("/v", 1)[1].removesuffix(".json").rsplit(".", 1)[0]
+
+
 @functools.cache
-def _vega_javascript() -> str:
-    """Vega, Vega-Lite and vega-embed in one script. vl-convert builds it in seconds (2.5 s on 2 cores, every
-    ``costattr run`` paid it), and it depends only on the versions: it is kept in the user's cache folder
-    under its versions' name and built again only when they change or the folder cannot be written."""
-    import altair as alt
+def _vega_javascript(vl_version: str) -> str:
+    """Vega, Vega-Lite ``vl_version`` and vega-embed in one script. vl-convert builds it in seconds (2.5 s on
+    2 cores, every ``costattr run`` paid it), and it depends only on the versions: it is kept in the user's
+    cache folder under its versions' name and built again only when they change or the folder cannot be
+    written."""
     import vl_convert
 
-    vl_version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
     cached = _bundle_cache() / f"vega-bundle-vl{vl_version}-vlconvert{vl_convert.__version__}.js"
     try:
         return cached.read_text(encoding="utf-8")
@@ -292,7 +307,7 @@ section {{ margin: 1.5em 0; }} .chart {{ min-height: 80px; }} .none {{ color: #6
 .chart-error {{ color: #d62728; }}
 </style>
 <script>
-{_vega_javascript()}
+{_vega_javascript(_vega_lite_version(next(iter(page_charts.values()))[2]))}
 </script>
 </head>
 <body data-charts="pending">
