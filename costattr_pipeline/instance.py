@@ -43,6 +43,7 @@ from dagster._core.storage.runs import InMemoryRunStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import serialize_value
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.pool import NullPool, QueuePool
 
 # Events per batch: a year of daily partitions of one asset is 365 events, a run's planned events
@@ -85,6 +86,15 @@ def _inserted_ids(conn, rows: Sequence[dict]) -> list[int]:
     result = conn.execute(SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
                                                                      sort_by_parameter_order=True), list(rows))
     return [int(row[0]) for row in result.fetchall()]
+
+
+def _commit_without_waiting_for_the_disk(dbapi_connection, _record) -> None:
+    """``synchronous=NORMAL`` on a new SQLite connection (the files are in WAL mode: see the storage)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 class _BatchedWrites:
@@ -139,6 +149,12 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
     of the few run files last written (``OPEN_SHARDS``), and gives them up before a file is deleted
     (``wipe``) and when the instance is disposed. Every write is still its own committed transaction,
     under the same lock, and SQLite checkpoints the WAL itself (every 1,000 pages).
+
+    Its connections commit with ``PRAGMA synchronous=NORMAL``, SQLite's advice for WAL files: a commit
+    no longer waits for the disk (0.64 ms a commit on this machine's disk against 0.04 ms, ~1,000 commits
+    a daily increment). The file stays consistent whatever happens; a process that dies loses nothing;
+    only a power cut or a kernel crash may lose the last events (a run then shows as unfinished: running
+    its days again converges, runs are idempotent). The warehouse's own writes are not concerned.
     """
 
     OPEN_SHARDS = 4
@@ -166,6 +182,7 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
                 engine = create_engine(conn_string, poolclass=QueuePool, pool_size=1, max_overflow=0,
                                        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                                      "check_same_thread": False})
+                sqlalchemy_event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
             engines[shard] = engine
             while len(engines) > self.OPEN_SHARDS + 1:  # the run files used longest ago (the index is used often)
                 engines.pop(next(iter(engines))).dispose()

@@ -205,6 +205,10 @@ def test_the_storage_keeps_its_connections_open_and_every_write_is_committed(tar
         storage = instance.event_log_storage
         assert isinstance(storage, BatchedSqliteEventLogStorage)
         assert 0 < len(storage._engines) <= storage.OPEN_SHARDS + 1  # noqa: SLF001
+        for engine in storage._engines.values():  # noqa: SLF001  # WAL files, commits not waiting for the disk
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         for run_id in run_ids:  # the writer still open: the reader sees every event it recorded
             written = [record.storage_id for record in instance.get_records_for_run(run_id, limit=100_000).records]
             read = [record.storage_id for record in reader.get_records_for_run(run_id, limit=100_000).records]

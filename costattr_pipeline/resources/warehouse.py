@@ -159,9 +159,14 @@ def _left_as_new(connection: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.TransactionException:
         pass  # no transaction open: the session committed or rolled back its own
     try:
-        for (name,) in connection.execute(
-                "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
-            connection.unregister(name)  # a Python object registered as a view lets go of it; else nothing
+        left = connection.execute(
+            "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
+            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
+        if not left:
+            return True  # most sessions leave nothing: one catalog query, not three
+        for kind, name in left:
+            if kind == "VIEW":
+                connection.unregister(name)  # a Python object registered as a view lets go of it; else nothing
         for kind, name in connection.execute(
                 "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
                 "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
