@@ -22,8 +22,10 @@ materialization, status and figures, failed partitions their failure events.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -225,6 +227,10 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
                 base_dir = tempfile.mkdtemp(prefix="costattr-dagster-events-")
                 warnings.warn("DAGSTER_HOME is not set: Dagster's events are kept in a temporary folder "
                               f"({base_dir}); set DAGSTER_HOME to keep run history", stacklevel=2)
+                storage = cls(base_dir=base_dir, inst_data=inst_data)
+                # Deleted with the storage (or when the process ends): nothing else knows the folder.
+                weakref.finalize(storage, shutil.rmtree, base_dir, True)
+                return storage
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _store_asset_batch(self, events: Sequence[EventLogEntry]) -> None:

@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -223,3 +225,20 @@ def test_the_storage_keeps_its_connections_open_and_every_write_is_committed(tar
     finally:
         reader.dispose()
         instance.dispose()
+
+
+def test_the_temporary_event_folder_without_dagster_home_is_deleted_when_the_process_ends(tmp_path) -> None:
+    """Without DAGSTER_HOME the events go to a temporary folder nothing else knows: it must not outlive the
+    process (every `dg check defs` from a checkout would otherwise leave one in /tmp)."""
+    script = ("import warnings; warnings.simplefilter('ignore')\n"
+              "from costattr_pipeline.instance import BatchedSqliteEventLogStorage\n"
+              "storage = BatchedSqliteEventLogStorage.from_config_value(None, {})\n"
+              "import os; assert os.listdir(storage._base_dir)  # its index file\n"
+              "print(storage._base_dir)\n")
+    env = {name: value for name, value in os.environ.items() if name != "DAGSTER_HOME"}
+    done = subprocess.run([sys.executable, "-c", script], env={**env, "TMPDIR": str(tmp_path)}, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    folder = done.stdout.strip()
+    assert folder.startswith(str(tmp_path)) and "costattr-dagster-events-" in folder
+    assert not os.path.exists(folder)
