@@ -16,7 +16,8 @@ from dagster_slack import SlackResource
 from costattr_pipeline.defs.alerts.sensors import build_alert_delivery_sensor, run_failure_to_slack
 from costattr_pipeline.lib.alert_messages import EVENTBRIDGE_DETAIL_FIELDS, next_attempt_after, slack_text
 from costattr_pipeline.lib.config import Settings
-from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel, SlackWebApi
+from costattr_pipeline.resources.alert_channels import SlackChannel, SlackWebApi
+from costattr_pipeline.resources.eventbridge import EventBridgeChannel
 from costattr_pipeline.resources.targets import resources_for
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline.runner import RunFailed, run_range

@@ -18,7 +18,8 @@ from costattr_pipeline.project import Project, loading
 from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import parse_fetch
 from costattr_pipeline.resources.config import CostattrConfig
-from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerError
+from costattr_pipeline.resources.cost_explorer import CostExplorerError
+from costattr_pipeline.resources.cost_explorer_api import CostExplorerApi
 from costattr_pipeline.resources.warehouse import DuckDBWarehouse
 from costattr_pipeline_tests.aws_stand_ins import (FaultProxy, moto_behind_proxy, queue_cost_explorer_results,
                                                    shorten_botocore_backoff)

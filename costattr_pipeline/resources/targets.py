@@ -9,9 +9,9 @@ from typing import Any
 import dagster as dg
 
 from costattr_pipeline.lib.config import Settings
-from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel, SlackWebApi
+from costattr_pipeline.resources.alert_channels import EventBridgeChannelBase, SlackChannel, SlackWebApi
 from costattr_pipeline.resources.config import CostattrConfig
-from costattr_pipeline.resources.cost_explorer import CostExplorerApi, CostExplorerExports
+from costattr_pipeline.resources.cost_explorer import CostExplorerExports
 from costattr_pipeline.resources.source_files import SourceFiles
 from costattr_pipeline.resources.databricks import DatabricksBillingExports, DatabricksSqlBilling
 from costattr_pipeline.resources.reports import ReportFolder
@@ -56,16 +56,19 @@ def resources_for(target: Target, settings: Settings) -> dict[str, Any]:
                                          threads=settings.warehouse.threads),
             "cost_explorer": CostExplorerExports(source_dir=str(target.source_dir)),
             # No channel locally: breaches go to the log channel (metering.alerts + the run log).
-            "eventbridge": EventBridgeChannel(enabled=False),
+            "eventbridge": EventBridgeChannelBase(enabled=False),
             "slack": SlackChannel(enabled=False),
             "databricks_billing": DatabricksBillingExports(source_dir=str(target.source_dir)),
             "snowflake_usage": SnowflakeUsageExports(source_dir=str(target.source_dir)),
             "usage_source": UsageExports(source_dir=str(target.source_dir)),
             "report_folder": ReportFolder(folder=str(target.reports_dir)),
         }
-    # Imported here: dagster-snowflake costs 2 s to import, which only the production target needs.
+    # Imported here: dagster-snowflake costs 2 s to import, dagster-aws and botocore 0.7-0.9 s, which only
+    # the production target needs.
     from dagster_snowflake import SnowflakeResource
 
+    from costattr_pipeline.resources.cost_explorer_api import CostExplorerApi
+    from costattr_pipeline.resources.eventbridge import EventBridgeChannel
     from costattr_pipeline.resources.snowflake_warehouse import SnowflakeWarehouse
 
     snowflake = SnowflakeResource(

@@ -10,7 +10,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from costattr_pipeline.defs.alerts.delivery import deliver_pending
 from costattr_pipeline.lib.alert_messages import FIRST_RETRY
-from costattr_pipeline.resources.alert_channels import EventBridgeChannel, SlackChannel
+from costattr_pipeline.resources.alert_channels import EventBridgeChannelBase, SlackChannel
 from costattr_pipeline.resources.warehouse import Warehouse, WarehouseBusy
 
 ALERT_DELIVERY_SENSOR = "alert_delivery"
@@ -29,7 +29,7 @@ def build_alert_delivery_sensor(first_retry: dt.timedelta = FIRST_RETRY) -> dg.S
             "metering.alerts (status, attempts, last_error, sent_at) show the delivery state."
         ),
     )
-    def alert_delivery(context: dg.SensorEvaluationContext, warehouse: Warehouse, eventbridge: EventBridgeChannel,
+    def alert_delivery(context: dg.SensorEvaluationContext, warehouse: Warehouse, eventbridge: EventBridgeChannelBase,
                        slack: SlackChannel) -> dg.SkipReason:
         channels = {}
         if eventbridge.enabled:
