@@ -151,6 +151,11 @@ def close_kept_connections() -> None:
         _close_kept(key)
 
 
+# A session's temporary tables and views: what closing its connection would drop.
+_TEMPORARY_RELATIONS = ("SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
+                        "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal")
+
+
 def _left_as_new(connection: duckdb.DuckDBPyConnection) -> bool:
     """End what a session left on a kept connection: an open transaction (rolled back, as closing would) and
     its temporary tables and views (dropped, as closing would). False when that cannot be done."""
@@ -159,21 +164,15 @@ def _left_as_new(connection: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.TransactionException:
         pass  # no transaction open: the session committed or rolled back its own
     try:
-        left = connection.execute(
-            "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
-            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
+        left = connection.execute(_TEMPORARY_RELATIONS).fetchall()
         if not left:
-            return True  # most sessions leave nothing: one catalog query, not three
+            return True  # most sessions leave nothing: one catalog query
         for kind, name in left:
             if kind == "VIEW":
                 connection.unregister(name)  # a Python object registered as a view lets go of it; else nothing
-        for kind, name in connection.execute(
-                "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary UNION ALL "
-                "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
+        for kind, name in connection.execute(_TEMPORARY_RELATIONS).fetchall():  # what unregistering left
             connection.execute(f'DROP {kind} IF EXISTS temp.main."{name}"')
-        return not connection.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary) + "
-                                      "(SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal)"
-                                      ).fetchone()[0]
+        return not connection.execute(_TEMPORARY_RELATIONS).fetchall()
     except duckdb.Error:
         return False
 
