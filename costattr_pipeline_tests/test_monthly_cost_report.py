@@ -84,3 +84,29 @@ def test_each_month_gets_its_own_file_figures_and_failed_checks(target) -> None:
     assert "unattributed_share_within_threshold" not in (target.reports_dir / "2026-03.html").read_text(
         encoding="utf-8")
     assert "unattributed_share_within_threshold" in (target.reports_dir / "2026-02.html").read_text(encoding="utf-8")
+
+
+def test_the_charts_kept_in_the_cache_folder_are_read_back_and_a_spec_without_its_version_is_built_again(
+        tmp_path, monkeypatch) -> None:
+    import json
+
+    from costattr_pipeline.lib import cost_report
+    from costattr_pipeline.lib.sql import sql_cache_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cost_report.chart_specs.cache_clear()
+    try:
+        built = cost_report.chart_specs()
+        (kept,) = sql_cache_folder().rglob("*.json")
+        cost_report.chart_specs.cache_clear()
+        assert cost_report.chart_specs() == built  # read back from the file
+        stored = json.loads(json.loads(kept.read_text(encoding="utf-8"))["json"][0])
+        for _, _, spec in stored.values():
+            del spec["$schema"]  # the version the page's script is chosen by
+        kept.write_text(json.dumps({"json": [json.dumps(stored)]}), encoding="utf-8")
+        cost_report.chart_specs.cache_clear()
+        assert cost_report.chart_specs() == built
+        assert all("$schema" in spec for _, _, spec in json.loads(
+            json.loads(kept.read_text(encoding="utf-8"))["json"][0]).values())  # stored whole again
+    finally:
+        cost_report.chart_specs.cache_clear()

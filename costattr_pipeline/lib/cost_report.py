@@ -146,8 +146,16 @@ def chart_specs() -> dict[str, tuple[str, str, dict[str, Any]]]:
     once per Altair version and version of this file, and kept in the cache folder (lib/sql.py).
     """
     key = ("chart_specs", importlib.metadata.version("altair"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
-    return cached_json(key, _built_chart_specs, lambda stored: {
-        chart_id: (str(heading), str(about), dict(spec)) for chart_id, (heading, about, spec) in stored.items()})
+    return cached_json(key, _built_chart_specs, _read_chart_specs)
+
+
+def _read_chart_specs(stored: Mapping[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """The specs as kept; a spec without its Vega-Lite version (which the page's script is chosen by) raises,
+    and is built again."""
+    specs = {chart_id: (str(heading), str(about), dict(spec)) for chart_id, (heading, about, spec) in stored.items()}
+    for _, _, spec in specs.values():
+        _vega_lite_version(spec)
+    return specs
 
 
 def _built_chart_specs() -> dict[str, list[Any]]:
