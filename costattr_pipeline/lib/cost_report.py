@@ -17,7 +17,6 @@ import hashlib
 import html
 import importlib.metadata
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costattr_pipeline.lib.money import round_cents
-from costattr_pipeline.lib.sql import cached_json
+from costattr_pipeline.lib.sql import cache_folder, cached_json, write_whole
 
 if TYPE_CHECKING:
     import altair as alt
@@ -234,11 +233,6 @@ def _dataset_names(spec: Any) -> set[str]:
     return names.union(*(_dataset_names(value) for value in spec.values()))
 
 
-def _bundle_cache() -> Path:
-    """Where built script bundles are kept between processes: ``$XDG_CACHE_HOME/costattr`` (``~/.cache``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr"
-
-
 def _vega_lite_version(spec: Mapping[str, Any]) -> str:
     """The Vega-Lite version a spec is written for (major.minor), from its ``$schema``
     (``https://vega.github.io/schema/vega-lite/v6.4.1.json``: ``6.4``)."""
@@ -253,19 +247,13 @@ def _vega_javascript(vl_version: str) -> str:
     written."""
     import vl_convert
 
-    cached = _bundle_cache() / f"vega-bundle-vl{vl_version}-vlconvert{vl_convert.__version__}.js"
+    cached = cache_folder() / f"vega-bundle-vl{vl_version}-vlconvert{vl_convert.__version__}.js"
     try:
         return cached.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         pass
     bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        partial.write_text(bundle, encoding="utf-8")
-        partial.replace(cached)  # whole or absent: another process never reads half a bundle
-    except OSError:
-        pass
+    write_whole(cached, bundle)
     return bundle
 
 

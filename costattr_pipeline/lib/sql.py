@@ -245,9 +245,14 @@ _CACHE_KEPT_SHARE = 0.8
 _cache_pruned = False  # whether this process has already looked (it looks at most once)
 
 
+def cache_folder() -> Path:
+    """costattr's folder in the user's cache: ``$XDG_CACHE_HOME/costattr`` (``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr"
+
+
 def sql_cache_folder() -> Path:
     """Where bound statements are kept between processes: ``$XDG_CACHE_HOME/costattr/sql`` (``~/.cache``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr" / "sql"
+    return cache_folder() / "sql"
 
 
 def _cache_path(key: tuple[object, ...]) -> Path:
@@ -276,16 +281,23 @@ def _stored(key: tuple[object, ...], *fields: str) -> dict[str, list[str] | None
     return value
 
 
-def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
-    path = _cache_path(key)
+def write_whole(path: Path, text: str) -> bool:
+    """Write a cache file whole or not at all: a process reading at the same time never sees half a file.
+    False when it could not be written (a cache that cannot be written only means making it again)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps(value), encoding="utf-8")
-        partial.replace(path)  # whole or absent: a process reading at the same time never sees half a file
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
     except OSError:
-        return  # a folder that cannot be written only means binding again next time
-    _prune_once(path.parent)
+        return False
+    return True
+
+
+def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
+    path = _cache_path(key)
+    if write_whole(path, json.dumps(value)):
+        _prune_once(path.parent)
 
 
 def cached_json(key: tuple[object, ...], build: Callable[[], Any], read: Callable[[Any], Any] = lambda value: value
