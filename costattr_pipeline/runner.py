@@ -309,15 +309,18 @@ def _assets_of_steps(defs: dg.Definitions) -> dict[str, tuple[str, ...]]:
 
 def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None,
               selection: Sequence[str] | None = None, log_level: str = "WARNING",
-              progress: Callable[[Progress], None] | None = None) -> RunSummary:
+              progress: Callable[[Progress], None] | None = None,
+              defs: dg.Definitions | None = None) -> RunSummary:
     """Materialize every asset for ``[start, end)`` and the months it touches; raise RunFailed on failure.
 
     ``progress`` is called as each run and each asset starts and ends, and with each warning an asset logs
     (alerts): with ``log_level`` above WARNING, Dagster's console log is quiet and the caller says them.
+    ``defs``: other definitions of the same graph to run instead of the target's (the bench's floor).
     """
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
-    defs = build_definitions(target, component_catalog=False)  # what a run executes, nothing for the UI
+    if defs is None:  # given by the bench's floor (bench/floor.py): the same graph, empty steps
+        defs = build_definitions(target, component_catalog=False)  # what a run executes, nothing for the UI
     job = defs.resolve_implicit_global_asset_job_def()
     assets_of_step = _assets_of_steps(defs)
     summary = RunSummary()

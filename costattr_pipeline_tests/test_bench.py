@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import duckdb
+import dagster as dg
 import pytest
 
 from costattr_pipeline.bench.generate import generate_bench_data
@@ -61,6 +62,13 @@ def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
     text = docs.read_text()
     assert "## Latest measurement" in text and "Ratio (a)/(b)" in text and "| `metering/" in text
     assert "| sqlite | 0.005 |" in text and "marginal ratio" in text
+    # Dagster's floor, measured once beside the fixed cost: the same two runs of the year and of the day.
+    floor = results["floor"]["sqlite"]
+    assert floor["scale"] == 0.005 and floor["backfill"]["seconds"] > 0 and floor["increment"]["seconds"] > 0
+    floor_year = json.loads((tmp_path / "work" / "fixed" / "floor-backfill-sqlite.json").read_text())
+    assert floor_year["runs"] == 2 and floor_year["checks_failed"] == []
+    assert {asset["asset"] for asset in floor_year["assets"]} == set(assets)
+    assert "| sqlite | Dagster's floor |" in text and "The fixed cost above it is costattr's: sqlite" in text
     assert "(c) daily increment" in capsys.readouterr().out
 
 
@@ -106,3 +114,39 @@ print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=Tr
     own, inherited = (int(value) for value in out.split())
     assert inherited >= 1024 ** 3  # what the kernel's ru_maxrss says: the parent's peak
     assert own < 512 * 1024 ** 2   # the child itself: Python, DuckDB and the bench module
+
+
+def test_the_floor_runs_the_same_graph_with_empty_steps(target):
+    """Dagster's floor: the same steps, partitions and checks recorded as the real runs record them, nothing
+    read or written in the warehouse."""
+    import datetime as dt
+
+    from costattr_pipeline.bench.floor import floor_definitions
+    from costattr_pipeline.definitions import build_definitions
+    from costattr_pipeline.instance import ephemeral_instance
+    from costattr_pipeline.runner import run_range
+
+    real = build_definitions(target, component_catalog=False)
+    floor = floor_definitions(real)
+    real_graph, floor_graph = real.resolve_asset_graph(), floor.resolve_asset_graph()
+    assert floor_graph.materializable_asset_keys == real_graph.materializable_asset_keys
+    for key in real_graph.materializable_asset_keys:
+        node, copy = real_graph.get(key), floor_graph.get(key)
+        assert (copy.partitions_def, copy.parent_keys, copy.backfill_policy) == (
+            node.partitions_def, node.parent_keys, node.backfill_policy), key
+        assert node.assets_def.op.name == copy.assets_def.op.name
+    assert floor_graph.asset_check_keys == real_graph.asset_check_keys
+
+    instance = ephemeral_instance()
+    summary = run_range(target, dt.date(2026, 3, 1), dt.date(2026, 3, 4), instance=instance, log_level="ERROR",
+                        defs=floor)
+    assert [(run.first, run.last) for run in summary.runs] == [("2026-03-01", "2026-03-03"), ("2026-03-01", "2026-03-01")]
+    partitions = {asset.asset: asset.partitions for asset in summary.assets}
+    daily = {key.to_user_string() for key in real_graph.materializable_asset_keys
+             if isinstance(real_graph.get(key).partitions_def, dg.DailyPartitionsDefinition)}
+    assert daily and {name: count for name, count in partitions.items() if name in daily} == dict.fromkeys(daily, 3)
+    assert set(partitions.values()) == {1, 3} and len(partitions) == len(real_graph.materializable_asset_keys)
+    assert {(check.asset, check.check) for check in summary.checks} == {
+        (key.asset_key.to_user_string(), key.name) for key in real_graph.asset_check_keys}
+    assert all(check.passed for check in summary.checks) and summary.assets[0].rows == 0
+    assert not target.warehouse.exists()  # the empty steps never opened it

@@ -89,8 +89,11 @@ def phase_instance(kind: str, home: Path | None = None, postgres_url: str | None
 
 def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
               source_rows: dict[str, int], instance_kind: str = "memory", home: Path | None = None,
-              postgres_url: str | None = None) -> dict[str, object]:
-    """``costattr run`` over ``[start, end)``: one run for the daily assets, one for the monthly ones."""
+              postgres_url: str | None = None, floor: bool = False) -> dict[str, object]:
+    """``costattr run`` over ``[start, end)``: one run for the daily assets, one for the monthly ones.
+
+    ``floor``: the same runs of the same graph with steps that do nothing (``bench/floor.py``), the
+    definitions built as ``costattr run`` builds them: what Dagster alone costs for this range."""
     import dagster as dg
 
     from costattr_pipeline.cli import print_progress
@@ -104,9 +107,14 @@ def run_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.date,
     instance = phase_instance(instance_kind, home, postgres_url)
     began, cpu = time.perf_counter(), cpu_seconds()
     try:
+        defs = None
+        if floor:
+            from costattr_pipeline.bench.floor import floor_definitions
+
+            defs = floor_definitions(build_definitions(target, component_catalog=False))
         with exclusive_use(target.warehouse, 0):  # held for the whole run, as `costattr run` holds it
             summary = run_range(target, start, end, instance=instance, log_level="ERROR",
-                                progress=print_progress)  # shown by costattr bench as it happens
+                                progress=print_progress, defs=defs)  # shown by costattr bench as it happens
         seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     finally:
         instance.dispose()
@@ -235,11 +243,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Dagster instance of a run phase")
     parser.add_argument("--dagster-home", type=Path, help="its DAGSTER_HOME (sqlite, postgres)")
     parser.add_argument("--postgres-url", help="postgresql://user@host:port/db (postgres)")
+    parser.add_argument("--floor", action="store_true",
+                        help="run: the same graph with steps that do nothing (Dagster's own cost)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.phase == "run":
         result = run_phase(args.source_dir, args.warehouse, args.start, args.end, json.loads(args.source_rows),
-                           args.instance, args.dagster_home, args.postgres_url)
+                           args.instance, args.dagster_home, args.postgres_url, args.floor)
     else:
         result = baseline_phase(args.source_dir, args.warehouse, args.start, args.end, args.threshold,
                                 args.memory_limit, args.threads)

@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -87,11 +88,12 @@ def machine() -> dict[str, object]:
 
 
 def _phase(phase: str, data: BenchData, warehouse: Path, start, end, result: Path, memory_limit: str,
-           threads: int, log=print, instance: tuple[str, Path, str | None] | None = None) -> dict[str, object]:
+           threads: int, log=print, instance: tuple[str, Path, str | None] | None = None,
+           floor: bool = False) -> dict[str, object]:
     command = [sys.executable, "-m", "costattr_pipeline.bench.phases", phase, "--source-dir", data.source_dir,
                "--warehouse", str(warehouse), "--start", str(start), "--end", str(end),
                "--source-rows", json.dumps(data.rows), "--memory-limit", memory_limit, "--threads", str(threads),
-               "--result", str(result)]
+               "--result", str(result)] + (["--floor"] if floor else [])
     if instance is not None:  # (kind, DAGSTER_HOME, PostgreSQL URL)
         kind, home, url = instance
         command += ["--instance", kind, "--dagster-home", str(home)] + (["--postgres-url", url] if url else [])
@@ -171,7 +173,25 @@ def cost_table(results: dict[str, object]) -> list[str]:
                      f"{row['baseline']} ({cpu.get('baseline')}) | {row['increment']} ({cpu.get('increment')}) | "
                      f"{row['ratio']} | "
                      f"{row['marginal_ratio'] if row['marginal_ratio'] is not None else '-'} |")
+    for kind, floor in results.get("floor", {}).items():
+        year, day = floor["backfill"], floor["increment"]
+        lines.append(f"| {kind} | Dagster's floor | {year['seconds']} ({year['cpu_seconds']}) | - | "
+                     f"{day['seconds']} ({day['cpu_seconds']}) | - | - |")
+    if results.get("floor"):
+        lines += ["", "Dagster's floor: the same asset graph, partitions, checks and runs, on the same instance, with "
+                      "steps that do nothing (`costattr_pipeline/bench/floor.py`): what the year and the day cost "
+                      "before costattr's steps do any work, the definitions' loading included. The fixed cost above "
+                      "it is costattr's: " + "; ".join(_above_floor(results, kind) for kind in results["floor"]) + "."]
     return lines + [""]
+
+
+def _above_floor(results: dict[str, object], kind: str) -> str:
+    """What the runs at the floor's scale cost above the floor, for one instance."""
+    floor = results["floor"][kind]
+    row = next(row for row in results["cost"] if row["instance"] == kind and row["scale"] == floor["scale"])
+    year = round(row["backfill"] - floor["backfill"]["seconds"], 3)
+    day = round(row["increment"] - floor["increment"]["seconds"], 3)
+    return f"{kind}, scale {floor['scale']}: year {year} s, increment {day} s"
 
 
 def report_markdown(results: dict[str, object]) -> str:
@@ -251,23 +271,28 @@ def _database(url: str | None, name: str) -> str | None:
     return url.rsplit("/", 1)[0] + f"/{name}"
 
 
+def _fresh_instance(work_dir: Path, kind: str, url: str | None, name: str) -> tuple[str, Path, str | None]:
+    """(kind, an empty DAGSTER_HOME, for postgres a new database): each measured pair starts from nothing."""
+    home = work_dir / f"dagster-home-{name}"
+    if home.exists():
+        shutil.rmtree(home)
+    database = f"bench_{work_dir.name}_{name}".replace("-", "_").lower()
+    return kind, home, _database(url, database) if kind == "postgres" else None
+
+
 def _measure_scale(work_dir: Path, data: BenchData, kinds: list[str], url: str | None, memory_limit: str,
-                   threads: int, log=print) -> dict[str, object]:
-    """(a) and (c) on every instance, (b) once, and the comparison of (a) with (b), for one generated scale."""
+                   threads: int, log=print, floor: bool = False) -> dict[str, object]:
+    """(a) and (c) on every instance, (b) once, and the comparison of (a) with (b), for one generated scale;
+    with ``floor``, also Dagster's floor of (a) and (c) on every instance (``bench/floor.py``)."""
     baseline = work_dir / "baseline.duckdb"
     instances: dict[str, dict[str, object]] = {}
+    floors: dict[str, dict[str, object]] = {}
     comparison: list[TableComparison] = []
     for kind in kinds:
         pipeline = work_dir / f"pipeline-{kind}.duckdb"
-        home = work_dir / f"dagster-home-{kind}"
         for path in (pipeline, Path(f"{pipeline}.wal")):
             path.unlink(missing_ok=True)
-        if home.exists():
-            import shutil
-
-            shutil.rmtree(home)
-        instance = (kind, home, _database(url, f"bench_{work_dir.name}_{kind}".replace("-", "_").lower())
-                    if kind == "postgres" else None)
+        instance = _fresh_instance(work_dir, kind, url, kind)
         log(f"(a) costattr run [{data.start}, {data.end}), {kind} instance")
         backfill = _phase("run", data, pipeline, data.start, data.end, work_dir / f"backfill-{kind}.json",
                           memory_limit, threads, log, instance)
@@ -282,7 +307,20 @@ def _measure_scale(work_dir: Path, data: BenchData, kinds: list[str], url: str |
         increment = _phase("run", data, pipeline, data.end, data.increment_end, work_dir / f"increment-{kind}.json",
                            memory_limit, threads, log, instance)
         instances[kind] = {"backfill": backfill, "increment": increment}
-    return {"data": data.to_json(), "instances": instances, "baseline": base, "comparison": comparison}
+        if floor:
+            # The warehouse is never opened: the empty steps read and write nothing.
+            instance = _fresh_instance(work_dir, kind, url, f"{kind}-floor")
+            unused = work_dir / f"floor-{kind}.duckdb"
+            log(f"(f) Dagster's floor: the same graph with empty steps, [{data.start}, {data.end}) then "
+                f"[{data.end}, {data.increment_end}), {kind} instance")
+            floors[kind] = {
+                "backfill": _phase("run", data, unused, data.start, data.end, work_dir / f"floor-backfill-{kind}.json",
+                                   memory_limit, threads, log, instance, floor=True),
+                "increment": _phase("run", data, unused, data.end, data.increment_end,
+                                    work_dir / f"floor-increment-{kind}.json", memory_limit, threads, log, instance,
+                                    floor=True)}
+    return {"data": data.to_json(), "instances": instances, "baseline": base, "comparison": comparison,
+            "floor": floors}
 
 
 def _marginal(main: dict[str, object], fixed: dict[str, object] | None, kind: str) -> float | None:
@@ -314,11 +352,12 @@ def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit:
         fixed_data = generate_bench_data(fixed_dir / "source", scale=fixed_scale, days=days,
                                          memory_limit=memory_limit, threads=threads)
     with _servers(kinds, log) as url:
-        main = _measure_scale(work_dir, data, kinds, url, memory_limit, threads, log)
+        # Dagster's floor reads no data: measured once, beside the fixed cost (or the only scale).
+        main = _measure_scale(work_dir, data, kinds, url, memory_limit, threads, log, floor=fixed_data is None)
         fixed = None
         if fixed_data is not None:
             log(f"Fixed cost: the same phases at scale {fixed_scale}")
-            fixed = _measure_scale(work_dir / "fixed", fixed_data, kinds, url, memory_limit, threads, log)
+            fixed = _measure_scale(work_dir / "fixed", fixed_data, kinds, url, memory_limit, threads, log, floor=True)
     first = kinds[0]
     backfill, increment = main["instances"][first]["backfill"], main["instances"][first]["increment"]
     base, comparison = main["baseline"], main["comparison"]
@@ -380,6 +419,11 @@ def run_bench(work_dir: Path, scale: float = 1.0, days: int = 365, memory_limit:
         results["fixed"] = {"data": fixed["data"], "baseline": fixed["baseline"],
                             "instances": fixed["instances"],
                             "comparison": [{**t.__dict__, "equal": t.equal} for t in fixed["comparison"]]}
+    floors = (fixed or main)["floor"]
+    results["floor"] = {kind: {"scale": (fixed or main)["data"]["scale"],
+                               **{phase: {"seconds": floors[kind][phase]["seconds"],
+                                          "cpu_seconds": floors[kind][phase]["cpu_seconds"]}
+                                  for phase in ("backfill", "increment")}} for kind in kinds}
     results["all_instances"] = main["instances"]
     (work_dir / "bench-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     markdown = report_markdown(results)
