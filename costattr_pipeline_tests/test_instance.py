@@ -242,3 +242,68 @@ def test_the_temporary_event_folder_without_dagster_home_is_deleted_when_the_pro
     folder = done.stdout.strip()
     assert folder.startswith(str(tmp_path)) and "costattr-dagster-events-" in folder
     assert not os.path.exists(folder)
+
+
+def _schema(path: Path) -> dict[str, object]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as connection:
+        return {"tables": sorted(connection.execute("SELECT type, name, sql FROM sqlite_master").fetchall()),
+                "revision": connection.execute("SELECT version_num FROM alembic_version").fetchall(),
+                "journal": connection.execute("PRAGMA journal_mode").fetchone()}
+
+
+def _log_line(run_id: str, message: str) -> dg.EventLogEntry:
+    import logging
+    import time
+
+    return dg.EventLogEntry(error_info=None, level=logging.INFO, user_message=message, run_id=run_id,
+                            timestamp=time.time())
+
+
+def test_a_new_run_file_is_the_file_dagster_makes_without_loading_its_migrations(tmp_path, monkeypatch) -> None:
+    """A run's file is a copy of an empty one Dagster's own ``_initdb`` made (kept in the cache folder per
+    Dagster version); a later process neither makes it again nor loads Alembic's scripts to check a file."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    dagsters, ours = SqliteEventLogStorage(str(tmp_path / "dagster")), BatchedSqliteEventLogStorage(str(tmp_path / "ours"))
+    try:
+        for storage in (dagsters, ours):
+            storage.store_event(_log_line("run-1", "first"))
+        assert _schema(tmp_path / "ours" / "run-1.db") == _schema(tmp_path / "dagster" / "run-1.db")
+        assert _schema(tmp_path / "ours" / "run-1.db")["journal"] == ("wal",)
+        assert list((tmp_path / "cache" / "costattr").glob("dagster-*-run-events.db"))
+    finally:
+        dagsters.dispose()
+        ours.dispose()
+
+    def no_migrations(*_args, **_kwargs):
+        raise AssertionError("Dagster's _initdb (Alembic) was called")
+
+    monkeypatch.setattr(SqliteEventLogStorage, "_initdb", no_migrations)
+    later = BatchedSqliteEventLogStorage(str(tmp_path / "ours"))  # another process on the same folder
+    try:
+        later.store_event(_log_line("run-1", "second"))
+        later.store_event(_log_line("run-2", "third"))
+        assert [record.event_log_entry.user_message for record in later.get_records_for_run("run-1").records] == [
+            "first", "second"]
+        assert [record.event_log_entry.user_message for record in later.get_records_for_run("run-2").records] == [
+            "third"]
+        assert _schema(tmp_path / "ours" / "run-2.db") == _schema(tmp_path / "dagster" / "run-1.db")
+    finally:
+        later.dispose()
+
+
+def test_without_a_cache_folder_a_run_file_is_made_the_way_dagster_makes_it(tmp_path, monkeypatch) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    storage = BatchedSqliteEventLogStorage(str(tmp_path / "ours"))
+    try:
+        storage.store_event(_log_line("run-1", "kept"))
+        assert [record.event_log_entry.user_message for record in storage.get_records_for_run("run-1").records] == [
+            "kept"]
+        assert _schema(tmp_path / "ours" / "run-1.db")["revision"]
+    finally:
+        storage.dispose()

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costattr_pipeline.lib.money import round_cents
-from costattr_pipeline.lib.sql import cache_folder, cached_json, write_whole
+from costattr_pipeline.lib.cache_files import cache_folder, write_whole
+from costattr_pipeline.lib.sql import cached_json
 
 if TYPE_CHECKING:
     import altair as alt

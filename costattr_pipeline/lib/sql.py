@@ -52,6 +52,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from costattr_pipeline.lib.cache_files import cache_folder, write_whole
+
 SOURCE_DIALECT = "duckdb"
 _RELATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 Params = Mapping[str, object] | None
@@ -245,11 +247,6 @@ _CACHE_KEPT_SHARE = 0.8
 _cache_pruned = False  # whether this process has already looked (it looks at most once)
 
 
-def cache_folder() -> Path:
-    """costattr's folder in the user's cache: ``$XDG_CACHE_HOME/costattr`` (``~/.cache``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costattr"
-
-
 def sql_cache_folder() -> Path:
     """Where bound statements are kept between processes: ``$XDG_CACHE_HOME/costattr/sql`` (``~/.cache``)."""
     return cache_folder() / "sql"
@@ -279,19 +276,6 @@ def _stored(key: tuple[object, ...], *fields: str) -> dict[str, list[str] | None
                for item in value.values()):
         return None
     return value
-
-
-def write_whole(path: Path, text: str) -> bool:
-    """Write a cache file whole or not at all: a process reading at the same time never sees half a file.
-    False when it could not be written (a cache that cannot be written only means making it again)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-    except OSError:
-        return False
-    return True
 
 
 def _store(key: tuple[object, ...], value: dict[str, object]) -> None:
