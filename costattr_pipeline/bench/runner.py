@@ -8,7 +8,9 @@ The outputs of (a) and (b) are compared table by table before (c) runs: a fast w
 does not count. (a) and (c) run on the Dagster instance asked for (the embedded SQLite one, a local
 PostgreSQL server, or both side by side). The same phases at a tiny scale (``fixed_scale``) give the
 fixed cost (what does not depend on data) and, against the main scale, the marginal ratio: how much
-time the pipeline adds per second the engine adds, (a - a_fixed) / (b - b_fixed). Results go to
+time the pipeline adds per second the engine adds, (a - a_fixed) / (b - b_fixed). Dagster's floor
+(``bench/floor.py``: the same runs of the same graph with empty steps) says how much of the fixed cost
+is Dagster's own, measured once beside the fixed cost (or the only scale). Results go to
 ``<output dir>/bench-results.json`` and, when asked, a markdown report (``docs/benchmarks.md``).
 """
 
@@ -461,7 +463,11 @@ limits `--memory-limit` / `--threads` (default 3GB and 2, written into the gener
 that tiny scale, in the same invocation: the **fixed cost** (what a backfill costs when there is
 almost no data: Dagster's bookkeeping, checks, metadata, process start) and the **marginal ratio**
 `(a - a_fixed) / (b - b_fixed)`, the seconds the pipeline adds per second the bare engine adds
-between the two scales. `--instance` picks the Dagster instance (a) and (c) record in: `sqlite` (the
+between the two scales. After the fixed-cost phases, **Dagster's floor** (f): the same two runs of
+the year and of the day, on a fresh instance of the same kind, with costattr's asset graph (the same
+assets, partitions, checks, backfill policies and step names) whose steps do nothing
+(`costattr_pipeline/bench/floor.py`): what Dagster alone costs to record what the UI shows, before
+costattr's steps do any work. The fixed cost above the floor is costattr's own. `--instance` picks the Dagster instance (a) and (c) record in: `sqlite` (the
 default: the project's `dagster.yaml` storage in a fresh `DAGSTER_HOME`, what `costattr run` uses),
 `postgres` (the production storage of `docs/deploy/dagster.yaml`, dagster-postgres on a throwaway
 local PostgreSQL server the bench starts and stops: Debian's `postgresql`; as root the server runs as
