@@ -8,11 +8,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import (SUMMARY_SQL, TABLES_SQL,
                                                                                      present_sources, source_rows)
 from costattr_pipeline.defs.ingest.usage.external_api_costs import TABLES_SQL as EXTERNAL_TABLES_SQL
-from costattr_pipeline.defs.ingest.usage.usage_events import CONFLICTS_SQL
+from costattr_pipeline.defs.ingest.usage.usage_events import CONFLICTS_SQL, UNIQUE_IN_WINDOW
 from costattr_pipeline.defs.ingest.usage.usage_events import TABLES_SQL as USAGE_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import RunFailed, run_range
@@ -165,9 +167,9 @@ def test_malformed_usage_file_names_file_line_and_column(target: Target) -> None
         run_range(target, FEB, MAR, selection=["metering/usage_events"])
 
 
-def _conflicts(session: WarehouseSession) -> list[tuple]:
+def _events(session: WarehouseSession) -> None:
     """e1 is a plain retry; e2 and e4 repeat with another quantity or module; e3's second copy, with
-    another tenant, was delivered on a day outside the window; e9 conflicts outside the window only."""
+    another tenant, was delivered on a day outside February; e9 conflicts outside it only."""
     session.execute(USAGE_TABLES_SQL)
     session.execute("""
         INSERT INTO metering.usage_events VALUES
@@ -182,14 +184,43 @@ def _conflicts(session: WarehouseSession) -> list[tuple]:
          ('e4', 'acme', 'reporting', 'api_calls', 1, CAST('2026-02-04 10:00:00' AS TIMESTAMP), CAST('2026-02-04' AS DATE)),
          ('e9', 'acme', NULL, 'api_calls', 1, CAST('2026-03-02 10:00:00' AS TIMESTAMP), CAST('2026-03-02' AS DATE)),
          ('e9', 'acme', NULL, 'api_calls', 2, CAST('2026-03-02 10:00:00' AS TIMESTAMP), CAST('2026-03-02' AS DATE))""")
+
+
+def _conflicts(session: WarehouseSession) -> list[tuple]:
+    _events(session)
     return [(row["event_id"], int(row["copies"]))
             for row in session.rows(CONFLICTS_SQL, {"start_date": FEB, "end_date": MAR})]
+
+
+def _counted(session: WarehouseSession, start: dt.date, end: dt.date) -> tuple[list[tuple], list[tuple]]:
+    """The events of ``[start, end)`` that count: from the view, and from the window's form billing binds."""
+    window = {"start_date": start, "end_date": end}
+    select = ("SELECT event_id, tenant_id, module_id, metric, quantity, event_time, usage_date "
+              "FROM metering.usage_events_unique WHERE usage_date >= :start_date AND usage_date < :end_date "
+              "ORDER BY event_id")
+    return ([tuple(row.values()) for row in session.rows(select, window)],
+            [tuple(row.values()) for row in session.rows(select, window, UNIQUE_IN_WINDOW)])
 
 
 def test_conflicting_copies_of_an_event_are_reported_on_both_engines(fakesnow_connection) -> None:
     expected = [("e2", 2), ("e3", 2), ("e4", 3)]
     assert _conflicts(DuckDBSession(duckdb.connect())) == expected
     assert _conflicts(SnowflakeSession(fakesnow_connection)) == expected
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "snowflake"])
+def test_billing_counts_the_events_the_view_counts_from_the_window_alone(engine, fakesnow_connection) -> None:
+    """The view ranks every copy ever landed; billing binds the window's form in its place: the window's rows
+    and the earlier copies of their ids. e3's globex copy (1 March) is not counted in March: its acme copy
+    came first, on 28 February."""
+    session = DuckDBSession(duckdb.connect()) if engine == "duckdb" else SnowflakeSession(fakesnow_connection)
+    _events(session)
+    for start, end in [(FEB, MAR), (MAR, dt.date(2026, 4, 1)), (dt.date(2026, 2, 3), dt.date(2026, 3, 2)),
+                       (dt.date(2026, 3, 1), dt.date(2026, 3, 2)), (dt.date(2026, 1, 1), dt.date(2027, 1, 1))]:
+        from_view, from_window = _counted(session, start, end)
+        assert from_window == from_view, (start, end)
+    march, _ = _counted(session, MAR, dt.date(2026, 4, 1))
+    assert [row[0] for row in march] == ["e9"]
 
 
 # --- the summary SQL on both engines, with the Snowflake and Databricks contract tables -------------
@@ -324,3 +355,24 @@ def test_external_api_costs_landed_again_with_other_rows_are_a_new_version(targe
         then = session.rows(AS_OF_SQL, {"start_date": FEB, "end_date": MAR, "as_of": first_at})
     assert [(row["cost_date"], D(str(row["amount_usd"])).normalize()) for row in then] == [
         (dt.date(2026, 2, 3), D("2.5")), (dt.date(2026, 2, 3), D("2.5"))]
+
+
+copies = st.lists(st.tuples(st.sampled_from(["e1", "e2", "e3"]), st.sampled_from(["acme", "globex"]),
+                            st.sampled_from([None, "reporting"]), st.integers(0, 4), st.sampled_from([0, 59]),
+                            st.integers(1, 3)), max_size=14)
+
+
+@settings(max_examples=60, deadline=None)
+@given(copies, st.integers(0, 4), st.integers(1, 4))
+def test_the_window_form_counts_what_the_view_counts_for_any_copies_and_window(rows, first, length) -> None:
+    """Copies of a few event ids on a few days, with ties and conflicts, and any window of days."""
+    session = DuckDBSession(duckdb.connect())
+    session.execute(USAGE_TABLES_SQL)
+    for event_id, tenant, module, day, second, quantity in rows:
+        time = dt.datetime(2026, 2, 1 + day, 23, 59, second)
+        session.execute("INSERT INTO metering.usage_events VALUES (:event_id, :tenant, :module, 'api_calls', "
+                        ":quantity, :time, :day)", {"event_id": event_id, "tenant": tenant, "module": module,
+                                                    "quantity": quantity, "time": time, "day": time.date()})
+    start = dt.date(2026, 2, 1 + first)
+    from_view, from_window = _counted(session, start, start + dt.timedelta(days=length))
+    assert from_window == from_view

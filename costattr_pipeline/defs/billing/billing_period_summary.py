@@ -16,7 +16,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.billing import OWNERS
 from costattr_pipeline.defs.billing.config_tables import record_config
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
-from costattr_pipeline.defs.ingest.usage.usage_events import USAGE_EVENTS
+from costattr_pipeline.defs.ingest.usage.usage_events import UNIQUE_IN_WINDOW, USAGE_EVENTS
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
@@ -125,7 +125,7 @@ def billing_period_summary(context: dg.AssetExecutionContext, warehouse: Warehou
     loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     with warehouse.session() as session:
         session.execute(TABLES_SQL)
-        usage_rows = session.rows(USAGE_BY_PERIOD_SQL, params)
+        usage_rows = session.rows(USAGE_BY_PERIOD_SQL, params, UNIQUE_IN_WINDOW)
         external_rows = session.rows(EXTERNAL_BY_PERIOD_SQL, params)
         bills, lines, unbilled = compute_bills(config, start, end, usage_rows, external_rows, utc_today())
         with session.transaction():

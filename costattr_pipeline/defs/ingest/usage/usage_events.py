@@ -19,6 +19,8 @@ CHECK_CONFLICTING_DUPLICATES = "no_conflicting_duplicate_events"
 
 TABLES_SQL = sql_file(__file__, "usage_events__tables.sql")
 LAND_USAGE_SQL = sql_file(__file__, "usage_events.sql")
+# metering.usage_events_unique for one window of days: the same rows, without ranking the whole history.
+UNIQUE_IN_WINDOW = {"metering.usage_events_unique": sql_file(__file__, "usage_events_unique__window.sql")}
 CONFLICTS_SQL = sql_file(__file__, "usage_events__conflicting_duplicates.sql")
 USAGE_WINDOW = "usage_date >= :start_date AND usage_date < :end_date"
 
