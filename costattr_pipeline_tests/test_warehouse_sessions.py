@@ -72,26 +72,3 @@ def test_the_kept_connection_ends_with_the_run(tmp_path: Path) -> None:
         reader = duckdb.connect(str(path), read_only=True)
         assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)
         reader.close()
-
-
-def test_duckdb_lists_a_schemas_relations_as_information_schema_does(tmp_path: Path) -> None:
-    """DuckDB's catalog functions give what the portable information_schema query gives: tables, views,
-    temporary ones, in any letter case of the schema's name."""
-    import duckdb
-
-    from costattr_pipeline.resources.warehouse import DuckDBSession, WarehouseSession
-
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    try:
-        connection.execute("""
-            CREATE SCHEMA metering; CREATE SCHEMA "Mixed";
-            CREATE TABLE metering.costs (x INTEGER); CREATE VIEW metering.v_costs AS SELECT * FROM metering.costs;
-            CREATE TABLE "Mixed"."Upper" (x INTEGER);
-            CREATE TEMP TABLE staged AS SELECT 1 AS x; CREATE TEMP VIEW staged_view AS SELECT 1 AS x""")
-        session = DuckDBSession(connection)
-        for schema in ("metering", "METERING", "mixed", "Mixed", "main", "information_schema", "absent"):
-            assert session.relations_in(schema) == WarehouseSession.relations_in(session, schema), schema
-        assert session.relations_in("metering") == {"costs": "BASE TABLE", "v_costs": "VIEW"}
-        assert session.relations_in("main") == {"staged": "LOCAL TEMPORARY", "staged_view": "VIEW"}
-    finally:
-        connection.close()
