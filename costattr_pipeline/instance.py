@@ -38,10 +38,10 @@ from dagster._core.instance import InstanceType
 from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
 from dagster._core.run_coordinator import DefaultRunCoordinator
 from dagster._core.storage.event_log import InMemoryEventLogStorage, SqliteEventLogStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.event_log.base import EventLogCursor
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 from dagster._core.storage.root import TemporaryLocalArtifactStorage
 from dagster._core.storage.runs import InMemoryRunStorage
@@ -53,7 +53,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool, QueuePool
 
-from costattr_pipeline.lib.cache_files import cache_folder, copy_new
+from costattr_pipeline.lib.cache_files import cache_folder, copy_new, partial_path
 
 # Events per batch: a year of daily partitions of one asset is 365 events, a run's planned events
 # about 4,000; 1,000 keeps a batch's rows and their serialized metadata small in memory.
@@ -237,7 +237,7 @@ class BatchedSqliteEventLogStorage(_BatchedWrites, SqliteEventLogStorage):
         template = cache_folder() / f"dagster-{dagster_version}-run-events.db"
         if _is_stamped(str(template)):
             return template
-        partial = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+        partial = partial_path(template)
         try:
             template.parent.mkdir(parents=True, exist_ok=True)
             partial.unlink(missing_ok=True)

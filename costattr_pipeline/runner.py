@@ -319,7 +319,7 @@ def run_range(target: Target, start: dt.date, end: dt.date, instance: dg.Dagster
     """
     if end <= start:
         raise ValueError(f"--end {end} must be after --start {start}")
-    if defs is None:  # given by the bench's floor (bench/floor.py): the same graph, empty steps
+    if defs is None:  # the bench's floor passes its own (bench/floor.py: the same graph, empty steps)
         defs = build_definitions(target, component_catalog=False)  # what a run executes, nothing for the UI
     job = defs.resolve_implicit_global_asset_job_def()
     assets_of_step = _assets_of_steps(defs)

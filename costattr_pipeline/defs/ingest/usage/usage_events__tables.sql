@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS metering.usage_events_staging AS SELECT * FROM meteri
 -- The events that count: a repeated event_id counts once, as its earliest delivery
 -- (ties broken on the content, so the choice never depends on load order). Deduplication
 -- is over all landed days, so a retry delivered on a later day is not counted twice.
+-- Billing reads its months through usage_events_unique__window.sql, which ranks the same way: change both.
 CREATE OR REPLACE VIEW metering.usage_events_unique AS
 SELECT *
 FROM metering.usage_events
