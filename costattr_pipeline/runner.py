@@ -177,15 +177,24 @@ def uncovered_days(partitions: dg.TimeWindowPartitionsDefinition, start: dt.date
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
-    """One line for the user: the first failed blocking check (its description names the rule), else the
-    first failed step's own error."""
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            rule = evaluation.description or "failed"
-            return f"{evaluation.asset_key.to_user_string()}: blocking check {evaluation.check_name}: {rule}"
-    for event in result.all_node_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return step_error_line(event.step_key, event.step_failure_data.error)
+    """One line for the user: the failed blocking check (its description names the rule), else the failed
+    step's own error; of several, the one whose asset or step key sorts first.
+
+    Dagster's in-process executor starts the steps that are ready in an order that follows string
+    hashing, which changes from process to process; when several independent steps fail (say, the
+    warehouse refuses the credentials and Cost Explorer has none), the same input must still give the
+    same line. The other failures are in the event log."""
+    blocking = sorted((evaluation for evaluation in result.get_asset_check_evaluations()
+                       if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR),
+                      key=lambda evaluation: (evaluation.asset_key.to_user_string(), evaluation.check_name))
+    if blocking:
+        rule = blocking[0].description or "failed"
+        return f"{blocking[0].asset_key.to_user_string()}: blocking check {blocking[0].check_name}: {rule}"
+    failures = sorted((event for event in result.all_node_events
+                       if event.is_step_failure and event.step_failure_data and event.step_failure_data.error),
+                      key=lambda event: event.step_key or "")
+    if failures:
+        return step_error_line(failures[0].step_key, failures[0].step_failure_data.error)
     return "the run failed (see the Dagster event log)"
 
 
