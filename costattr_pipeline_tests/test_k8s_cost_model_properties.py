@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from costattr_pipeline.lib.cost_model import (CPU_USAGE_METRICS, MEMORY_USAGE_METRICS, CostModel, CostModels,
                                               reference_pod_costs)
-from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import (TABLES_SQL, cost_mismatches, parts_work_table,
-                                                                        price_window)
+from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import (TABLES_SQL, cost_mismatches, month_pieces,
+                                                                        parts_work_table, price_window)
 from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import TABLES_SQL as LANDING_TABLES_SQL
 from costattr_pipeline.resources.warehouse import DuckDBSession
 from costattr_pipeline_tests.test_k8s_cost_models import NANO, by_namespace, land, pod
@@ -80,8 +80,12 @@ def _price_days(model: CostModel, rows: list[dict], capacity: dict[str, Decimal]
         price_window(session, models, start, end, dt.datetime(2026, 5, 1), parts)
         assert cost_mismatches(session, models, start, end, parts) == []
     assert session.scalar("SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = 'k8s_cost_parts_work'") == 0
-    return [{name.lower(): value for name, value in row.items()}
-            for row in session.rows("SELECT * FROM metering.k8s_project_daily_cost")]
+    written = session.rows("SELECT * FROM metering.k8s_project_daily_cost ORDER BY ALL")
+    # DuckDB priced DAYS a calendar month at a time; one statement over the whole window (as on Snowflake)
+    # writes the same rows.
+    price_window(session, models, start, end, dt.datetime(2026, 5, 1))
+    assert session.rows("SELECT * FROM metering.k8s_project_daily_cost ORDER BY ALL") == written
+    return [{name.lower(): value for name, value in row.items()} for row in written]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -189,3 +193,14 @@ def test_distribution_sums_to_zero_keeps_totals_and_gives_users_no_negative_cost
         else:
             assert row["distributed_cost"] <= 0, row
         assert row["total_cost"] >= 0
+
+
+@given(st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)), st.integers(1, 800))
+def test_month_pieces_cover_the_window_in_order_one_calendar_month_each(start: dt.date, days: int) -> None:
+    end = start + dt.timedelta(days=days)
+    pieces = month_pieces(start, end)
+    assert pieces[0][0] == start and pieces[-1][1] == end
+    assert all(previous[1] == following[0] for previous, following in zip(pieces, pieces[1:]))
+    for first, last in pieces:
+        assert first < last and (last - dt.timedelta(days=1)).replace(day=1) == first.replace(day=1)
+    assert all(following[0].day == 1 for following in pieces[1:])

@@ -14,6 +14,7 @@ from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import (K8S_NETWO
                                                                       K8S_NODE_INFRASTRUCTURE_COST, K8S_POD_USAGE,
                                                                       K8S_STORAGE_USAGE, K8S_VM_USAGE)
 from costattr_pipeline.lib import kubernetes
+from costattr_pipeline.lib.billing_config import months, next_month
 from costattr_pipeline.lib.cost_model import (VOLUME_LABEL_METRICS, VM_METRIC, CostModels, check_sources_present,
                                               load_cost_models)
 from costattr_pipeline.lib.databricks import tag_path
@@ -178,16 +179,32 @@ def record_cost_models(session: WarehouseSession, models: CostModels, seen_at: d
 def price_window(session: WarehouseSession, models: CostModels, start: dt.date, end: dt.date,
                  seen_at: dt.datetime, parts: str | None = None) -> list[str]:
     """Record the models, price the days ``[start, end)`` and replace their cost rows (inside a transaction).
-    With ``parts``, the work table of :func:`parts_work_table`, the parts are priced into it first and the rows
-    added up from it; without, the statement prices them itself."""
+    With ``parts``, the work table of :func:`parts_work_table`, the parts are priced into it and the rows added
+    up from it a calendar month at a time (:func:`month_pieces`), and it holds the whole window's parts at the
+    end; without, one statement prices them itself."""
     new = record_cost_models(session, models, seen_at)
     relations, params = cost_relations(models)
-    window = {"start_date": start, "end_date": end, **params}
-    if parts is not None:
-        session.execute(f"DELETE FROM {parts}")
-        session.execute(f"INSERT INTO {parts} SELECT * FROM ({COST_PARTS_SQL}) AS parts", window, relations)
-    session.execute(DAILY_COST_SQL, window, {**relations, "k8s_cost_parts": parts or COST_PARTS_SQL})
+    if parts is None:
+        session.execute(DAILY_COST_SQL, {"start_date": start, "end_date": end, **params},
+                        {**relations, "k8s_cost_parts": COST_PARTS_SQL})
+        return new
+    session.execute(f"DELETE FROM {parts}")
+    for month_start, month_end in month_pieces(start, end):
+        piece = {"start_date": month_start, "end_date": month_end, **params}
+        session.execute(f"INSERT INTO {parts} SELECT * FROM ({COST_PARTS_SQL}) AS parts", piece, relations)
+        session.execute(DAILY_COST_SQL, piece, {**relations, "k8s_cost_parts": f"SELECT * FROM {parts} WHERE "
+                                                                               f"{DAY_WINDOW}"})
     return new
+
+
+def month_pieces(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The day window ``[start, end)`` cut at the first of each month, in order.
+
+    Every priced part and every cost row belongs to one day (amortized rates divide by the days of that
+    day's month; spreads and distribution are per cluster-day), so a window priced a piece at a time gives
+    the same rows as priced at once. DuckDB's joins and aggregations over a scale-1 year held 2.4 GiB of
+    hash tables at once, close to the 3 GB limit (docs/benchmarks.md); a month holds a twelfth."""
+    return [(max(start, month), min(end, next_month(month))) for month in months(start, end)]
 
 
 def cost_mismatches(session: WarehouseSession, models: CostModels, start: dt.date, end: dt.date,
