@@ -1,10 +1,15 @@
 """Arrow tables of Python values without pandas: the same tables as pyarrow's conversion, the same refusals
-for money."""
+for money, and no pandas imported by a process that builds them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -175,3 +180,46 @@ def test_row_numbers_and_scalars() -> None:
     assert arrow_tables.row_numbers(0).equals(pa.array([], pa.int64()))
     assert arrow_tables.scalar("USD", pa.string()).equals(pa.scalar("USD", pa.string()))
     assert arrow_tables.scalar(None, pa.string()).equals(pa.scalar(None, pa.string()))
+
+
+# A fresh process: the definitions (every asset module), then tables built by converted call sites.
+FRESH_PROCESS = textwrap.dedent("""
+    import datetime as dt, sys, tempfile
+    from decimal import Decimal
+    from pathlib import Path
+
+    import costattr_pipeline.definitions
+    from costattr_pipeline.defs.billing import billing_period_summary as billing
+    from costattr_pipeline.defs.billing.config_tables import record_config
+    from costattr_pipeline.lib import arrow_tables
+    from costattr_pipeline.lib.billing_config import load_billing_config
+    from costattr_pipeline.resources.warehouse import DuckDBWarehouse
+    from costattr_pipeline.sample.generate import DemoPeriod
+    from costattr_pipeline.sample.usage import write_config
+
+    folder = Path(tempfile.mkdtemp())
+    period = DemoPeriod(dt.date(2026, 1, 1), dt.date(2026, 4, 1))
+    write_config(folder / "config", period)
+    config = load_billing_config(folder / "config")
+    usage = [{"tenant_id": "acme", "period_start": dt.date(2026, 1, 1), "metric": "api_calls",
+              "quantity": Decimal(250000)}]
+    bills, lines, _ = billing.compute_bills(config, period.start, period.end, usage, [], dt.date(2026, 6, 1))
+    with DuckDBWarehouse(path=str(folder / "warehouse.duckdb")).session() as session:
+        session.execute(billing.TABLES_SQL)
+        assert record_config(session, config, dt.datetime(2026, 6, 1, 12))
+        recorded = session.scalar("SELECT COUNT(*) FROM config.rate_card_variable_tiers")
+    arrow_tables.row_numbers(3)
+    print(costattr_pipeline.__file__, bills.num_rows, lines.num_rows, recorded, "pandas" in sys.modules)
+""")
+
+
+def test_a_process_that_builds_tables_of_python_values_does_not_import_pandas() -> None:
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, cwd=root,
+                          env=environment, timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported_from, bills, lines, recorded, pandas_imported = done.stdout.split()
+    assert Path(imported_from).is_relative_to(root)
+    assert int(bills) > 0 and int(lines) > 0 and int(recorded) > 0
+    assert pandas_imported == "False"
