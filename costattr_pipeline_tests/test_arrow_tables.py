@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.arrow_tables import UnrepresentableValue
+from costattr_pipeline.sample import DemoPeriod, generate_sample
 
 # Every decimal type the call sites use, and the other column types.
 DECIMALS = [pa.decimal128(9, 6), pa.decimal128(18, 2), pa.decimal128(18, 4), pa.decimal128(18, 6),
@@ -184,7 +185,7 @@ def test_row_numbers_and_scalars() -> None:
 
 # A fresh process: the definitions (every asset module), then tables built by converted call sites.
 FRESH_PROCESS = textwrap.dedent("""
-    import datetime as dt, sys, tempfile
+    import datetime as dt, sys
     from decimal import Decimal
     from pathlib import Path
 
@@ -197,7 +198,7 @@ FRESH_PROCESS = textwrap.dedent("""
     from costattr_pipeline.sample.generate import DemoPeriod
     from costattr_pipeline.sample.usage import write_config
 
-    folder = Path(tempfile.mkdtemp())
+    folder = Path(sys.argv[1])
     period = DemoPeriod(dt.date(2026, 1, 1), dt.date(2026, 4, 1))
     write_config(folder / "config", period)
     config = load_billing_config(folder / "config")
@@ -213,13 +214,37 @@ FRESH_PROCESS = textwrap.dedent("""
 """)
 
 
-def test_a_process_that_builds_tables_of_python_values_does_not_import_pandas() -> None:
+def _fresh_process(code: str, *arguments: str) -> list[str]:
+    """What a new Python process running ``code`` printed, with this checkout's package first on its path."""
     root = Path(__file__).resolve().parents[1]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, cwd=root,
-                          env=environment, timeout=300)
+    environment = {name: value for name, value in os.environ.items()
+                   if not name.startswith("COSTATTR_") and name != "DAGSTER_HOME"}
+    environment["PYTHONPATH"] = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, cwd=root,
+                          env=environment, timeout=600)
     assert done.returncode == 0, done.stderr
-    imported_from, bills, lines, recorded, pandas_imported = done.stdout.split()
+    imported_from, *printed = done.stdout.split()
     assert Path(imported_from).is_relative_to(root)
+    return printed
+
+
+def test_a_process_that_builds_tables_of_python_values_does_not_import_pandas(tmp_path: Path) -> None:
+    bills, lines, recorded, pandas_imported = _fresh_process(FRESH_PROCESS, str(tmp_path))
     assert int(bills) > 0 and int(lines) > 0 and int(recorded) > 0
+    assert pandas_imported == "False"
+
+
+@pytest.mark.slow
+def test_a_costattr_run_does_not_import_pandas(tmp_path: Path) -> None:
+    """Every asset over a month of the demo's data, with the command's validation first, as ``costattr run``."""
+    generate_sample(tmp_path / "source", period=DemoPeriod(dt.date(2026, 3, 1), dt.date(2026, 4, 1)))
+    exit_code, pandas_imported = _fresh_process(textwrap.dedent(f"""
+        import sys
+        import costattr_pipeline
+        from costattr_pipeline.cli import main
+        code = main(["run", "--start", "2026-03-01", "--end", "2026-04-01", "--quiet",
+                     "--source-dir", {str(tmp_path / "source")!r}, "--warehouse", {str(tmp_path / "w.duckdb")!r}])
+        print(costattr_pipeline.__file__, code, "pandas" in sys.modules)
+    """))
+    assert exit_code == "0"
     assert pandas_imported == "False"
