@@ -1,13 +1,16 @@
 """Arrow tables of Python values (config rows, exchange rates, bills, alerts), written buffer by buffer.
 
 Why not ``pa.array``, ``pa.table`` of lists or ``pa.Table.from_pylist``: the first time a process converts
-Python values with them, pyarrow imports pandas (0.33-0.44 s measured on the project's 2-core machine), and
-every ``costattr run`` process did, for tables of tens to thousands of rows. polars builds Arrow without
-pandas but is not otherwise imported by a run (0.25-0.34 s to import). Here each column's Arrow buffers are
-written from the values with numpy, which pyarrow has already imported.
+Python values with them, pyarrow imports pandas, and every ``costattr run`` process did, for tables of tens
+to thousands of rows. Measured on the project's 2-core machine, fresh processes, 5 runs: the first
+``pa.table`` of a four-column settings table took 0.46-0.83 s, pandas imported; the same table here
+0.9-3.8 ms, without. polars builds Arrow without pandas too, but a run does not otherwise import it
+(0.21-0.25 s). Here each column's Arrow buffers are written from the values with numpy, which pyarrow has
+already imported.
 
 Money stays exact: a Decimal goes into a ``decimal128(p, s)`` column only when pyarrow would store it
-exactly (:func:`_unscaled`); otherwise it is refused, naming the column and the value, never rounded.
+exactly (:func:`_unscaled`); otherwise it is refused, naming the column and the value, never rounded, also
+where pyarrow would silently store another number.
 The other types are at least as strict as pyarrow: a value pyarrow would truncate or reinterpret (a float
 in an integer column, a datetime in a date column, an integer as a timestamp) is refused too.
 None is null, as in pyarrow.
@@ -158,6 +161,9 @@ def _unscaled(name: str, value: object, kind: pa.Decimal128Type) -> int:
     pyarrow reads the Decimal as written (its digits and exponent), rescales it to ``s``, refusing when a
     non-zero digit would be dropped (``Decimal('1.500')`` fits scale 2, ``Decimal('1.005')`` does not), then
     refuses more than ``p`` digits counted as written (a zero has none). An int is a Decimal of exponent 0.
+    Refused here although pyarrow 26 stores them, as other numbers: a coefficient of 2^127 or more (40 digits
+    can wrap to a small one that passes) and some rescales by more than 38 places (by 39 or 59:
+    ``Decimal('1E-45')`` into scale 6 -> 0).
     """
     if value is None:
         return 0
