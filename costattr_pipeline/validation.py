@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from costattr_pipeline.lib import databricks, focus, kubernetes, snowflake_usage
+from costattr_pipeline.lib import arrow_tables, databricks, focus, kubernetes, snowflake_usage
 from costattr_pipeline.lib.billing_config import load_billing_config, months
 from costattr_pipeline.lib.config import SETTINGS_FILE, Settings, load_settings
 from costattr_pipeline.lib.cost_model import check_sources_present, load_cost_models
@@ -169,6 +169,11 @@ def _landed_fetch_files(warehouse: Path) -> set[tuple[str, int, int]]:
         connection.close()
 
 
+def _dated_schema(key: str) -> pa.Schema:
+    """A dated settings history keyed by ``key`` (a warehouse or a currency), as the price rules join it."""
+    return pa.schema([(key, pa.string()), ("effective_from", pa.date32()), ("effective_to", pa.date32())])
+
+
 def _price_problems(source_dir: Path, settings_file: Path, settings: Settings,
                     window: tuple[dt.date, dt.date]) -> list[Problem]:
     """Amounts of the run's days that settings.yaml cannot price: caught here, not as a step's failed check.
@@ -179,16 +184,15 @@ def _price_problems(source_dir: Path, settings_file: Path, settings: Settings,
     """
     engine = duckdb.connect()
     try:
-        engine.register("credit_prices", pa.table({
-            "warehouse_name": pa.array([price.warehouse for price in settings.snowflake.credit_price_usd], pa.string()),
-            "effective_from": pa.array([price.effective_from for price in settings.snowflake.credit_price_usd],
-                                       pa.date32()),
-            "effective_to": pa.array([price.effective_to for price in settings.snowflake.credit_price_usd],
-                                     pa.date32())}))
-        engine.register("fx_rates", pa.table({
-            "currency": pa.array([rate.currency for rate in settings.fx_to_usd], pa.string()),
-            "effective_from": pa.array([rate.effective_from for rate in settings.fx_to_usd], pa.date32()),
-            "effective_to": pa.array([rate.effective_to for rate in settings.fx_to_usd], pa.date32())}))
+        prices = settings.snowflake.credit_price_usd
+        engine.register("credit_prices", arrow_tables.from_columns({
+            "warehouse_name": [price.warehouse for price in prices],
+            "effective_from": [price.effective_from for price in prices],
+            "effective_to": [price.effective_to for price in prices]}, _dated_schema("warehouse_name")))
+        engine.register("fx_rates", arrow_tables.from_columns({
+            "currency": [rate.currency for rate in settings.fx_to_usd],
+            "effective_from": [rate.effective_from for rate in settings.fx_to_usd],
+            "effective_to": [rate.effective_to for rate in settings.fx_to_usd]}, _dated_schema("currency")))
         bounds = {"start": window[0], "end": window[1]}
         days = []  # (what, currency or warehouse, day, source file): what the run's days must price
         metering = snowflake_usage.WAREHOUSE_METERING_HISTORY

@@ -9,6 +9,7 @@ force (the amount in USD is then NULL, never the unconverted amount).
 import dagster as dg
 import pyarrow as pa
 
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import rows_check
@@ -19,6 +20,8 @@ TABLES_SQL = sql_file(__file__, "fx_rates__tables.sql")
 FX_RATES_SQL = sql_file(__file__, "fx_rates_to_usd.sql")
 RELATIONS = {"fx_rates_to_usd": FX_RATES_SQL}
 CHECK_FX_RATE_FOUND = "fx_rate_found"
+FX_TO_USD_SCHEMA = pa.schema([("currency", pa.string()), ("effective_from", pa.date32()),
+                              ("effective_to", pa.date32()), ("rate", pa.decimal128(20, 10))])
 
 
 def load_fx_rates(session: WarehouseSession, settings: Settings) -> None:
@@ -29,12 +32,12 @@ def load_fx_rates(session: WarehouseSession, settings: Settings) -> None:
     keep what it wrote before the DDL."""
     session.execute("DELETE FROM config.fx_to_usd")
     rates = settings.fx_to_usd
-    session.insert_arrow("config.fx_to_usd", pa.table({
-        "currency": pa.array([rate.currency for rate in rates], pa.string()),
-        "effective_from": pa.array([rate.effective_from for rate in rates], pa.date32()),
-        "effective_to": pa.array([rate.effective_to for rate in rates], pa.date32()),
-        "rate": pa.array([rate.rate for rate in rates], pa.decimal128(20, 10)),
-    }))
+    session.insert_arrow("config.fx_to_usd", arrow_tables.from_columns({
+        "currency": [rate.currency for rate in rates],
+        "effective_from": [rate.effective_from for rate in rates],
+        "effective_to": [rate.effective_to for rate in rates],
+        "rate": [rate.rate for rate in rates],
+    }, FX_TO_USD_SCHEMA))
 
 
 def fx_rate_check(session: WarehouseSession, table: str, day_column: str, amount_column: str, window: str,

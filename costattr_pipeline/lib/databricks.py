@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from costattr_pipeline.lib.arrow_tables import row_numbers
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.source_files import Column, Rule, UniqueKey, find_table_file, read_table_file, stage_table_file
 from costattr_pipeline.lib.sql import bind_script, sql_file
@@ -109,7 +110,7 @@ def _engine(rows: pa.Table, columns: tuple[Column, ...]) -> duckdb.DuckDBPyConne
             if column.required:
                 raise ValueError(f"landing rows lack column {column.name!r}")
             rows = rows.append_column(column.name, pa.nulls(rows.num_rows, pa.string()))
-    rows = rows.append_column(_ROW, pa.array(range(rows.num_rows), pa.int64()))
+    rows = rows.append_column(_ROW, row_numbers(rows.num_rows))
     engine = duckdb.connect()
     engine.execute("SET TimeZone = 'UTC'")
     engine.register("incoming_arrow", rows)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from costattr_pipeline.lib.arrow_tables import scalar
 from costattr_pipeline.lib.source_files import Column, Rule, find_table_file, read_table_file
 
 USAGE_FOLDER = "usage"
@@ -88,10 +89,11 @@ def read_external_api_costs(source_dir: Path, window: Window = None) -> tuple[pa
     costs, name = _read(source_dir, EXTERNAL_API_COSTS, EXTERNAL_API_COST_COLUMNS, [CURRENCY_CODE], "cost_date", window)
     if costs is None:
         return None, name
-    currency = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(costs["currency"], COST_CURRENCY)))
-    currency = pc.if_else(pc.equal(currency, ""), COST_CURRENCY, currency)
+    empty, usd, no_tenant = (scalar(value, pa.string()) for value in ("", COST_CURRENCY, None))
+    currency = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(costs["currency"], usd)))
+    currency = pc.if_else(pc.equal(currency, empty), usd, currency)
     tenant = pc.utf8_trim_whitespace(costs["tenant_id"])
-    tenant = pc.if_else(pc.equal(tenant, ""), pa.scalar(None, pa.string()), tenant)
+    tenant = pc.if_else(pc.equal(tenant, empty), no_tenant, tenant)
     costs = costs.set_column(costs.schema.get_field_index("currency"), "currency", currency)
     return costs.set_column(costs.schema.get_field_index("tenant_id"), "tenant_id", tenant), name
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import Settings
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.resources.warehouse import WarehouseSession
@@ -23,6 +24,11 @@ from costattr_pipeline.resources.warehouse import WarehouseSession
 ALERT_NAMESPACE = uuid.UUID("6f1c2b7e-6d1e-4c43-9d8e-2f6a7c0e9b11")
 LOG_CHANNEL = "log"
 TABLES_SQL = sql_file(__file__, "alerts__tables.sql")
+ALERT_SCHEMA = pa.schema([
+    ("alert_id", pa.string()), ("check_name", pa.string()), ("subject_date", pa.date32()),
+    ("payload", pa.string()), ("sent_to", pa.string()), ("status", pa.string()), ("attempts", pa.int32()),
+    ("last_error", pa.string()), ("created_at", pa.timestamp("us")), ("sent_at", pa.timestamp("us")),
+    ("next_attempt_at", pa.timestamp("us"))])
 
 
 def share_breaches(day_totals: Sequence[Mapping[str, Any]], settings: Settings) -> list[dict[str, Any]]:
@@ -75,17 +81,12 @@ def record_alerts(session: WarehouseSession, check_name: str, breaches: Sequence
                 "last_error": None, "created_at": now, "sent_at": now if delivered_now else None,
                 "next_attempt_at": None if delivered_now else now,
             })
-    staged = pa.Table.from_pylist(rows, schema=pa.schema([
-        ("alert_id", pa.string()), ("check_name", pa.string()), ("subject_date", pa.date32()),
-        ("payload", pa.string()), ("sent_to", pa.string()), ("status", pa.string()), ("attempts", pa.int32()),
-        ("last_error", pa.string()), ("created_at", pa.timestamp("us")), ("sent_at", pa.timestamp("us")),
-        ("next_attempt_at", pa.timestamp("us"))]))
     existing = {(row["alert_id"], row["sent_to"]) for row in session.rows(
         "SELECT alert_id, sent_to FROM metering.alerts WHERE check_name = :check_name",
         {"check_name": check_name})}
     keep = [index for index, row in enumerate(rows) if (row["alert_id"], row["sent_to"]) not in existing]
     if keep:
-        session.insert_arrow("metering.alerts", staged.take(keep))
+        session.insert_arrow("metering.alerts", arrow_tables.from_rows([rows[index] for index in keep], ALERT_SCHEMA))
     new_ids = sorted({rows[index]["alert_id"] for index in keep})
     for index in keep:
         if rows[index]["sent_to"] == LOG_CHANNEL:

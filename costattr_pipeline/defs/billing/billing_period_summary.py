@@ -17,6 +17,7 @@ from costattr_pipeline.defs.billing import OWNERS
 from costattr_pipeline.defs.billing.config_tables import record_config
 from costattr_pipeline.defs.ingest.usage.external_api_costs import EXTERNAL_API_COSTS
 from costattr_pipeline.defs.ingest.usage.usage_events import UNIQUE_IN_WINDOW, USAGE_EVENTS
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.billing_config import BillingConfig, load_billing_config, months, next_month, tenant_usage
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import billable_quantity, graduated_price
@@ -102,7 +103,7 @@ def compute_bills(config: BillingConfig, start: dt.date, end: dt.date, usage_row
                              "what": ", ".join(sorted(usage.get(key, {})) + (["external API cost"]
                                                                               if key in external else [])),
                              "reason": reason})
-    return (pa.Table.from_pylist(bills, BILL_SCHEMA), pa.Table.from_pylist(lines, USAGE_LINE_SCHEMA), unbilled)
+    return (arrow_tables.from_rows(bills, BILL_SCHEMA), arrow_tables.from_rows(lines, USAGE_LINE_SCHEMA), unbilled)
 
 
 def billing_period_summary(context: dg.AssetExecutionContext, warehouse: Warehouse,

@@ -7,10 +7,14 @@ from decimal import Decimal
 
 import pyarrow as pa
 
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.billing_config import BillingConfig
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 AMOUNT = pa.decimal128(38, 12)
+HASH_SCHEMA = pa.schema([("config_hash", pa.string())])
+LOADS_SCHEMA = pa.schema([("config_hash", pa.string()), ("rate_card_file", pa.string()),
+                          ("tenants_file", pa.string()), ("loaded_at", pa.timestamp("us"))])
 
 
 def _versions(config: BillingConfig) -> dict[str, pa.Table]:
@@ -30,14 +34,14 @@ def _versions(config: BillingConfig) -> dict[str, pa.Table]:
                               "lower_bound": lower, "up_to": tier.up_to, "unit_price": tier.unit_price})
                 lower = tier.up_to if tier.up_to is not None else lower
     return {
-        "config.rate_card_versions": pa.Table.from_pylist(versions, pa.schema([
+        "config.rate_card_versions": arrow_tables.from_rows(versions, pa.schema([
             ("version", pa.string()), ("effective_from", pa.date32()), ("effective_to", pa.date32()),
             ("currency", pa.string()), ("pass_through_markup_pct", AMOUNT)])),
-        "config.rate_card_customer_levy": pa.Table.from_pylist(levies, pa.schema([
+        "config.rate_card_customer_levy": arrow_tables.from_rows(levies, pa.schema([
             ("version", pa.string()), ("tier", pa.string()), ("amount", AMOUNT)])),
-        "config.rate_card_facility_fee": pa.Table.from_pylist(fees, pa.schema([
+        "config.rate_card_facility_fee": arrow_tables.from_rows(fees, pa.schema([
             ("version", pa.string()), ("module_id", pa.string()), ("amount", AMOUNT)])),
-        "config.rate_card_variable_tiers": pa.Table.from_pylist(bands, pa.schema([
+        "config.rate_card_variable_tiers": arrow_tables.from_rows(bands, pa.schema([
             ("version", pa.string()), ("metric", pa.string()), ("tier_number", pa.int32()),
             ("lower_bound", AMOUNT), ("up_to", AMOUNT), ("unit_price", AMOUNT)])),
     }
@@ -54,11 +58,11 @@ def _tenants(config: BillingConfig) -> dict[str, pa.Table]:
                for plan in config.tenants.values() for entry in plan.modules]
     dated = [("effective_from", pa.date32()), ("effective_to", pa.date32())]
     return {
-        "config.tier_allowances": pa.Table.from_pylist(allowances, pa.schema([
+        "config.tier_allowances": arrow_tables.from_rows(allowances, pa.schema([
             ("tier", pa.string()), ("metric", pa.string()), ("included", AMOUNT)])),
-        "config.tenant_tiers": pa.Table.from_pylist(tiers, pa.schema([
+        "config.tenant_tiers": arrow_tables.from_rows(tiers, pa.schema([
             ("tenant_id", pa.string()), ("tier", pa.string()), *dated])),
-        "config.tenant_modules": pa.Table.from_pylist(modules, pa.schema([
+        "config.tenant_modules": arrow_tables.from_rows(modules, pa.schema([
             ("tenant_id", pa.string()), ("module_id", pa.string()), *dated])),
     }
 
@@ -78,12 +82,9 @@ def record_config(session: WarehouseSession, config: BillingConfig, loaded_at: d
     if not known:
         for table_name, rows in {**_versions(config), **_tenants(config)}.items():
             if rows.num_rows:
-                hashes = pa.array([config.content_hash] * rows.num_rows, pa.string())
-                session.insert_arrow(table_name, rows.add_column(0, "config_hash", hashes))
-    session.insert_arrow("config.billing_config_loads", pa.table({
-        "config_hash": pa.array([config.content_hash], pa.string()),
-        "rate_card_file": pa.array([config.rate_card_source], pa.string()),
-        "tenants_file": pa.array([config.tenants_source], pa.string()),
-        "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
-    }))
+                hashes = arrow_tables.from_columns({"config_hash": [config.content_hash] * rows.num_rows}, HASH_SCHEMA)
+                session.insert_arrow(table_name, rows.add_column(0, "config_hash", hashes["config_hash"]))
+    session.insert_arrow("config.billing_config_loads", arrow_tables.from_rows([{
+        "config_hash": config.content_hash, "rate_card_file": config.rate_card_source,
+        "tenants_file": config.tenants_source, "loaded_at": loaded_at}], LOADS_SCHEMA))
     return True

@@ -12,6 +12,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.billing import OWNERS
 from costattr_pipeline.defs.billing.billing_period_summary import BILLING_PERIOD_SUMMARY, MONEY, utc_today
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.billing_config import BILLING_CURRENCY, next_month
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.tariff import gross_margin_pct
@@ -56,7 +57,7 @@ def unit_economics(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
         with session.transaction():
             session.execute(f"DELETE FROM metering.unit_economics WHERE {WINDOW}", params)
             if rows:
-                session.insert_arrow("metering.unit_economics", pa.Table.from_pylist(rows, UNIT_ECONOMICS_SCHEMA))
+                session.insert_arrow("metering.unit_economics", arrow_tables.from_rows(rows, UNIT_ECONOMICS_SCHEMA))
             blocking = audit(UNIT_ECONOMICS, rows_check(CHECK_UNIT_ECONOMICS_RECONCILES,
                                                         session.rows(RECONCILE_UNIT_ECONOMICS_SQL, params),
                                                         "mismatches"))

@@ -13,7 +13,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.ingest.kubernetes.kubernetes_usage import (K8S_NETWORK_USAGE,
                                                                       K8S_NODE_INFRASTRUCTURE_COST, K8S_POD_USAGE,
                                                                       K8S_STORAGE_USAGE, K8S_VM_USAGE)
-from costattr_pipeline.lib import kubernetes
+from costattr_pipeline.lib import arrow_tables, kubernetes
 from costattr_pipeline.lib.billing_config import months, next_month
 from costattr_pipeline.lib.cost_model import (VOLUME_LABEL_METRICS, VM_METRIC, CostModels, check_sources_present,
                                               load_cost_models)
@@ -157,18 +157,18 @@ def record_cost_models(session: WarehouseSession, models: CostModels, seen_at: d
                           for value in rate.tag_rates.tag_values]
     decimal9 = pa.decimal128(38, 9)
     if history:
-        session.insert_arrow("config.cost_model_history", pa.Table.from_pylist(history, pa.schema([
+        session.insert_arrow("config.cost_model_history", arrow_tables.from_rows(history, pa.schema([
             ("cost_model_hash", pa.string()), ("name", pa.string()), ("source_type", pa.string()),
             ("source_uuids", pa.string()), ("markup_percent", pa.decimal128(18, 4)), ("distribution", pa.string()),
             ("model_json", pa.string()), ("first_seen_at", pa.timestamp("us"))])))
     if rates:
-        session.insert_arrow("config.cost_model_rates", pa.Table.from_pylist(rates, pa.schema([
+        session.insert_arrow("config.cost_model_rates", arrow_tables.from_rows(rates, pa.schema([
             ("cost_model_hash", pa.string()), ("rate_index", pa.int32()), ("metric", pa.string()),
             ("cost_type", pa.string()), ("tag_key", pa.string()), ("tag_value", pa.string()),
             ("is_default", pa.bool_()), ("usage_start", decimal9), ("usage_end", decimal9), ("rate", decimal9)])))
     session.execute("DELETE FROM config.cost_model_current")
     if current:
-        session.insert_arrow("config.cost_model_current", pa.Table.from_pylist(current, pa.schema([
+        session.insert_arrow("config.cost_model_current", arrow_tables.from_rows(current, pa.schema([
             ("cost_model_hash", pa.string()), ("source_type", pa.string()), ("cluster_id", pa.string()),
             ("markup_fraction", pa.decimal128(18, 6)), ("distribution", pa.string()), ("platform_cost", pa.bool_()),
             ("worker_cost", pa.bool_()), ("storage_unattributed", pa.bool_()),

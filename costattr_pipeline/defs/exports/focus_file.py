@@ -67,16 +67,10 @@ def month_rows(target: Target, month: dt.date) -> pa.Table:
             f"SELECT {names} FROM metering.focus_export WHERE cost_date >= :start AND cost_date < :end "
             "ORDER BY cost_date, x_CostattrResourceType, x_SourceRecord, x_TenantId NULLS FIRST, x_ModuleId NULLS FIRST",
             {"start": month, "end": next_month(month)})
-    columns = []
-    for (name, kind), column in zip(EXPORT_COLUMNS, rows.columns):
-        values = column.to_pylist()
-        if pa.types.is_timestamp(kind):
-            values = [value if value is None or value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-                      for value in values]
-        elif pa.types.is_decimal(kind):
-            values = [value if value is None else Decimal(value) for value in values]
-        columns.append(pa.array(values, kind))
-    return pa.Table.from_arrays(columns, schema=SCHEMA)
+    # Cast by position (Snowflake's names come back lowercased), never through Python values: the cast keeps
+    # a timestamp's instant (a naive one is UTC) and refuses a decimal it would round.
+    return pa.Table.from_arrays([column.cast(kind) for (_, kind), column in zip(EXPORT_COLUMNS, rows.columns)],
+                                schema=SCHEMA)
 
 
 def _csv_cell(value: object) -> str:

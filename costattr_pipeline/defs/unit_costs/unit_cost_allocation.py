@@ -16,6 +16,7 @@ from costattr_pipeline.audit import audit
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import DAILY_TENANT_SUMMARY
 from costattr_pipeline.defs.ingest.databricks.databricks_usage import recompute_days
 from costattr_pipeline.defs.unit_costs import OWNERS
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.money import round_cents, split_cents, to_cents
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.lib.usage_sources import read_unit_drivers
@@ -108,8 +109,8 @@ def unit_costs(context: dg.AssetExecutionContext, warehouse: Warehouse, config_f
             session.execute(f"DELETE FROM metering.unit_cost_allocation WHERE {WINDOW}", params)
             session.execute(f"DELETE FROM metering.unit_cost_tags WHERE {WINDOW}", params)
             session.insert_arrow("metering.unit_cost_allocation",
-                                 pa.Table.from_pylist(allocations, schema=ALLOCATION_SCHEMA))
-            session.insert_arrow("metering.unit_cost_tags", pa.Table.from_pylist(tags, schema=TAGS_SCHEMA))
+                                 arrow_tables.from_rows(allocations, ALLOCATION_SCHEMA))
+            session.insert_arrow("metering.unit_cost_tags", arrow_tables.from_rows(tags, TAGS_SCHEMA))
             mismatches = session.rows(f"""
                 SELECT cost_date, unit_type, MIN(pool_cost_usd) AS pool_cost_usd,
                        SUM(CAST(allocated_cost_usd AS DECIMAL(18, 2))) AS allocated

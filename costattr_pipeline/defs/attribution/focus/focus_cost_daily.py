@@ -11,6 +11,7 @@ from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts, sh
 from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.focus.focus_charges import FOCUS_CHARGES
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import FocusSettings, Settings
 from costattr_pipeline.lib.databricks import tag_path
 from costattr_pipeline.lib.sql import sql_file
@@ -29,6 +30,7 @@ TABLES_SQL = fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "focus_cost_daily__
 ATTRIBUTION_SQL = sql_file(__file__, "focus_cost_daily.sql")
 RECONCILE_SQL = sql_file(__file__, "focus_cost_daily__reconcile.sql")
 DOUBLE_COUNT_SQL = sql_file(__file__, "focus_cost_daily__double_count.sql")
+OVERLAP_SCHEMA = pa.schema([("billing_account_id", pa.string()), ("counted", pa.string())])
 FX_MISSING_SQL = sql_file(__file__, "focus_cost_daily__fx_missing.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
 # The relation sources/aws.sql of the daily tenant summary leaves out: days whose AWS cost FOCUS counts.
@@ -59,9 +61,9 @@ def _load_overlap(session: WarehouseSession, focus: FocusSettings) -> None:
     """Replace config.focus_cost_explorer_accounts with settings.yaml's."""
     overlap = focus.cost_explorer_overlap
     session.execute("DELETE FROM config.focus_cost_explorer_accounts")
-    session.insert_arrow("config.focus_cost_explorer_accounts", pa.table({
-        "billing_account_id": pa.array(list(overlap.billing_account_ids), pa.string()),
-        "counted": pa.array([overlap.counted] * len(overlap.billing_account_ids), pa.string())}))
+    session.insert_arrow("config.focus_cost_explorer_accounts", arrow_tables.from_columns({
+        "billing_account_id": list(overlap.billing_account_ids),
+        "counted": [overlap.counted] * len(overlap.billing_account_ids)}, OVERLAP_SCHEMA))
 
 
 def _breaches(session: WarehouseSession, settings: Settings, params: dict) -> list[dict]:

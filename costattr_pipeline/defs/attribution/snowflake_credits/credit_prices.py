@@ -2,8 +2,12 @@
 
 import pyarrow as pa
 
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import SnowflakeSettings
 from costattr_pipeline.resources.warehouse import WarehouseSession
+
+CREDIT_PRICE_SCHEMA = pa.schema([("effective_from", pa.date32()), ("effective_to", pa.date32()),
+                                 ("warehouse_name", pa.string()), ("price", pa.decimal128(18, 6))])
 
 
 def load_credit_prices(session: WarehouseSession, snowflake: SnowflakeSettings) -> None:
@@ -14,9 +18,9 @@ def load_credit_prices(session: WarehouseSession, snowflake: SnowflakeSettings) 
     """
     entries = snowflake.credit_price_usd
     session.execute("DELETE FROM config.snowflake_credit_price")
-    session.insert_arrow("config.snowflake_credit_price", pa.table({
-        "effective_from": pa.array([entry.window.start for entry in entries], pa.date32()),
-        "effective_to": pa.array([entry.window.end for entry in entries], pa.date32()),
-        "warehouse_name": pa.array([entry.value.warehouse for entry in entries], pa.string()),
-        "price": pa.array([entry.value.price for entry in entries], pa.decimal128(18, 6)),
-    }))
+    session.insert_arrow("config.snowflake_credit_price", arrow_tables.from_columns({
+        "effective_from": [entry.window.start for entry in entries],
+        "effective_to": [entry.window.end for entry in entries],
+        "warehouse_name": [entry.value.warehouse for entry in entries],
+        "price": [entry.value.price for entry in entries],
+    }, CREDIT_PRICE_SCHEMA))

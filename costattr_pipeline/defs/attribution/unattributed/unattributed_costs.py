@@ -10,6 +10,7 @@ from costattr_pipeline.defs.alerts.records import LOG_CHANNEL, record_alerts
 from costattr_pipeline.defs.alerts.records import TABLES_SQL as ALERT_TABLES_SQL
 from costattr_pipeline.defs.attribution import OWNERS
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import AWS_COST_DAILY, trailing_days
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.sql import sql_file
 from costattr_pipeline.metadata import asset_tags, partition_metadata, rows_check, table_metadata
 from costattr_pipeline.project import current_project, range_schedule, window_dates
@@ -25,6 +26,8 @@ TABLES_SQL = fx_rates.TABLES_SQL + "\n" + sql_file(__file__, "unattributed_costs
 UNATTRIBUTED_SQL = sql_file(__file__, "unattributed_costs.sql")
 RECONCILE_SQL = sql_file(__file__, "unattributed_costs__reconcile.sql")
 WINDOW = "cost_date >= :start_date AND cost_date < :end_date"
+THRESHOLD_SCHEMA = pa.schema([("effective_from", pa.date32()), ("effective_to", pa.date32()),
+                              ("value", pa.decimal128(9, 6))])
 # A day's figures (one row per day) and, over the run, its totals: the share is unattributed / total.
 FIGURES = {
     "total_aws_cost_usd": "SUM(total_aws_cost_usd)",
@@ -40,11 +43,11 @@ def _load_thresholds(session: WarehouseSession, config_files: CostattrConfig) ->
     """Replace the threshold history table with settings.yaml's, gaps filled with the 2 % default."""
     history = config_files.settings().threshold_history()
     session.execute("DELETE FROM config.unattributed_threshold")
-    session.insert_arrow("config.unattributed_threshold", pa.table({
-        "effective_from": pa.array([entry.window.start for entry in history], pa.date32()),
-        "effective_to": pa.array([entry.window.end for entry in history], pa.date32()),
-        "value": pa.array([entry.value for entry in history], pa.decimal128(9, 6)),
-    }))
+    session.insert_arrow("config.unattributed_threshold", arrow_tables.from_columns({
+        "effective_from": [entry.window.start for entry in history],
+        "effective_to": [entry.window.end for entry in history],
+        "value": [entry.value for entry in history],
+    }, THRESHOLD_SCHEMA))
 
 
 def unattributed_costs(context: dg.AssetExecutionContext, warehouse: Warehouse,

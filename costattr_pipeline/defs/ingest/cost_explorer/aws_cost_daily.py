@@ -11,6 +11,7 @@ import pyarrow as pa
 from costattr_pipeline.audit import audit
 from costattr_pipeline.defs import fx_rates
 from costattr_pipeline.defs.ingest import OWNERS
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import AwsSettings, Settings
 from costattr_pipeline.lib.cost_explorer import (FETCH_DAYS_SQL, LANDING_ROWS_SQL, Fetch, FetchFile, batches,
                                                   landing_params, stage_fetches, with_object_limit)
@@ -38,6 +39,7 @@ FETCH_ROWS_SQL = """
 SELECT *, :load_id AS load_id, :source_name AS source_name, :loaded_at AS loaded_at
 FROM fetch_rows
 WHERE NOT list_contains(:landed_days, cost_date)"""
+FETCH_DAYS_SCHEMA = pa.schema([("load_id", pa.string()), ("cost_date", pa.date32()), ("row_count", pa.int64())])
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,7 @@ def _deliveries_to_land(session: WarehouseSession, fetches: list[Fetch], start: 
 
 
 def _fetch_days(load_id: str, days: list[dict]) -> pa.Table:
-    return pa.table({"load_id": pa.array([load_id] * len(days), pa.string()),
-                     "cost_date": pa.array([day["cost_date"] for day in days], pa.date32()),
-                     "row_count": pa.array([day["row_count"] for day in days], pa.int64())})
+    return arrow_tables.from_rows([{**day, "load_id": load_id} for day in days], FETCH_DAYS_SCHEMA)
 
 
 def _duplicate_keys(session: WarehouseSession, params: dict) -> list[dict]:
