@@ -19,7 +19,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from costattr_pipeline.lib import arrow_tables
 from costattr_pipeline.lib.config import USD, FxRate
 from costattr_pipeline.lib.errors import SourceError
 from costattr_pipeline.lib.sql import bind_script, sql_file
@@ -408,9 +410,14 @@ def refuse_amounts_without_rate(rows: pa.Table, rates: Sequence[FxRate], display
     The landing's blocking check finds it too, once the rows are landed; found here, a run that
     validates its inputs refuses before any write.
     """
-    # A set, not Table.group_by: Arrow's grouping loads pyarrow.dataset, which imports pandas (0.4 s a process).
-    for day, currency in sorted(set(zip(rows["cost_date"].to_pylist(), rows["currency"].to_pylist()))):
-        if currency != USD and not any(rate.currency == currency and rate.window.contains(day) for rate in rates):
+    # Only the rows not in USD (usually none) reach Python; not Table.group_by: Arrow's grouping loads
+    # pyarrow.dataset, which imports pandas (0.4 s a process).
+    currency = rows["currency"]
+    usd = arrow_tables.scalar(USD, pa.string())
+    foreign = rows.filter(pc.or_kleene(pc.is_null(currency), pc.not_equal(currency, usd)))
+    pairs = set(zip(foreign["cost_date"].to_pylist(), foreign["currency"].to_pylist()))
+    for day, currency in sorted(pairs, key=lambda pair: (pair[0], pair[1] or "")):
+        if not any(rate.currency == currency and rate.window.contains(day) for rate in rates):
             raise SourceError(display_name, None, f"no USD rate for {currency} on {day}: add a fx_to_usd entry "
                                                   "in force that day to settings.yaml")
 
