@@ -317,6 +317,7 @@ _YAML_SCALARS = st.sampled_from(["0.02", "1_000.5", ".inf", "-.NaN", "1e3", "1:3
                  st.lists(st.tuples(st.sampled_from(["acme", "tiers", "price", "<<", "a b"]), _YAML_SCALARS,
                                     st.sampled_from(["", "  "])), max_size=6)
                  .map(lambda entries: "".join(f"{indent}{key}: {value}\n" for key, value, indent in entries))))
+@hypothesis.example("\ufeff!")  # found by a CI-sized run: libyaml '' against PyYAML None, the bare-tag difference
 def test_libyaml_reads_every_text_as_the_pure_python_loader_does(text: str) -> None:
     """parse_yaml takes libyaml's result when it has one. Where both parsers read a text, the values are the
     same, duplicate keys refused alike. The known differences (docs/configuration.md): libyaml reads a bare
@@ -328,7 +329,8 @@ def test_libyaml_reads_every_text_as_the_pure_python_loader_does(text: str) -> N
         pytest.skip("PyYAML built without libyaml")
     hypothesis.assume(libyaml_may_read(text))  # the others are read by the pure-Python loader only
     fast, pure = _loaded(FastExactLoader, text), _loaded(ExactLoader, text)
-    if fast[0] == pure[0] == "ok" and not re.search(r"(^|[\s\[{,:-])!(\s|$)", text):
+    # A bare `!` is the known difference, also first in the text after a byte order mark (the reader drops it).
+    if fast[0] == pure[0] == "ok" and not re.search(r"(^\ufeff?|[\s\[{,:-])!(\s|$)", text):
         assert fast == pure
 
 
