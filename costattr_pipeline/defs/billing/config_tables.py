@@ -12,7 +12,6 @@ from costattr_pipeline.lib.billing_config import BillingConfig
 from costattr_pipeline.resources.warehouse import WarehouseSession
 
 AMOUNT = pa.decimal128(38, 12)
-HASH_SCHEMA = pa.schema([("config_hash", pa.string())])
 LOADS_SCHEMA = pa.schema([("config_hash", pa.string()), ("rate_card_file", pa.string()),
                           ("tenants_file", pa.string()), ("loaded_at", pa.timestamp("us"))])
 
@@ -80,10 +79,11 @@ def record_config(session: WarehouseSession, config: BillingConfig, loaded_at: d
     known = session.scalar("SELECT COUNT(*) FROM config.billing_config_loads WHERE config_hash = :config_hash",
                            {"config_hash": config.content_hash})
     if not known:
+        content_hash = arrow_tables.scalar(config.content_hash, pa.string())
         for table_name, rows in {**_versions(config), **_tenants(config)}.items():
             if rows.num_rows:
-                hashes = arrow_tables.from_columns({"config_hash": [config.content_hash] * rows.num_rows}, HASH_SCHEMA)
-                session.insert_arrow(table_name, rows.add_column(0, "config_hash", hashes["config_hash"]))
+                hashes = pa.repeat(content_hash, rows.num_rows)
+                session.insert_arrow(table_name, rows.add_column(0, "config_hash", hashes))
     session.insert_arrow("config.billing_config_loads", arrow_tables.from_rows([{
         "config_hash": config.content_hash, "rate_card_file": config.rate_card_source,
         "tenants_file": config.tenants_source, "loaded_at": loaded_at}], LOADS_SCHEMA))
