@@ -83,10 +83,11 @@ def column_schema(tables_sql: str, table: str) -> dg.TableSchema:
         for column in columns])
 
 
-def table_metadata(tables_sql: str, table: str) -> dict[str, Any]:
+def table_metadata(tables_sql: str, table: str, schema_table: str | None = None) -> dict[str, Any]:
     """The table an asset writes and its described columns, as metadata: on the asset's definition (the
-    catalog shows the columns before the first run) and on each run's materialization."""
-    return {TABLE_NAME: dg.MetadataValue.text(table), COLUMN_SCHEMA: column_schema(tables_sql, table)}
+    catalog shows the columns before the first run) and on each run's materialization. ``schema_table``: the
+    table ``tables_sql`` declares with the columns of ``table``, when ``table`` is a view."""
+    return {TABLE_NAME: dg.MetadataValue.text(table), COLUMN_SCHEMA: column_schema(tables_sql, schema_table or table)}
 
 
 def _is_whole(value: Decimal) -> bool:
@@ -176,7 +177,8 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     if preview:
         by_row_id = (session.row_ids and table not in (relations or {})
                      and _is_base_table(session, table))
-        for row in session.rows(preview_sql(table, where, partition, order_by or partition_column, by_row_id),
+        for row in session.rows(preview_sql(table, where, partition, order_by or partition_column, by_row_id,
+                                            by_key=session.row_ids and not by_row_id),
                                 params, relations):
             previews.setdefault(_partition_start(row.pop("partition_start")), []).append(row)
 
@@ -217,19 +219,28 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     return metadata
 
 
-def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id: bool) -> str:
+def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id: bool, by_key: bool = False) -> str:
     """The first ``PREVIEW_ROWS`` rows of each partition of ``table`` (``WHERE where``) in ``ordered`` order.
 
     The plain form ranks whole rows, and DuckDB's window carries every column of every row through
     its sort: 38 M rows of the FOCUS export's 56 columns took minutes and spilled to disk for 3,650
     rows shown. With ``by_row_id`` (a DuckDB base table) each partition keeps the row ids of its first
     rows in one pass (``min_by`` over the order as a sortable key, no sort: 1.8 s for those 38 M rows,
-    12.5 s as a narrow window), and only those rows are read whole. The rows are the same; among rows
-    equal on every order column either form shows any.
+    12.5 s as a narrow window), and only those rows are read whole. ``by_key`` does the same for a DuckDB
+    view, which has no row ids: each partition keeps the order keys of its first rows, the rows with those
+    keys are read whole, and a window over them alone keeps the first (rows equal on every order column
+    share a key). The rows are the same; among rows equal on every order column every form shows any.
     """
-    key = order_key(ordered) if by_row_id else None
+    key = order_key(ordered) if by_row_id or by_key else None
     if key is None:
         return (f"SELECT *, {partition} AS partition_start FROM {table} WHERE {where} "
+                f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
+                f"ORDER BY {partition}, {ordered}")
+    if by_key:
+        return (f"WITH previewed AS (SELECT UNNEST(MIN_BY({key}, {key}, {PREVIEW_ROWS})) AS previewed_key "
+                f"FROM {table} WHERE {where} GROUP BY {partition}) "
+                f"SELECT *, {partition} AS partition_start FROM {table} "
+                f"WHERE {where} AND {key} IN (SELECT previewed_key FROM previewed) "
                 f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
                 f"ORDER BY {partition}, {ordered}")
     return (f"WITH previewed AS (SELECT UNNEST(MIN_BY(rowid, {key}, {PREVIEW_ROWS})) AS previewed_row "
