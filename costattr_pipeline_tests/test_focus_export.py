@@ -15,13 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from costattr_pipeline.cli import main
-from costattr_pipeline.defs.exports.focus_export import EXPORT_SQL, EXPORT_SOURCES, TABLES_SQL
+from costattr_pipeline.defs.exports.focus_export import EXPORT_SOURCES, TABLES_SQL, create_tables, export_window
 from costattr_pipeline.defs.attribution.tenant_summary.daily_tenant_summary import NO_AWS_CLUSTERS
 from costattr_pipeline.defs.attribution.focus.focus_cost_daily import TABLES_SQL as ATTRIBUTION_TABLES_SQL
 from costattr_pipeline.defs.ingest.cost_explorer.aws_cost_daily import TABLES_SQL as AWS_TABLES_SQL
 from costattr_pipeline.defs.ingest.focus.focus_charges import TABLES_SQL as FOCUS_TABLES_SQL
 from costattr_pipeline.defs.ingest.usage.external_api_costs import TABLES_SQL as EXTERNAL_TABLES_SQL
-from costattr_pipeline.lib.sql import union_all
 from costattr_pipeline.resources.warehouse import DuckDBSession, SnowflakeSession, WarehouseSession
 from costattr_pipeline.runner import run_range
 from costattr_pipeline.sample import DemoPeriod, generate_sample
@@ -146,15 +145,15 @@ ROWS = [
 
 
 def _export(session: WarehouseSession) -> list[tuple]:
-    for tables in (AWS_TABLES_SQL, EXTERNAL_TABLES_SQL, FOCUS_TABLES_SQL, ATTRIBUTION_TABLES_SQL, TABLES_SQL):
+    for tables in (AWS_TABLES_SQL, EXTERNAL_TABLES_SQL, FOCUS_TABLES_SQL, ATTRIBUTION_TABLES_SQL):
         session.execute(tables)
+    create_tables(session)
     for rows in ROWS:
         session.execute(rows)
-    sources = [source for source in EXPORT_SOURCES if source.resource_type in ("aws", "external_api", "focus")
-               and source.relation != "k8s_project_daily_cost"]  # no Kubernetes cluster on AWS here
-    session.execute(EXPORT_SQL, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 4, 1),
-                                 "snowflake_account": "unknown", "cost_explorer_account": "unknown"}, {
-        "export_rows": union_all(source.sql for source in sources),
+    sources = [source for source in EXPORT_SOURCES if source.cost.resource_type in ("aws", "external_api", "focus")
+               and source.cost.relation != "k8s_project_daily_cost"]  # no Kubernetes cluster on AWS here
+    export_window(session, sources, {"start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 4, 1),
+                                     "snowflake_account": "unknown", "cost_explorer_account": "unknown"}, {
         "cost_explorer_replaced_days": "SELECT CAST(NULL AS DATE) AS cost_date WHERE 1 = 0",
         "k8s_aws_clusters": NO_AWS_CLUSTERS,
         "rate_card_versions": "SELECT CAST('2026-03-01' AS DATE) AS period_start, '2026.1' AS rate_card_version"})
@@ -178,3 +177,42 @@ def test_export_sql_on_duckdb() -> None:
 
 def test_export_sql_on_snowflake_dialect(fakesnow_connection) -> None:
     assert _export(SnowflakeSession(fakesnow_connection)) == EXPECTED
+
+
+def _migrated(session: WarehouseSession) -> tuple[str | None, list[tuple], list[tuple]]:
+    """A warehouse of an earlier version (metering.focus_export a table holding two days) after a day is exported
+    again: what focus_export is, the rows the view shows, and the rows kept whole."""
+    session.execute("CREATE SCHEMA IF NOT EXISTS metering")
+    old = re.sub(r"metering\.focus_export_rows\b", "metering.focus_export",
+                 TABLES_SQL[TABLES_SQL.index("CREATE TABLE IF NOT EXISTS metering.focus_export_rows"):])
+    session.execute(old)
+    for day in ("2026-02-27", "2026-03-02"):
+        session.execute(f"""INSERT INTO metering.focus_export (cost_date, BilledCost, BillingAccountId, BillingCurrency,
+            BillingPeriodEnd, BillingPeriodStart, ChargeCategory, ChargeFrequency, ChargePeriodEnd, ChargePeriodStart,
+            ContractedCost, EffectiveCost, InvoiceIssuerName, ListCost, ProviderName, PublisherName, ServiceCategory,
+            ServiceName, ServiceSubcategory, x_AttributionRule, x_CostattrResourceType, x_CountedCost)
+            VALUES (CAST('{day}' AS DATE), 2, 'unknown', 'USD', CAST('2026-03-01' AS TIMESTAMP),
+            CAST('2026-02-01' AS TIMESTAMP), 'Usage', 'Usage-Based', CAST('2026-02-28' AS TIMESTAMP),
+            CAST('2026-02-27' AS TIMESTAMP), 2, 2, 'AWS', 2, 'AWS', 'AWS', 'Compute', 'old', 'Other', 'tag', 'aws',
+            2)""")
+    _export(session)
+    kind = session.relations_in("metering").get("focus_export")
+    shown, whole = ([(str(day), service) for day, service in (row.values() for row in session.rows(
+        f"SELECT cost_date, ServiceName FROM {table} ORDER BY 1, 2"))]
+        for table in ("metering.focus_export", "metering.focus_export_rows"))
+    return kind, shown, whole
+
+
+# The day outside the exported window keeps its old row; the day inside it is exported again from the sources
+# (the FOCUS charge, whose service is Storage, is stored whole).
+MIGRATED = ("VIEW", [("2026-02-27", "old"), ("2026-03-02", "Amazon Simple Storage Service"), ("2026-03-02", "Storage"),
+                     ("2026-03-02", "openai API")],
+            [("2026-02-27", "old"), ("2026-03-02", "Storage")])
+
+
+def test_a_warehouse_of_an_earlier_version_keeps_its_exported_days_on_duckdb() -> None:
+    assert _migrated(DuckDBSession(duckdb.connect())) == MIGRATED
+
+
+def test_a_warehouse_of_an_earlier_version_keeps_its_exported_days_on_snowflake_dialect(fakesnow_connection) -> None:
+    assert _migrated(SnowflakeSession(fakesnow_connection)) == MIGRATED

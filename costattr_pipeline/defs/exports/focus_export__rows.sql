@@ -1,12 +1,8 @@
--- costattr's attributed costs as FOCUS 1.2 rows, replacing the run's window. The rows are the relation
--- export_rows: the UNION ALL of the fragments in sources/ whose tables exist (see focus_export.py), the
--- same charges daily_tenant_summary counts. What a source does not say takes FOCUS's neutral value: the
--- charge period is the day, the billing period its calendar month, the currency USD. InvoiceId is null:
--- costattr issues no invoice.
-DELETE FROM metering.focus_export
-WHERE cost_date >= :start_date AND cost_date < :end_date;
-
-INSERT INTO metering.focus_export
+-- The FOCUS 1.2 columns of the relation export_rows (one row per charge and tenant, in the columns of
+-- as_focus/*.sql). What a source does not say takes FOCUS's neutral value: the charge period is the day, the
+-- billing period its calendar month, the currency USD. InvoiceId is null: costattr issues no invoice.
+-- The view metering.focus_export reads costattr's own sources through it (focus_export__view.sql); the rows of
+-- FOCUS datasets are stored through it, whole (metering.focus_export_rows).
 SELECT r.cost_date,
        CAST(NULL AS VARCHAR) AS AvailabilityZone,
        r.billed_cost AS BilledCost,
@@ -54,7 +50,7 @@ SELECT r.cost_date,
        r.tenant_id AS x_TenantId,
        r.module_id AS x_ModuleId,
        r.attribution_rule AS x_AttributionRule,
-       CASE WHEN r.resource_type = 'external_api' THEN v.rate_card_version END AS x_RateCardVersion,
+       r.rate_card_version AS x_RateCardVersion,
        r.resource_type AS x_CostattrResourceType,
        r.counted_cost AS x_CountedCost,
        r.source_record AS x_SourceRecord,
@@ -63,4 +59,3 @@ SELECT r.cost_date,
        r.allocated_resource_id AS x_AllocatedResourceId,
        r.allocated_resource_name AS x_AllocatedResourceName
 FROM export_rows AS r
-LEFT JOIN rate_card_versions AS v ON v.period_start = CAST(DATE_TRUNC('MONTH', r.cost_date) AS DATE);

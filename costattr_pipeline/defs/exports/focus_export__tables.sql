@@ -1,8 +1,86 @@
 CREATE SCHEMA IF NOT EXISTS metering;
 
--- costattr's attributed costs as a FOCUS 1.2 cost and usage dataset: one row per source charge and tenant
--- (split rows for a charge split between tenants). cost_date is costattr's partition key, not exported.
-CREATE TABLE IF NOT EXISTS metering.focus_export (
+-- metering.focus_export is a view (focus_export__view.sql): costattr's own sources store only what varies from
+-- row to row, one table each, and the view writes out the FOCUS columns. Writing 55 columns of 38 million rows
+-- a year was most of the export's time (docs/benchmarks.md); what each table stores is frozen when the day is
+-- exported (the tenant a namespace had, the rate card version in force), so the view never changes a past day.
+
+-- Cost Explorer: one row per latest group of the day (tenant x service), as the summary counts it.
+CREATE TABLE IF NOT EXISTS metering.focus_export_aws (
+    cost_date          DATE NOT NULL,            -- UTC day of the cost
+    billing_account_id VARCHAR NOT NULL,         -- the Cost Explorer account when settings name one, else unknown
+    service            VARCHAR,                  -- the AWS service of the group
+    grouped_by         VARCHAR,                  -- what the fetch grouped by (the tenant tag)
+    tenant_id          VARCHAR,                  -- the group's tenant; NULL: unattributed
+    module_id          VARCHAR,                  -- the group's module; NULL: none
+    amount_usd         DECIMAL(38, 18) NOT NULL, -- USD, exact: the amount the summary counts
+    source_name        VARCHAR                   -- the fetch file the group comes from
+);
+
+-- The AWS cost of Kubernetes clusters' nodes, split over the tenants of the clusters' namespaces.
+CREATE TABLE IF NOT EXISTS metering.focus_export_aws_on_kubernetes (
+    cost_date          DATE NOT NULL,            -- UTC day of the cost
+    billing_account_id VARCHAR NOT NULL,         -- the Cost Explorer account when settings name one, else unknown
+    cluster_id         VARCHAR NOT NULL,         -- the Kubernetes cluster whose nodes the cost is tagged with
+    tenant_id          VARCHAR,                  -- the tenant of the cluster's namespaces; NULL: unattributed
+    module_id          VARCHAR,                  -- their module; NULL: none
+    cost_usd           DECIMAL(38, 18) NOT NULL  -- USD, exact: the tenant's part, as the summary counts it
+);
+
+-- Snowflake: per day, warehouse, tenant and attribution, the credits and their cost.
+CREATE TABLE IF NOT EXISTS metering.focus_export_snowflake (
+    cost_date          DATE NOT NULL,            -- UTC day of the credits
+    billing_account_id VARCHAR NOT NULL,         -- the Snowflake account (unknown: costattr is not told)
+    warehouse_name     VARCHAR NOT NULL,         -- the warehouse that used the credits
+    attribution        VARCHAR NOT NULL,         -- dedicated, proportional, unattributed or idle
+    tenant_id          VARCHAR,                  -- the tenant; NULL: none
+    credits            DECIMAL(38, 18),          -- credits of the row
+    cost_usd           DECIMAL(38, 18) NOT NULL  -- USD, exact: the amount the summary counts
+);
+
+-- Databricks: every priced usage record in USD.
+CREATE TABLE IF NOT EXISTS metering.focus_export_databricks (
+    cost_date          DATE NOT NULL,            -- UTC day of the usage
+    billing_account_id VARCHAR NOT NULL,         -- the Databricks account, unknown when the record has none
+    workspace_id       VARCHAR,                  -- the Databricks workspace
+    sku_name           VARCHAR NOT NULL,         -- the SKU billed
+    record_type        VARCHAR NOT NULL,         -- ORIGINAL, RETRACTION, RESTATEMENT
+    usage_quantity     DECIMAL(38, 18) NOT NULL, -- units of usage_unit, exact
+    usage_unit         VARCHAR NOT NULL,         -- the unit of usage_quantity (DBU when the record has none)
+    list_unit_price    DECIMAL(38, 18),          -- USD per usage_unit when the list price is in USD; NULL otherwise
+    cost_usd           DECIMAL(38, 18) NOT NULL, -- USD, exact: the amount the summary counts
+    tenant_id          VARCHAR,                  -- the tenant tag; NULL: untagged
+    record_id          VARCHAR NOT NULL          -- system.billing.usage record_id
+);
+
+-- External API costs as charged by the providers, passed through under the rate card.
+CREATE TABLE IF NOT EXISTS metering.focus_export_external_api (
+    cost_date          DATE NOT NULL,            -- UTC day of the cost
+    provider           VARCHAR NOT NULL,         -- the API provider
+    tenant_id          VARCHAR,                  -- the tenant the provider names; NULL: unattributed
+    module_id          VARCHAR,                  -- the module; NULL: none
+    amount_usd         DECIMAL(38, 18) NOT NULL, -- USD, exact: the amount the summary counts
+    rate_card_version  VARCHAR                   -- the rate card version in force in the cost's month when exported
+);
+
+-- Kubernetes: per day, cluster, node, namespace and cost type, the namespace's total cost.
+CREATE TABLE IF NOT EXISTS metering.focus_export_kubernetes (
+    cost_date          DATE NOT NULL,            -- UTC day of the usage
+    cluster_id         VARCHAR NOT NULL,         -- the cluster
+    node               VARCHAR,                  -- the node; NULL on a namespace's storage or network cost
+    namespace          VARCHAR NOT NULL,         -- the namespace (or Worker/Platform unallocated...)
+    cost_type          VARCHAR NOT NULL,         -- Infrastructure or Supplementary
+    total_cost         DECIMAL(38, 18) NOT NULL, -- USD, exact: raw + markup + distributed, the amount the summary counts
+    distributed        BOOLEAN NOT NULL,         -- whether the row gave or received distributed cost
+    tenant_id          VARCHAR,                  -- the tenant when exported (namespace map, else pod label); NULL: none
+    module_id          VARCHAR,                  -- the pods' module label; NULL: none
+    attribution_rule   VARCHAR NOT NULL          -- k8s_namespace_map, k8s_pod_label or unattributed
+);
+
+-- Rows kept whole, as FOCUS rows: the counted charges of FOCUS datasets (they come with every FOCUS column),
+-- and the rows exported by costattr versions before the view (the table they were written to is this one).
+-- cost_date is costattr's partition key, not exported.
+CREATE TABLE IF NOT EXISTS metering.focus_export_rows (
     cost_date                 DATE NOT NULL,            -- UTC day of the charge: costattr's partition key, not exported
     AvailabilityZone          VARCHAR,                  -- FOCUS AvailabilityZone; NULL except on FOCUS charges
     BilledCost                DECIMAL(38, 18) NOT NULL, -- FOCUS BilledCost: USD, exact to 18 decimals (converted at the day's fx_to_usd rate)

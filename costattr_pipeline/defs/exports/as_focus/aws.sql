@@ -1,9 +1,7 @@
--- Cost Explorer: one row per latest group of the day (tenant x service), exactly as the summary counts it, in
--- USD (an amount without a USD rate is left out, as the summary leaves it out).
--- Cost Explorer gives no quantity: a row is one day of a service's cost for a tenant (1 Day). The cost tagged
--- with a Kubernetes cluster's tag value (k8s_aws_clusters) is exported as the summary counts it: aws_on_kubernetes.sql.
+-- Cost Explorer groups as FOCUS rows. Cost Explorer gives no quantity: a row is one day of a service's cost for
+-- a tenant (1 Day).
 SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publisher_name,
-       'AWS' AS invoice_issuer_name, CAST(:cost_explorer_account AS VARCHAR) AS billing_account_id,
+       'AWS' AS invoice_issuer_name, billing_account_id,
        CAST(NULL AS VARCHAR) AS billing_account_name, CAST(NULL AS VARCHAR) AS sub_account_id,
        CAST(NULL AS VARCHAR) AS sub_account_name, 'Usage' AS charge_category, CAST(NULL AS VARCHAR) AS charge_class,
        service || ' (Cost Explorer ' || grouped_by || ')' AS charge_description, 'Usage-Based' AS charge_frequency,
@@ -36,14 +34,10 @@ SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publi
        CAST(NULL AS VARCHAR) AS resource_id, CAST(NULL AS VARCHAR) AS resource_name,
        CAST(NULL AS VARCHAR) AS focus_resource_type, CAST(NULL AS VARCHAR) AS region_id,
        CAST(NULL AS VARCHAR) AS region_name,
-       CAST(amount_usd AS DECIMAL(38, 18)) AS billed_cost, CAST(amount_usd AS DECIMAL(38, 18)) AS effective_cost,
-       CAST(amount_usd AS DECIMAL(38, 18)) AS list_cost, CAST(amount_usd AS DECIMAL(38, 18)) AS contracted_cost,
-       CAST(amount_usd AS DECIMAL(38, 18)) AS counted_cost, CAST(NULL AS VARCHAR) AS tags,
+       amount_usd AS billed_cost, amount_usd AS effective_cost, amount_usd AS list_cost, amount_usd AS contracted_cost,
+       amount_usd AS counted_cost, CAST(NULL AS VARCHAR) AS tags,
        tenant_id, module_id, CASE WHEN tenant_id IS NULL THEN 'unattributed' ELSE 'tag' END AS attribution_rule,
        CAST(NULL AS VARCHAR) AS allocated_method_id, CAST(NULL AS VARCHAR) AS allocated_method_details,
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
-       'aws_cost_explorer/' || source_name AS source_record
-FROM metering.v_aws_cost_daily AS a
-WHERE cost_date >= :start_date AND cost_date < :end_date AND amount_usd IS NOT NULL
-  AND cost_date NOT IN (SELECT cost_date FROM cost_explorer_replaced_days)
-  AND NOT EXISTS (SELECT 1 FROM k8s_aws_clusters AS k WHERE k.tag_value = a.tenant_id)
+       'aws_cost_explorer/' || source_name AS source_record, CAST(NULL AS VARCHAR) AS rate_card_version
+FROM metering.focus_export_aws

@@ -1,8 +1,7 @@
--- AWS cost of Kubernetes clusters' nodes, as the summary counts it (relation k8s_aws_moved): the Cost Explorer
--- cost tagged with the cluster's tag value, less what Kubernetes counts from node_infrastructure_cost, split over
--- the tenants of the cluster's namespaces by their Kubernetes cost (allocation columns say so).
+-- The AWS cost of Kubernetes clusters' nodes as FOCUS rows, split over the tenants of the cluster's namespaces
+-- by their Kubernetes cost (the allocation columns say so).
 SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publisher_name,
-       'AWS' AS invoice_issuer_name, CAST(:cost_explorer_account AS VARCHAR) AS billing_account_id,
+       'AWS' AS invoice_issuer_name, billing_account_id,
        CAST(NULL AS VARCHAR) AS billing_account_name, CAST(NULL AS VARCHAR) AS sub_account_id,
        CAST(NULL AS VARCHAR) AS sub_account_name, 'Usage' AS charge_category, CAST(NULL AS VARCHAR) AS charge_class,
        'Kubernetes cluster nodes (' || cluster_id || ')' AS charge_description, 'Usage-Based' AS charge_frequency,
@@ -22,5 +21,5 @@ SELECT cost_date, 'aws' AS resource_type, 'AWS' AS provider_name, 'AWS' AS publi
        'k8s_aws_nodes' AS allocated_method_id,
        '{"basis":"Kubernetes total cost of the tenant''s namespaces","of":"AWS cost tagged with the cluster''s tag value, less node_infrastructure_cost"}' AS allocated_method_details,
        cluster_id AS allocated_resource_id, cluster_id AS allocated_resource_name,
-       'metering/k8s_project_daily_cost:' || cluster_id AS source_record
-FROM k8s_aws_moved
+       'metering/k8s_project_daily_cost:' || cluster_id AS source_record, CAST(NULL AS VARCHAR) AS rate_card_version
+FROM metering.focus_export_aws_on_kubernetes

@@ -1,5 +1,6 @@
 -- FOCUS datasets: every counted charge as the provider wrote it, with costattr's attribution; amounts and
--- unit prices in USD at the charge's rate (the export's BillingCurrency is USD).
+-- unit prices in USD at the charge's rate (the export's BillingCurrency is USD). The charges come with every
+-- FOCUS column, so they are stored whole, as FOCUS rows (focus_export__rows.sql, metering.focus_export_rows).
 SELECT d.cost_date, d.resource_type, l.provider AS provider_name,
        COALESCE(l.publisher_name, l.provider) AS publisher_name,
        COALESCE(l.invoice_issuer_name, l.provider) AS invoice_issuer_name, l.billing_account_id,
@@ -20,7 +21,8 @@ SELECT d.cost_date, d.resource_type, l.provider AS provider_name,
        d.tenant_id, d.module_id, d.attribution_rule,
        CAST(NULL AS VARCHAR) AS allocated_method_id, CAST(NULL AS VARCHAR) AS allocated_method_details,
        CAST(NULL AS VARCHAR) AS allocated_resource_id, CAST(NULL AS VARCHAR) AS allocated_resource_name,
-       l.source_file || ':' || CAST(l.source_row AS VARCHAR) AS source_record
+       l.source_file || ':' || CAST(l.source_row AS VARCHAR) AS source_record,
+       CAST(NULL AS VARCHAR) AS rate_card_version
 FROM metering.focus_cost_daily AS d
 JOIN metering.focus_charges AS l
   ON l.load_id = d.load_id AND l.source_file = d.source_file AND l.source_row = d.source_row
