@@ -53,7 +53,7 @@ def test_bench_smoke_measures_every_phase_and_outputs_agree(tmp_path, capsys):
             "metering/daily_tenant_summary", "metering/billing_period_summary"} <= set(assets)
     assert assets["metering/unattributed_costs"]["rows_out"] == 365
     assert assets["landing/snowflake_account_usage"]["rows_in"] > 0  # every source read is counted
-    assert len(results["comparison"]) == 8
+    assert len(results["comparison"]) == 9  # the FOCUS export too
     assert assets["metering/k8s_project_daily_cost"]["rows_in"] > 0
     assert assets["metering/k8s_pod_usage"]["rows_in"] == results["data"]["rows"]["kubernetes/pod_usage"]
     for phase in ("backfill", "baseline", "increment"):

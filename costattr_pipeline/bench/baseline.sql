@@ -8,21 +8,26 @@ CREATE SCHEMA IF NOT EXISTS config;
 -- Cost Explorer: every group of every fetch file, then per day the latest file's rows only.
 CREATE TABLE metering.aws_cost_latest AS
 WITH pages AS (
-    SELECT filename, ResultsByTime AS results
+    SELECT filename, GroupDefinitions AS definitions, ResultsByTime AS results
     FROM read_json(:cost_explorer_glob, filename = true, format = 'array', columns = {
         'GroupDefinitions': 'STRUCT("Type" VARCHAR, "Key" VARCHAR)[]',
         'ResultsByTime': 'STRUCT(TimePeriod STRUCT("Start" VARCHAR, "End" VARCHAR), Groups STRUCT(Keys VARCHAR[], Metrics STRUCT(UnblendedCost STRUCT(Amount VARCHAR, Unit VARCHAR)))[], Estimated BOOLEAN)[]'
     }, maximum_object_size = 67108864)
 ),
-periods AS (SELECT filename, unnest(results) AS period FROM pages),
+periods AS (SELECT filename, definitions, unnest(results) AS period FROM pages),
 groups AS (
-    SELECT filename, CAST(period.TimePeriod."Start" AS DATE) AS cost_date, unnest(period.Groups) AS grp
+    SELECT filename, definitions, CAST(period.TimePeriod."Start" AS DATE) AS cost_date, unnest(period.Groups) AS grp
     FROM periods
 )
 SELECT cost_date,
        NULLIF(substr(grp.Keys[1], length('tenant_id$') + 1), '') AS tenant_id,
        CAST(NULL AS VARCHAR) AS module_id,
-       CAST(grp.Metrics.UnblendedCost.Amount AS DECIMAL(38, 12)) AS amount_usd
+       CAST(grp.Metrics.UnblendedCost.Amount AS DECIMAL(38, 12)) AS amount_usd,
+       -- what the FOCUS export says of a group: its service, what the fetch grouped by, the fetch file
+       grp.Keys[2] AS service,
+       definitions[1]."Type" || ':' || definitions[1]."Key" || ',' || definitions[2]."Type" || ':'
+           || definitions[2]."Key" AS grouped_by,  -- the generated fetches group by two keys
+       parse_filename(filename) AS source_name
 FROM groups
 WHERE cost_date >= :start_date AND cost_date < :end_date
 QUALIFY DENSE_RANK() OVER (PARTITION BY cost_date ORDER BY filename DESC) = 1;
@@ -57,7 +62,10 @@ SELECT u.usage_date,
        CAST(u.usage_quantity AS DECIMAL(38, 18)) AS usage_quantity,
        p.unit_price,
        CAST(u.usage_quantity * p.unit_price AS DECIMAL(38, 18)) AS cost,
-       p.currency_code AS currency
+       p.currency_code AS currency,
+       -- what the FOCUS export says of a record (the generated list prices are in USD)
+       u.account_id, u.record_type, u.record_id,
+       CASE WHEN p.currency_code = 'USD' THEN CAST(u.usage_quantity * p.unit_price AS DECIMAL(38, 18)) END AS cost_usd
 FROM read_parquet(:databricks_usage_file) AS u
 LEFT JOIN prices AS p
   ON p.sku_name = u.sku_name AND p.cloud = u.cloud

@@ -180,6 +180,9 @@ def baseline_phase(source_dir: Path, warehouse: Path, start: dt.date, end: dt.da
         engine.execute(BASELINE_SUMMARY_SQL)
         kubernetes_summary_baseline(engine, settings, window)
         timings["daily_tenant_summary, cost_items"] = time.perf_counter() - step
+        step = time.perf_counter()
+        focus_export_baseline(engine, source_dir, settings, window)
+        timings["focus_export"] = time.perf_counter() - step
         engine.execute("CHECKPOINT")
     finally:
         engine.close()
@@ -198,6 +201,33 @@ def kubernetes_summary_baseline(engine: duckdb.DuckDBPyConnection, settings, win
         "INSERT INTO metering.daily_tenant_summary SELECT cost_date, tenant_id, module_id, resource_type, "
         f"SUM(cost_usd) FROM ({rows}) AS kubernetes_rows GROUP BY cost_date, tenant_id, module_id, resource_type",
         {**window, **params}, relations))
+
+
+def focus_export_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, settings,
+                          window: dict[str, dt.date]) -> None:
+    """``metering.focus_export`` by the project's own SQL (its tables of what varies, and the view) over views of
+    the baseline's tables named as the pipeline's, with the same rate card versions and Kubernetes attribution."""
+    from costattr_pipeline.defs.attribution.tenant_summary import daily_tenant_summary as summary
+    from costattr_pipeline.defs.exports import focus_export as export
+    from costattr_pipeline.lib.billing_config import load_billing_config
+    from costattr_pipeline.resources.warehouse import DuckDBSession
+
+    engine.execute("""
+        CREATE VIEW metering.v_aws_cost_daily AS SELECT * FROM metering.aws_cost_latest;
+        CREATE VIEW metering.v_snowflake_credit_daily AS SELECT * FROM metering.snowflake_credit_daily;
+        CREATE VIEW metering.v_external_api_costs AS
+            SELECT *, amount AS amount_usd FROM metering.external_api_costs;""")
+    session = DuckDBSession(engine)
+    export.create_tables(session)
+    attribution, params = summary.kubernetes_attribution(settings, {}, on_aws=False)
+    versions, version_params = export.rate_card_versions(load_billing_config(source_dir / "config"),
+                                                         window["start_date"], window["end_date"])
+    sources = [source for source in export.EXPORT_SOURCES
+               if source.cost.relation != "focus_cost_daily" and source is not export.AWS_ON_KUBERNETES]
+    export.export_window(session, sources, {**window, **params, **version_params, "snowflake_account": "unknown",
+                                            "cost_explorer_account": "unknown"},
+                         {**attribution, "rate_card_versions": versions,
+                          "cost_explorer_replaced_days": summary.NO_REPLACED_DAYS})
 
 
 def kubernetes_baseline(engine: duckdb.DuckDBPyConnection, source_dir: Path, start: dt.date, end: dt.date) -> None:

@@ -60,6 +60,8 @@ COMPARED_TABLES = {
                                         "cost_model_hash"),
     "app.cost_items": ("entity_type", "entity_id", "cost_center", "title", "start_month", "end_month", "amount_cents",
                        "currency"),
+    "metering.focus_export": ("cost_date", "x_CostattrResourceType", "x_TenantId", "x_ModuleId", "x_AttributionRule",
+                              "x_CountedCost", "ServiceName", "x_SourceRecord"),
 }
 
 
@@ -446,7 +448,9 @@ peak resident memory of each (the phase process's own `VmHWM`). It compares the 
 a Kubernetes source: 20 clusters, 2,000 nodes and 5,000 namespaces (a pod per namespace and day, a claim
 for every other namespace) priced by two cost models into `metering.k8s_project_daily_cost`; the
 baseline runs the project's own cost SQL over views of the Parquet exports (no landing, validation or
-checks), as it does for the Snowflake split.
+checks), as it does for the Snowflake split. The baseline also writes the FOCUS export with the project's own
+SQL (its tables of what varies and the view) over its own tables, since the seventh pass: before, (b) left out
+the largest step of (a).
 
 ```sh
 costattr bench                                 # default scale 1: 1,000 tenants, 20 M Snowflake queries, ...
