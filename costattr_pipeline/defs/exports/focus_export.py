@@ -121,6 +121,11 @@ def focus_export(context: dg.AssetExecutionContext, warehouse: Warehouse,
     rate card), `x_CostattrResourceType`, `x_CountedCost` (the amount costattr counts) and, for a charge split
     between tenants, FOCUS 1.3's allocation columns (`x_AllocatedMethodId`, ...). Per day and resource type the
     export adds up to the summary exactly (blocking check).
+
+    `metering.focus_export` is a view: each source stores only what varies from row to row, in
+    `metering.focus_export_<source>` (FOCUS charges whole, in `metering.focus_export_rows`), and the view writes
+    out the FOCUS columns. A run decides a day's tenants and rate card version once; the view never changes a
+    past day by itself.
     """
     start, end = window_dates(context)
     settings = config_files.settings()
