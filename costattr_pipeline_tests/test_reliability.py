@@ -435,13 +435,16 @@ def test_a_full_disk_is_one_line_naming_the_warehouse_and_the_free_space(demo: C
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from costattr_pipeline.defs.exports.focus_export import EXPORT_SOURCES  # noqa: E402
+
 # What people read: a run that accepts damaged input must leave these exactly as the clean input does
 # (landing tables and delivery registers may record a delivery whose bytes differ but whose rows do not).
 RESULTS = ("metering.unattributed_costs", "metering.alerts", "metering.snowflake_credit_daily",
            "metering.snowflake_hierarchical_query_cost", "metering.snowflake_recurring_query_cost",
            "metering.databricks_priced_usage", "app.cost_items", "metering.usage_events",
            "metering.external_api_costs", "metering.focus_cost_daily", "metering.daily_tenant_summary",
-           "metering.focus_export", "metering.unit_cost_allocation", "metering.unit_cost_tags",
+           *dict.fromkeys(source.table for source in EXPORT_SOURCES),  # the tables behind metering.focus_export
+           "metering.unit_cost_allocation", "metering.unit_cost_tags",
            "metering.billing_period_summary", "metering.unit_economics")
 SOURCES = ("usage/usage_events.csv", "usage/external_api_costs.csv", "usage/unit_drivers.csv",
            "databricks/usage.csv", "databricks/list_prices.csv", "snowflake/warehouse_metering_history.csv",
