@@ -232,21 +232,19 @@ def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id:
     share a key). The rows are the same; among rows equal on every order column every form shows any.
     """
     key = order_key(ordered) if by_row_id or by_key else None
-    if key is None:
-        return (f"SELECT *, {partition} AS partition_start FROM {table} WHERE {where} "
-                f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
-                f"ORDER BY {partition}, {ordered}")
-    if by_key:
-        return (f"WITH previewed AS (SELECT UNNEST(MIN_BY({key}, {key}, {PREVIEW_ROWS})) AS previewed_key "
+    if key is not None and by_row_id:
+        return (f"WITH previewed AS (SELECT UNNEST(MIN_BY(rowid, {key}, {PREVIEW_ROWS})) AS previewed_row "
                 f"FROM {table} WHERE {where} GROUP BY {partition}) "
                 f"SELECT *, {partition} AS partition_start FROM {table} "
-                f"WHERE {where} AND {key} IN (SELECT previewed_key FROM previewed) "
-                f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
-                f"ORDER BY {partition}, {ordered}")
-    return (f"WITH previewed AS (SELECT UNNEST(MIN_BY(rowid, {key}, {PREVIEW_ROWS})) AS previewed_row "
-            f"FROM {table} WHERE {where} GROUP BY {partition}) "
-            f"SELECT *, {partition} AS partition_start FROM {table} "
-            f"WHERE rowid IN (SELECT previewed_row FROM previewed) ORDER BY {partition}, {ordered}")
+                f"WHERE rowid IN (SELECT previewed_row FROM previewed) ORDER BY {partition}, {ordered}")
+    previewed, kept = "", ""
+    if key is not None:  # by key: the window ranks only the rows whose key is among their partition's first
+        previewed = (f"WITH previewed AS (SELECT UNNEST(MIN_BY({key}, {key}, {PREVIEW_ROWS})) AS previewed_key "
+                     f"FROM {table} WHERE {where} GROUP BY {partition}) ")
+        kept = f" AND {key} IN (SELECT previewed_key FROM previewed)"
+    return (f"{previewed}SELECT *, {partition} AS partition_start FROM {table} WHERE {where}{kept} "
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
+            f"ORDER BY {partition}, {ordered}")
 
 
 def order_key(ordered: str) -> str | None:
