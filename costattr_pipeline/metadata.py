@@ -175,11 +175,7 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
                            relations)
     previews: dict[dt.date, list[dict[str, Any]]] = {}
     if preview:
-        by_row_id = (session.row_ids and table not in (relations or {})
-                     and _is_base_table(session, table))
-        for row in session.rows(preview_sql(table, where, partition, order_by or partition_column, by_row_id,
-                                            by_key=session.row_ids and not by_row_id),
-                                params, relations):
+        for row in preview_rows(session, table, where, params, relations, partition, order_by or partition_column):
             previews.setdefault(_partition_start(row.pop("partition_start")), []).append(row)
 
     by_start = {_partition_start(row["partition_start"]): row for row in grouped if not row["run_total"]}
@@ -219,32 +215,71 @@ def partition_metadata(context: dg.AssetExecutionContext, session: WarehouseSess
     return metadata
 
 
-def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id: bool, by_key: bool = False) -> str:
+def preview_rows(session: WarehouseSession, table: str, where: str, params: Mapping[str, object],
+                 relations: Mapping[str, str] | None, partition: str, ordered: str) -> list[dict[str, Any]]:
     """The first ``PREVIEW_ROWS`` rows of each partition of ``table`` (``WHERE where``) in ``ordered`` order.
 
-    The plain form ranks whole rows, and DuckDB's window carries every column of every row through
-    its sort: 38 M rows of the FOCUS export's 56 columns took minutes and spilled to disk for 3,650
-    rows shown. With ``by_row_id`` (a DuckDB base table) each partition keeps the row ids of its first
-    rows in one pass (``min_by`` over the order as a sortable key, no sort: 1.8 s for those 38 M rows,
-    12.5 s as a narrow window), and only those rows are read whole. ``by_key`` does the same for a DuckDB
-    view, which has no row ids: each partition keeps the order keys of its first rows, the rows with those
-    keys are read whole, and a window over them alone keeps the first (rows equal on every order column
-    share a key). The rows are the same; among rows equal on every order column every form shows any.
+    Ranking whole rows with a window carries every column of every row through DuckDB's sort: 38 M rows
+    of the FOCUS export's 56 columns took minutes and spilled to disk for 3,650 rows shown. On DuckDB a
+    base table's partitions keep the row ids of their first rows in one pass (``preview_sql`` by row
+    id); a view has no row ids, so its partitions keep the values of their first rows' order columns
+    (``preview_values_sql``, one pass over those columns alone), and the window then ranks only the rows
+    whose every order column holds one of those values: literal values, which DuckDB carries into the
+    view (a constant column of a UNION branch empties the branch). Those rows include every partition's
+    first rows, so the window keeps the same rows (a year of the FOCUS export: 11 s as a window over the
+    rows of the first keys, 5.5 s with the values). Elsewhere (Snowflake, an order of expressions or DESC)
+    the window ranks every row of the window.
     """
-    key = order_key(ordered) if by_row_id or by_key else None
-    if key is not None and by_row_id:
+    columns = order_columns(ordered) if session.row_ids else None
+    if columns is None or (table not in (relations or {}) and _is_base_table(session, table)):
+        return session.rows(preview_sql(table, where, partition, ordered, by_row_id=columns is not None),
+                            params, relations)
+    found = session.rows(preview_values_sql(table, where, partition, ordered), params, relations)[0]
+    kept, values = [], {}
+    for number, column in enumerate(columns):
+        held = [f"{column} IS NULL"] if found[f"nulls_{number}"] else []
+        if found[f"values_{number}"]:
+            values[f"preview_values_{number}"] = found[f"values_{number}"]
+            held.insert(0, f"list_contains(:preview_values_{number}, {column})")
+        kept.append(f"({' OR '.join(held) or 'FALSE'})")
+    return session.rows(preview_sql(table, " AND ".join([f"({where})", *kept]), partition, ordered, by_row_id=False),
+                        {**params, **values}, relations)
+
+
+def preview_sql(table: str, where: str, partition: str, ordered: str, by_row_id: bool) -> str:
+    """The first ``PREVIEW_ROWS`` rows of each partition: by row id (a DuckDB base table, an order of plain
+    ascending columns: ``min_by`` over the order as a sortable key, no sort: 1.8 s for the FOCUS export's
+    38 M rows, 12.5 s as a narrow window), else by a window over the rows. Among rows equal on every order
+    column either form shows any."""
+    key = order_key(ordered) if by_row_id else None
+    if key is not None:
         return (f"WITH previewed AS (SELECT UNNEST(MIN_BY(rowid, {key}, {PREVIEW_ROWS})) AS previewed_row "
                 f"FROM {table} WHERE {where} GROUP BY {partition}) "
                 f"SELECT *, {partition} AS partition_start FROM {table} "
                 f"WHERE rowid IN (SELECT previewed_row FROM previewed) ORDER BY {partition}, {ordered}")
-    previewed, kept = "", ""
-    if key is not None:  # by key: the window ranks only the rows whose key is among their partition's first
-        previewed = (f"WITH previewed AS (SELECT UNNEST(MIN_BY({key}, {key}, {PREVIEW_ROWS})) AS previewed_key "
-                     f"FROM {table} WHERE {where} GROUP BY {partition}) ")
-        kept = f" AND {key} IN (SELECT previewed_key FROM previewed)"
-    return (f"{previewed}SELECT *, {partition} AS partition_start FROM {table} WHERE {where}{kept} "
+    return (f"SELECT *, {partition} AS partition_start FROM {table} WHERE {where} "
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordered}) <= {PREVIEW_ROWS} "
             f"ORDER BY {partition}, {ordered}")
+
+
+def preview_values_sql(table: str, where: str, partition: str, ordered: str) -> str:
+    """One row: for each order column ``n`` of ``ordered`` (plain ascending columns), the distinct values it
+    holds in the first ``PREVIEW_ROWS`` rows of any partition (``values_n``) and whether it holds NULL there
+    (``nulls_n``). One pass over the order columns, no sort (``min_by`` over the order as a sortable key)."""
+    columns = order_columns(ordered)
+    if columns is None:
+        raise ValueError(f"no order key for {ordered!r}: only plain ascending columns")
+    fields = ", ".join(f"'c{number}': {column}" for number, column in enumerate(columns))
+    lists = ", ".join(f"LIST(DISTINCT first.c{number}) FILTER (WHERE first.c{number} IS NOT NULL) AS values_{number}, "
+                      f"COALESCE(BOOL_OR(first.c{number} IS NULL), FALSE) AS nulls_{number}"
+                      for number in range(len(columns)))
+    return (f"WITH previewed AS (SELECT UNNEST(MIN_BY({{{fields}}}, {order_key(ordered)}, {PREVIEW_ROWS})) AS first "
+            f"FROM {table} WHERE {where} GROUP BY {partition}) SELECT {lists} FROM previewed")
+
+
+def order_columns(ordered: str) -> list[str] | None:
+    """The columns of an ascending ``ORDER BY`` list of plain columns, None for any other order."""
+    return None if order_key(ordered) is None else [term.split()[0] for term in ordered.split(",")]
 
 
 def order_key(ordered: str) -> str | None:

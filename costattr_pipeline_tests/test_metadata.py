@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from costattr_pipeline.lib.sql import DeclaredColumn, declared_columns
 from costattr_pipeline.metadata import (PARTITION_ROW_COUNT, PREVIEW_ROWS, RUN_FIGURES, figure_metadata, order_key,
-                                        preview_sql)
+                                        preview_rows, preview_sql, preview_values_sql)
 from costattr_pipeline.resources.warehouse import DuckDBSession
 from costattr_pipeline.runner import run_range
 from costattr_pipeline_tests.builders import group, page, write_config, write_fetch
@@ -177,24 +177,20 @@ def test_a_range_run_records_for_each_day_what_a_run_of_that_day_alone_records(t
        st.sampled_from(["day, tag NULLS FIRST, amount", "day, tag, amount NULLS FIRST", "day, amount NULLS LAST, tag",
                         "day ASC, tag NULLS FIRST, amount NULLS FIRST"]))
 def test_the_row_id_preview_shows_the_rows_the_window_preview_shows(rows, ordered) -> None:
-    """Each partition's first rows, picked by row id (a table) or by order key (a view) in one pass, are those
-    a window over whole rows ranks first, NULLS FIRST and LAST included (the order columns are unique here, so
-    there are no ties)."""
+    """Each partition's first rows, picked by row id (a table) or among the rows holding its first rows' order
+    values (a view), are those a window over whole rows ranks first, NULLS FIRST and LAST included (the order
+    columns are unique here, so there are no ties)."""
     engine = duckdb.connect()
     engine.execute("CREATE SCHEMA m; CREATE TABLE m.t (day INTEGER, tag VARCHAR, amount INTEGER, note VARCHAR); "
                    "CREATE VIEW m.v AS SELECT *, 'derived' AS wide FROM m.t")
     if rows:
         engine.executemany("INSERT INTO m.t VALUES (?, ?, ?, 'wide')", rows)
     session = DuckDBSession(engine)
-    by_row_id, by_window = (session.rows(preview_sql("m.t", "day >= :first", "day", ordered, row_id), {"first": 1})
-                            for row_id in (True, False))
+    by_window = session.rows(preview_sql("m.t", "day >= :first", "day", ordered, False), {"first": 1})
     assert "MIN_BY" in preview_sql("m.t", "day >= :first", "day", ordered, True)
-    assert by_row_id == by_window
-    view_by_key, view_by_window = (
-        session.rows(preview_sql("m.v", "day >= :first", "day", ordered, False, by_key=by_key), {"first": 1})
-        for by_key in (True, False))
-    assert "MIN_BY" in preview_sql("m.v", "day >= :first", "day", ordered, False, by_key=True)
-    assert view_by_key == view_by_window == [{**row, "wide": "derived"} for row in by_window]
+    assert "MIN_BY" in preview_values_sql("m.v", "day >= :first", "day", ordered)
+    for table, shown in (("m.t", by_window), ("m.v", [{**row, "wide": "derived"} for row in by_window])):
+        assert preview_rows(session, table, "day >= :first", {"first": 1}, None, "day", ordered) == shown
     assert len(by_window) == sum(min(PREVIEW_ROWS, sum(1 for row in rows if row[0] == day)) for day in range(1, 4))
 
 
