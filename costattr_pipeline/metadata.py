@@ -230,8 +230,8 @@ def preview_rows(session: WarehouseSession, table: str, where: str, params: Mapp
     rows of the first keys, 5.5 s with the values). Elsewhere (Snowflake, an order of expressions or DESC)
     the window ranks every row of the window.
     """
-    columns = order_columns(ordered) if session.row_ids else None
-    if columns is None or (table not in (relations or {}) and _is_base_table(session, table)):
+    columns = order_columns(ordered) if session.dialect == "duckdb" else None  # MIN_BY(.., n), list_contains
+    if columns is None or (session.row_ids and table not in (relations or {}) and _is_base_table(session, table)):
         return session.rows(preview_sql(table, where, partition, ordered, by_row_id=columns is not None),
                             params, relations)
     found = session.rows(preview_values_sql(table, where, partition, ordered), params, relations)[0]

@@ -205,7 +205,7 @@ class WarehouseSession:
     #: Whether a transaction of :meth:`transaction` is open.
     in_transaction: bool = False
     #: Whether a base table's rows have a ``rowid`` (DuckDB): a query may then rank narrow rows and
-    #: fetch the wide ones it keeps by it (see ``metadata.preview_sql``).
+    #: fetch the wide ones it keeps by it (see ``metadata.preview_rows``).
     row_ids: bool = False
 
     def execute(self, text: str, params: Params = None, relations: Relations = None) -> None:
