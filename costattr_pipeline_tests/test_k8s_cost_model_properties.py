@@ -9,6 +9,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costattr_pipeline.lib.billing_config import months
 from costattr_pipeline.lib.cost_model import (CPU_USAGE_METRICS, MEMORY_USAGE_METRICS, CostModel, CostModels,
                                               reference_pod_costs)
 from costattr_pipeline.defs.cost_models.k8s_project_daily_cost import (TABLES_SQL, cost_mismatches, month_pieces,
@@ -204,3 +205,22 @@ def test_month_pieces_cover_the_window_in_order_one_calendar_month_each(start: d
     for first, last in pieces:
         assert first < last and (last - dt.timedelta(days=1)).replace(day=1) == first.replace(day=1)
     assert all(following[0].day == 1 for following in pieces[1:])
+
+
+@given(st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)), st.integers(1, 800),
+       st.lists(st.integers(0, 400), min_size=28, max_size=28), st.integers(0, 1000))
+def test_month_pieces_hold_months_together_up_to_the_row_budget(start: dt.date, days: int, counts: list[int],
+                                                                budget: int) -> None:
+    end = start + dt.timedelta(days=days)
+    month_firsts = months(start, end)
+    usage_rows = dict(zip(month_firsts, counts))
+    pieces = month_pieces(start, end, usage_rows, budget)
+    assert pieces[0][0] == start and pieces[-1][1] == end
+    assert all(previous[1] == following[0] for previous, following in zip(pieces, pieces[1:]))
+    assert all(following[0].day == 1 for following in pieces[1:])
+    rows = [sum(usage_rows[month] for month in month_firsts if first <= max(month, start) < last)
+            for first, last in pieces]
+    spans = [len(months(first, last)) for first, last in pieces]
+    # A piece is one month, or months that fit the budget together; no two neighbours would have fit as one.
+    assert all(span == 1 or held <= budget for span, held in zip(spans, rows))
+    assert all(left + right > budget for left, right in zip(rows, rows[1:]))

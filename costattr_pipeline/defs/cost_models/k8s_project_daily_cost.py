@@ -3,7 +3,7 @@
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -180,8 +180,8 @@ def price_window(session: WarehouseSession, models: CostModels, start: dt.date, 
                  seen_at: dt.datetime, parts: str | None = None) -> list[str]:
     """Record the models, price the days ``[start, end)`` and replace their cost rows (inside a transaction).
     With ``parts``, the work table of :func:`parts_work_table`, the parts are priced into it and the rows added
-    up from it a calendar month at a time (:func:`month_pieces`), and it holds the whole window's parts at the
-    end; without, one statement prices them itself."""
+    up from it a few calendar months at a time (:func:`month_pieces`), and it holds the whole window's parts at
+    the end; without, one statement prices them itself."""
     new = record_cost_models(session, models, seen_at)
     relations, params = cost_relations(models)
     if parts is None:
@@ -189,7 +189,7 @@ def price_window(session: WarehouseSession, models: CostModels, start: dt.date, 
                         {**relations, "k8s_cost_parts": COST_PARTS_SQL})
         return new
     session.execute(f"DELETE FROM {parts}")
-    for month_start, month_end in month_pieces(start, end):
+    for month_start, month_end in month_pieces(start, end, usage_rows_by_month(session, start, end)):
         piece = {"start_date": month_start, "end_date": month_end, **params}
         session.execute(f"INSERT INTO {parts} SELECT * FROM ({COST_PARTS_SQL}) AS parts", piece, relations)
         session.execute(DAILY_COST_SQL, piece, {**relations, "k8s_cost_parts": f"SELECT * FROM {parts} WHERE "
@@ -197,14 +197,49 @@ def price_window(session: WarehouseSession, models: CostModels, start: dt.date, 
     return new
 
 
-def month_pieces(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """The day window ``[start, end)`` cut at the first of each month, in order.
+# The usage rows one piece of the window prices at most, unless a single month has more. DuckDB's joins and
+# aggregations hold about 1 KB per usage row: 2.4 GiB for the 2.75 M rows of a scale-1 year, close to the 3 GB
+# limit (docs/benchmarks.md); a piece of this many rows holds about 0.25 GiB, as one month of that year does.
+PIECE_USAGE_ROWS = 250_000
+
+USAGE_ROWS_BY_MONTH_SQL = " UNION ALL ".join(
+    f"SELECT CAST(DATE_TRUNC('month', usage_date) AS DATE) AS month, COUNT(*) AS usage_rows FROM {table} "
+    f"WHERE {DAY_WINDOW} GROUP BY ALL"
+    for table in ("metering.k8s_pod_usage", "metering.k8s_storage_usage", "metering.k8s_vm_usage",
+                  "metering.k8s_network_usage"))
+
+
+def usage_rows_by_month(session: WarehouseSession, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    """The usage rows (pods, claims, VMs, traffic) of the window per calendar month: what a piece prices."""
+    rows: dict[dt.date, int] = {}
+    for row in session.rows(USAGE_ROWS_BY_MONTH_SQL, {"start_date": start, "end_date": end}):
+        rows[row["month"]] = rows.get(row["month"], 0) + int(row["usage_rows"])
+    return rows
+
+
+def month_pieces(start: dt.date, end: dt.date, usage_rows: Mapping[dt.date, int] | None = None,
+                 budget: int = PIECE_USAGE_ROWS) -> list[tuple[dt.date, dt.date]]:
+    """The day window ``[start, end)`` in pieces cut at the first of a month, in order: consecutive months
+    together while their ``usage_rows`` (per month's first day; none: one piece a month) add up to at most
+    ``budget``, a month with more alone.
 
     Every priced part and every cost row belongs to one day (amortized rates divide by the days of that
     day's month; spreads and distribution are per cluster-day), so a window priced a piece at a time gives
-    the same rows as priced at once. DuckDB's joins and aggregations over a scale-1 year held 2.4 GiB of
-    hash tables at once, close to the 3 GB limit (docs/benchmarks.md); a month holds a twelfth."""
-    return [(max(start, month), min(end, next_month(month))) for month in months(start, end)]
+    the same rows as priced at once. Pieces bound the memory (see ``PIECE_USAGE_ROWS``); a window of few
+    rows is one piece, since each piece costs two statements of the 400-line pricing SQL (0.2 s even when
+    they price nothing: 2.2 s of a year's 3.1 s on 10 tenants, as months)."""
+    pieces: list[tuple[dt.date, dt.date]] = []
+    held = 0
+    for month in months(start, end):
+        piece = (max(start, month), min(end, next_month(month)))
+        rows = usage_rows.get(month, 0) if usage_rows is not None else budget + 1
+        if pieces and held + rows <= budget:
+            pieces[-1] = (pieces[-1][0], piece[1])
+            held += rows
+        else:
+            pieces.append(piece)
+            held = rows
+    return pieces
 
 
 def cost_mismatches(session: WarehouseSession, models: CostModels, start: dt.date, end: dt.date,
