@@ -116,3 +116,14 @@ def test_a_large_file_json_cannot_hold_is_parsed_every_time(cache: Path, monkeyp
 def test_a_small_file_is_parsed_without_the_cache(cache: Path) -> None:
     assert parse_yaml("share: 0.10\n", "settings.yaml") == {"share": Decimal("0.10")}
     assert not _kept(cache)
+
+
+def test_nothing_is_kept_when_the_loader_source_cannot_be_read(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_loading, "__file__", str(cache / "no-such-module.py"))
+    yaml_loading._code_digest.cache_clear()
+    try:
+        text = _tenants_yaml(400)
+        assert repr(parse_yaml(text, "tenants.yaml")) == repr(yaml_loading._parse_yaml(text, "tenants.yaml"))
+        assert not _kept(cache)
+    finally:
+        yaml_loading._code_digest.cache_clear()

@@ -106,14 +106,20 @@ def parse_yaml(content: bytes | str, source: str) -> Any:
 
 
 @functools.cache
-def _code_digest() -> str:
-    """This module's own source: what it parses a text to depends on it (and on PyYAML's version)."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+def _code_digest() -> str | None:
+    """This module's own source: what it parses a text to depends on it (and on PyYAML's version). None when
+    it cannot be read (nothing is then kept: a kept value could outlive the code that made it)."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _parsed_through_cache(content: bytes | str, source: str) -> Any:
     from costattr_pipeline.lib.sql import cached_json  # sqlglot's import is not this module's to pay
 
+    if _code_digest() is None:
+        return _parse_yaml(content, source)
     text = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
     key = ("parse_yaml", _code_digest(), yaml.__version__, bool(getattr(yaml, "__with_libyaml__", False)),
            hashlib.sha256(text).hexdigest())
