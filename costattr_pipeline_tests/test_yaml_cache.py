@@ -18,7 +18,6 @@ from costattr_pipeline.lib.errors import ConfigError
 from costattr_pipeline.lib.yaml_loading import CACHED_FROM_BYTES, from_tagged_json, parse_yaml, to_tagged_json
 
 
-
 def _as_yaml_gives(value: dt.datetime) -> dt.datetime:
     return value.replace(fold=0)  # PyYAML never sets fold (a value with it is not kept: its repr would differ)
 
